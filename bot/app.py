@@ -1,0 +1,73 @@
+"""Wiring: build the services from a config, run adapters, stop cleanly on a signal."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import signal
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from skills_db.taxonomy import Taxonomy
+
+from bot.adapter import Adapter
+from bot.commands.registry import Registry
+from bot.config import Config
+from bot.context import Services
+from bot.i18n import Catalog
+from bot.matching import Matcher
+from bot.pipeline import Pipeline
+from skills_db.store import Store
+
+log = logging.getLogger("entraide")
+
+
+def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
+    taxonomy = Taxonomy.load_default()
+    return Services(
+        config=config,
+        store=store,
+        catalog=Catalog.load(config.bot.language),
+        taxonomy=taxonomy,
+        matcher=Matcher(store, taxonomy, config.routing, config.matching),
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+
+
+async def run_adapters(
+    services: Services, adapters: Sequence[Adapter], commands: Registry | None = None
+) -> None:
+    """Run until every adapter ends or SIGTERM/SIGINT; then let the handlers in flight finish."""
+    pipeline = Pipeline(services, commands)
+    services.store.prune_processed(services.clock() - timedelta(days=30))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not the main thread, or not Unix
+            loop.add_signal_handler(sig, stop.set)
+
+    runs = [
+        asyncio.create_task(a.run(functools.partial(pipeline.handle, a)), name=f"adapter:{a.platform}")
+        for a in adapters
+    ]
+    stopper = asyncio.create_task(stop.wait())
+    log.info("started", extra={"adapters": [a.platform for a in adapters]})
+    all_runs = asyncio.gather(*runs, return_exceptions=True)
+    await asyncio.wait({stopper, all_runs}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
+    if stop.is_set():
+        log.info("stopping: finishing the handlers in flight")
+    for adapter in adapters:
+        await adapter.close()
+    finished = await pipeline.drain(services.config.bot.shutdown_grace_seconds)
+    if not finished:
+        log.warning("stopped with handlers still running")
+    for run in runs:
+        run.cancel()
+    await asyncio.gather(*runs, return_exceptions=True)
+    stopper.cancel()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(sig)
+    log.info("stopped")

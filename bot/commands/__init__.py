@@ -1,0 +1,146 @@
+"""The command registry shared by every platform."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from bot.commands import admin, needs, people
+from bot.commands.registry import ArgKind, Argument, Command, Registry, choices
+
+WHAT_TO_OPT = choices(
+    ("matching", "matchmaking", "mise en relation", "suggestions"),
+    ("shoutouts", "shout-outs", "remerciements", "bravos"),
+)
+
+
+@cache
+def registry() -> Registry:
+    r = Registry()
+    rest = ArgKind.REST
+    r.add(
+        Command(
+            "help",
+            people.cmd_help,
+            (Argument("command", ArgKind.WORD, required=False),),
+            ("aide", "?"),
+        )
+    )
+    r.add(Command("need", needs.cmd_need, (Argument("text", rest),), ("besoin", "ask", "demande")))
+    r.add(Command("offer", needs.cmd_offer, (Argument("text", rest),), ("offre", "propose")))
+    r.add(
+        Command(
+            "skills",
+            people.cmd_skills,
+            (
+                Argument(
+                    "action",
+                    ArgKind.CHOICE,
+                    choices=choices(
+                        ("add", "ajouter", "ajoute"),
+                        ("remove", "retirer", "retire", "supprimer"),
+                        ("list", "liste", "lister"),
+                    ),
+                ),
+                Argument("skills", rest, required=False),
+            ),
+            ("skill", "competences", "competence"),
+        )
+    )
+    r.add(Command("learn", people.cmd_learn, (Argument("skill", rest),), ("apprendre",)))
+    r.add(
+        Command(
+            "profile",
+            people.cmd_profile,
+            (Argument("someone", ArgKind.PERSON, required=False),),
+            ("profil", "whois"),
+        )
+    )
+    r.add(Command("away", people.cmd_away, (Argument("until", ArgKind.WORD),), ("absent", "absence")))
+    r.add(
+        Command(
+            "thanks",
+            needs.cmd_thanks,
+            (Argument("someone", ArgKind.PERSON), Argument("reason", rest, required=False)),
+            ("thank", "merci"),
+        )
+    )
+    r.add(
+        Command(
+            "endorse",
+            people.cmd_endorse,
+            (Argument("someone", ArgKind.PERSON), Argument("skill", rest)),
+            ("recommander", "recommande"),
+        )
+    )
+    r.add(
+        Command(
+            "optout",
+            people.cmd_optout,
+            (Argument("what", ArgKind.CHOICE, choices=WHAT_TO_OPT),),
+            ("opt-out", "desinscrire"),
+        )
+    )
+    r.add(
+        Command(
+            "optin",
+            people.cmd_optin,
+            (Argument("what", ArgKind.CHOICE, choices=WHAT_TO_OPT),),
+            ("opt-in", "inscrire"),
+        )
+    )
+    r.add(
+        Command(
+            "accept",
+            needs.cmd_accept,
+            (Argument("id", ArgKind.WORD, required=False),),
+            ("accepter", "oui", "yes"),
+        )
+    )
+    r.add(
+        Command(
+            "decline",
+            needs.cmd_decline,
+            (Argument("id", ArgKind.WORD, required=False),),
+            ("refuser", "non", "no", "not-now"),
+        )
+    )
+    r.add(
+        Command(
+            "solved",
+            needs.cmd_solved,
+            (Argument("helper", ArgKind.PERSON, required=False),),
+            ("resolu", "resolved", "done"),
+        )
+    )
+    r.add(
+        Command(
+            "language",
+            people.cmd_language,
+            (
+                Argument(
+                    "language",
+                    ArgKind.CHOICE,
+                    choices=choices(("en", "english", "anglais"), ("fr", "french", "francais")),
+                ),
+            ),
+            ("lang", "langue"),
+        )
+    )
+    r.add(Command("export-me", people.cmd_export_me, (), ("export", "exporter")))
+    r.add(
+        Command(
+            "forget-me",
+            people.cmd_forget_me,
+            (
+                Argument(
+                    "confirm",
+                    ArgKind.CHOICE,
+                    required=False,
+                    choices=choices(("confirm", "confirmer", "yes", "oui")),
+                ),
+            ),
+            ("oublie-moi", "forget"),
+        )
+    )
+    r.add(Command("stats", admin.cmd_stats, (), ("statistiques",), admin=True))
+    return r

@@ -1,0 +1,221 @@
+"""The marketplace: needs, offers, asks and their answers, and credit for help given."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.commands.people import resolve_person, sender_mention
+from bot.commands.registry import Arguments, UsageError
+from bot.context import Context
+from bot.events import Button, Segment
+from bot.matching import Candidate, Match, Reason
+from bot.text import shorten
+from skills_db.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
+
+
+async def cmd_need(ctx: Context, args: Arguments) -> None:
+    text = args.text("text")
+    event = ctx.event
+    skills = ctx.services.matcher.recognise(text)
+    need = ctx.store.create_need(
+        Need(
+            person_id=ctx.person_id,
+            text=text,
+            skills=skills,
+            platform=event.platform,
+            conversation=event.conversation,
+            thread=event.thread or event.message_id,
+            created_at=ctx.now(),
+        )
+    )
+    match = ctx.services.matcher.rank(skills, ctx.person_id, ctx.now())
+    about = ", ".join(skills) or shorten(text, 60)
+    if not match.candidates:
+        ctx.say("need.nobody", about=about, id=need.id)
+        return
+    if ctx.config.routing.mode == "suggest":
+        _suggest(ctx, match, about)
+        return
+    asked = _ask(ctx, need, match, exclude=set())
+    if asked:
+        ctx.say("need.asked", count=len(asked), about=about, id=need.id)
+    else:
+        ctx.say("need.all_busy", about=about, id=need.id)
+
+
+def _suggest(ctx: Context, match: Match, about: str) -> None:
+    body: list[Segment] = list(ctx.render("need.suggestions", about=about))
+    for candidate in match.candidates[: ctx.config.routing.suggestion_count]:
+        person = ctx.store.get_person(candidate.person_id)
+        if person is None:
+            continue
+        body.append("\n")
+        body.extend(
+            ctx.render(
+                "need.suggestion_line",
+                who=ctx.mention(person),
+                why=_why(ctx, candidate.reasons, ctx.language),
+            )
+        )
+    ctx.say_segments(tuple(body))
+
+
+def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Candidate]:
+    """Ask the routed candidates privately; returns those asked."""
+    assert need.id is not None
+    chosen = ctx.services.matcher.route(match, ctx.now(), exclude=exclude)
+    reachable = []
+    for candidate in chosen:
+        helper = ctx.store.get_person(candidate.person_id)
+        user = ctx.user_ref(helper) if helper else None
+        if helper is None or user is None:
+            continue
+        reachable.append((candidate, helper, user))
+    asks = ctx.store.create_asks(
+        need.id,
+        [(c.person_id, [r.as_json() for r in c.reasons]) for c, _, _ in reachable],
+        at=ctx.now(),
+    )
+    asker = ctx.store.get_person(need.person_id) or ctx.person
+    for ask, (candidate, helper, user) in zip(asks, reachable, strict=True):
+        language = helper.language or ctx.config.bot.language
+        ctx.tell(
+            user,
+            language,
+            "ask.request",
+            asker=ctx.mention(asker),
+            text=shorten(need.text, 300),
+            why=_why(ctx, candidate.reasons, language),
+            id=ask.id,
+            buttons=(
+                Button(ctx.text("ask.button_accept", language), f"accept:{ask.id}", "primary"),
+                Button(ctx.text("ask.button_decline", language), f"decline:{ask.id}"),
+            ),
+            reply_key=f"ask:{ask.id}",
+        )
+    return [c for c, _, _ in reachable]
+
+
+def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str) -> str:
+    texts = [ctx.text(r.key, language, **r.values) for r in reasons[:3]]
+    return "; ".join(texts)
+
+
+async def cmd_offer(ctx: Context, args: Arguments) -> None:
+    text = args.text("text")
+    skills = ctx.services.matcher.recognise(text)
+    days = ctx.config.routing.offer_days
+    ctx.store.create_offer(
+        Offer(
+            person_id=ctx.person_id,
+            text=text,
+            skills=skills,
+            created_at=ctx.now(),
+            expires_at=ctx.now() + timedelta(days=days),
+        )
+    )
+    ctx.say("offer.recorded", private=True, about=", ".join(skills) or shorten(text, 60), days=days)
+
+
+def _pending_ask(ctx: Context, args: Arguments) -> Ask:
+    asks = ctx.store.pending_asks(ctx.person_id)
+    wanted = args.text("id").lstrip("#")
+    if wanted:
+        found = [a for a in asks if str(a.id) == wanted]
+        if not found:
+            raise UsageError(None, "error.no_such_ask", id=wanted[:20])
+        return found[0]
+    if not asks:
+        raise UsageError(None, "error.no_pending_ask")
+    return asks[0]  # the most recent
+
+
+async def cmd_accept(ctx: Context, args: Arguments) -> None:
+    ask = ctx.store.answer_ask(_pending_ask(ctx, args).id or 0, AskStatus.ACCEPTED, at=ctx.now())
+    need = ctx.store.get_need(ask.need_id)
+    asker = ctx.store.get_person(need.person_id) if need else None
+    if need is None or asker is None or need.status != NeedStatus.OPEN:
+        ctx.say("ask.too_late", private=True)
+        return
+    ctx.say("ask.accepted", private=True, asker=ctx.mention(asker))
+    language = asker.language or ctx.config.bot.language
+    body = ctx.services.catalog.render(
+        language,
+        "ask.introduction",
+        asker=ctx.mention(asker),
+        helper=sender_mention(ctx),
+        text=shorten(need.text, 200),
+    )
+    ctx.post(need.conversation, need.thread, body, key=f"intro:{ask.id}")
+
+
+async def cmd_decline(ctx: Context, args: Arguments) -> None:
+    ask = ctx.store.answer_ask(_pending_ask(ctx, args).id or 0, AskStatus.DECLINED, at=ctx.now())
+    ctx.say("ask.declined", private=True)
+    need = ctx.store.get_need(ask.need_id)
+    if need is None or need.status != NeedStatus.OPEN:
+        return
+    # Ask the next person in line, so one "not now" does not leave the need unanswered.
+    already = {a.person_id for a in ctx.store.asks_for_need(ask.need_id)}
+    match = ctx.services.matcher.rank(need.skills, need.person_id, ctx.now(), exclude=already)
+    if match.candidates:
+        _ask(ctx, need, match, exclude=already)
+
+
+async def cmd_solved(ctx: Context, args: Arguments) -> None:
+    needs = ctx.store.open_needs(ctx.person_id)
+    if not needs:
+        raise UsageError(None, "error.no_open_need")
+    need = needs[0]
+    assert need.id is not None
+    token = args.person("helper")
+    helper: Person | None = resolve_person(ctx, token) if token else None
+    if helper is None:
+        accepted = [a for a in ctx.store.asks_for_need(need.id) if a.status == AskStatus.ACCEPTED]
+        if len(accepted) == 1:
+            helper = ctx.store.get_person(accepted[0].person_id)
+    if helper is not None and helper.id == ctx.person_id:
+        helper = None  # solving one's own need is fine, but it is not evidence of helping
+    ctx.store.solve_need(need.id, helper.id if helper else None, at=ctx.now())
+    if helper is None:
+        ctx.say("solved.done", about=shorten(need.text, 60))
+    else:
+        ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
+
+
+async def cmd_thanks(ctx: Context, args: Arguments) -> None:
+    token = args.person("someone")
+    assert token is not None
+    thanked = resolve_person(ctx, token)
+    if thanked.id == ctx.person_id:
+        raise UsageError(None, "error.self_thanks")
+    assert thanked.id is not None
+    reason = args.text("reason")
+    for word in ("for ", "pour "):
+        if reason.lower().startswith(word):
+            reason = reason[len(word) :].strip()
+    skills = ctx.services.matcher.recognise(reason)
+    need_id = None
+    if not skills:
+        # "thanks @bob" after bob helped with my latest need: credit that need's skills.
+        for need in ctx.store.open_needs(ctx.person_id)[:1]:
+            helpers = {
+                a.person_id for a in ctx.store.asks_for_need(need.id or 0) if a.status == AskStatus.ACCEPTED
+            }
+            if thanked.id in helpers:
+                skills, need_id = list(need.skills), need.id
+    ctx.store.add_thanks(
+        Thanks(
+            from_person_id=ctx.person_id,
+            to_person_id=thanked.id,
+            need_id=need_id,
+            text=reason[:500],
+            created_at=ctx.now(),
+        ),
+        skills,
+    )
+    who = ctx.mention(thanked)
+    ctx.say("thanks.recorded", who=who)
+    user = ctx.user_ref(thanked)
+    if user is not None:
+        ctx.tell(user, thanked.language, "thanks.notice", who=ctx.mention(ctx.person), text=reason or "—")

@@ -1,0 +1,235 @@
+"""Commands about oneself and one's colleagues: skills, profile, availability, data rights."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta
+
+from skills_db.textnorm import fold
+
+from bot.commands.registry import Arguments, PersonToken, UsageError
+from bot.context import Context
+from bot.events import Mention, UserRef
+from skills_db.models import ClaimSource, Person
+
+
+def resolve_person(ctx: Context, token: PersonToken) -> Person:
+    """The person an @mention names on this platform; a clear error if nobody or ambiguous."""
+    platform = ctx.event.platform
+    for mentioned in ctx.event.mentions:
+        if fold(mentioned.handle) == fold(token.handle) or fold(mentioned.display) == fold(token.handle):
+            return ctx.store.person_for(platform, mentioned.handle, mentioned.display)
+    person = ctx.store.find_person(platform, token.handle)
+    if person is not None and not person.deleted:
+        return person
+    found = ctx.store.find_people_by_name(platform, token.handle)
+    if len(found) == 1:
+        return found[0]
+    raise UsageError(
+        None, "error.unknown_person" if not found else "error.ambiguous_person", who=token.raw[:40]
+    )
+
+
+def skill_names(ctx: Context, text: str) -> tuple[list[str], list[str]]:
+    """Canonical names of the comma-separated skills in ``text``, and the words not understood."""
+    known, unknown = [], []
+    for raw in text.replace(";", ",").split(","):
+        term = raw.strip()
+        if not term:
+            continue
+        canonical = ctx.services.taxonomy.canonical(term)
+        if canonical is None and len(term) <= 60:
+            # Not in the vocabulary: people know things we did not list. Keep their words.
+            canonical = term
+        (known if canonical else unknown).append(canonical or term)
+    return list(dict.fromkeys(known)), unknown
+
+
+async def cmd_help(ctx: Context, args: Arguments) -> None:
+    from bot.commands import registry  # the registry lists every command, including this one
+
+    topic = args.text("command")
+    if topic:
+        command = registry().get(topic)
+        if command is None:
+            raise UsageError(
+                None, "error.unknown_command", word=topic[:40], suggestion=registry().suggest(topic)
+            )
+        ctx.say(
+            "help.one",
+            private=True,
+            usage=ctx.text(command.usage_key),
+            text=ctx.text(command.help_key),
+        )
+        return
+    lines = [
+        ctx.text("help.line", usage=ctx.text(c.usage_key), text=ctx.text(c.help_key))
+        for c in registry()
+        if not c.admin or ctx.config.is_admin(ctx.event.platform, ctx.event.sender.handle)
+    ]
+    ctx.say("help.all", private=True, commands="\n".join(lines))
+
+
+async def cmd_skills(ctx: Context, args: Arguments) -> None:
+    action = args.text("action")
+    if action == "list":
+        declared = sorted(
+            {c.skill for c in ctx.store.claims([ctx.person_id]) if c.source == ClaimSource.DECLARED}
+        )
+        key = "skills.list" if declared else "skills.list_empty"
+        ctx.say(key, private=True, skills=", ".join(declared))
+        return
+    if not args.text("skills"):
+        raise UsageError(None, "error.missing_argument", argument="skills")
+    names, _ = skill_names(ctx, args.text("skills"))
+    if action == "add":
+        for name in names:
+            ctx.store.add_claim(ctx.person_id, name, ClaimSource.DECLARED, at=ctx.now())
+        ctx.say("skills.added", private=True, skills=", ".join(names))
+        return
+    removed = [name for name in names if ctx.store.remove_declared(ctx.person_id, name)]
+    key = "skills.removed" if removed else "skills.none_removed"
+    ctx.say(key, private=True, skills=", ".join(removed or names))
+
+
+async def cmd_learn(ctx: Context, args: Arguments) -> None:
+    names, _ = skill_names(ctx, args.text("skill"))
+    for name in names:
+        ctx.store.add_learning_goal(ctx.person_id, name)
+    ctx.say("learn.added", private=True, skills=", ".join(names))
+
+
+async def cmd_profile(ctx: Context, args: Arguments) -> None:
+    token = args.person("someone")
+    person = resolve_person(ctx, token) if token else ctx.person
+    assert person.id is not None
+    claims = ctx.store.claims([person.id])
+    lines: list[str] = []
+    for skill in sorted({c.skill for c in claims}, key=str.lower):
+        of_skill = [c for c in claims if c.skill == skill]
+        helped = sum(1 for c in of_skill if c.source == ClaimSource.HELPED)
+        endorsed = sum(1 for c in of_skill if c.source == ClaimSource.ENDORSED)
+        parts = [ctx.text("profile.evidence_helped", count=helped)] if helped else []
+        if endorsed:
+            parts.append(ctx.text("profile.evidence_endorsed", count=endorsed))
+        if not parts:
+            parts.append(ctx.text("profile.evidence_declared"))
+        lines.append(ctx.text("profile.skill_line", skill=skill, evidence=", ".join(parts)))
+    goals = sorted(name for _pid, name in ctx.store.learning_goals(person.id))
+    thanks = ctx.store.thanks_received(person.id)
+    body = list(ctx.render("profile.header", who=ctx.mention(person)))
+    body.append("\n" + ("\n".join(lines) if lines else ctx.text("profile.no_skills")))
+    if goals:
+        body.append("\n" + ctx.text("profile.learning", skills=", ".join(goals)))
+    body.append("\n" + ctx.text("profile.thanks", count=len(thanks)))
+    for item in thanks[:3]:
+        giver = ctx.store.get_person(item.from_person_id)
+        if giver is not None:
+            body.append("\n")
+            body.extend(ctx.render("profile.thanks_line", who=ctx.mention(giver), text=item.text or "—"))
+    if person.away_until and person.away_until > ctx.now():
+        body.append("\n" + ctx.text("profile.away", until=person.away_until.date().isoformat()))
+    if person.id == ctx.person_id:
+        if person.matching_opt_out:
+            body.append("\n" + ctx.text("profile.opted_out_matching"))
+        if person.shoutouts_opt_out:
+            body.append("\n" + ctx.text("profile.opted_out_shoutouts"))
+    ctx.say_segments(tuple(body), private=True)
+
+
+def parse_until(word: str, now: datetime) -> datetime | None:
+    """'2026-12-24', '3d', '2w' (also French '3j', '2s'); None when not understood."""
+    folded = fold(word)
+    units = {"d": 1, "j": 1, "w": 7, "s": 7}
+    if len(folded) >= 2 and folded[:-1].isdigit() and folded[-1] in units:
+        days = int(folded[:-1]) * units[folded[-1]]
+        if 0 < days <= 366:
+            return now + timedelta(days=days)
+        return None
+    try:
+        day = datetime.fromisoformat(folded).date()
+    except ValueError:
+        return None
+    until = datetime.combine(day, time.max, tzinfo=now.tzinfo)
+    return until if until > now else None
+
+
+async def cmd_away(ctx: Context, args: Arguments) -> None:
+    word = args.text("until")
+    if fold(word) in {"off", "fin", "stop", "back", "retour"}:
+        ctx.store.update_person(ctx.person_id, away_until=None)
+        ctx.say("away.off", private=True)
+        return
+    until = parse_until(word, ctx.now())
+    if until is None:
+        raise UsageError(None, "error.bad_date", word=word[:40])
+    ctx.store.update_person(ctx.person_id, away_until=until)
+    ctx.say("away.set", private=True, until=until.date().isoformat())
+
+
+async def cmd_optout(ctx: Context, args: Arguments) -> None:
+    await _set_opt(ctx, args.text("what"), True)
+
+
+async def cmd_optin(ctx: Context, args: Arguments) -> None:
+    await _set_opt(ctx, args.text("what"), False)
+
+
+async def _set_opt(ctx: Context, what: str, out: bool) -> None:
+    field = "matching_opt_out" if what == "matching" else "shoutouts_opt_out"
+    ctx.store.update_person(ctx.person_id, **{field: out})
+    ctx.say(f"opt.{'out' if out else 'in'}_{what}", private=True)
+
+
+async def cmd_language(ctx: Context, args: Arguments) -> None:
+    language = args.text("language")
+    ctx.store.update_person(ctx.person_id, language=language)
+    ctx.person.language = language
+    ctx.say("language.set", private=True)
+
+
+async def cmd_export_me(ctx: Context, args: Arguments) -> None:
+    data = ctx.store.export_person(ctx.person_id)
+    ctx.say(
+        "export.ready",
+        private=True,
+        json=json.dumps(data, ensure_ascii=False, indent=1, default=str),
+    )
+
+
+async def cmd_forget_me(ctx: Context, args: Arguments) -> None:
+    if not args.text("confirm"):
+        ctx.say("forget.confirm", private=True)
+        return
+    ctx.store.forget_person(ctx.person_id)
+    ctx.say("forget.done", private=True)
+
+
+async def cmd_endorse(ctx: Context, args: Arguments) -> None:
+    token = args.person("someone")
+    assert token is not None
+    endorsee = resolve_person(ctx, token)
+    if endorsee.id == ctx.person_id:
+        raise UsageError(None, "error.self_endorse")
+    names, _ = skill_names(ctx, args.text("skill"))
+    assert endorsee.id is not None
+    new = [name for name in names if ctx.store.endorse(ctx.person_id, endorsee.id, name, at=ctx.now())]
+    who = ctx.mention(endorsee)
+    if not new:
+        ctx.say("endorse.already", private=True, who=who, skills=", ".join(names))
+        return
+    ctx.say("endorse.done", private=True, who=who, skills=", ".join(new))
+    user = ctx.user_ref(endorsee)
+    if user is not None:
+        ctx.tell(
+            user,
+            endorsee.language,
+            "endorse.notice",
+            who=ctx.mention(ctx.person),
+            skills=", ".join(new),
+        )
+
+
+def sender_mention(ctx: Context) -> Mention:
+    sender = ctx.event.sender
+    return Mention(UserRef(sender.platform, sender.handle, sender.display or ctx.person.name))

@@ -1,0 +1,184 @@
+"""One command grammar for every platform.
+
+A command is declared once — name, aliases (English and French), typed arguments, help text,
+who may run it — and Slack's ``/entraide need …``, Matrix's ``!entraide need …`` and the
+console's ``need …`` all arrive here as the same line of text. Parsing never raises anything
+but :class:`UsageError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz import fuzz, process
+from skills_db.textnorm import fold
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+
+class ArgKind(StrEnum):
+    WORD = "word"  # one token
+    CHOICE = "choice"  # one token among fixed values
+    PERSON = "person"  # one @mention
+    REST = "rest"  # the rest of the line
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    kind: ArgKind
+    required: bool = True
+    choices: Mapping[str, str] = field(default_factory=dict)  # folded spelling -> value
+
+
+@dataclass(frozen=True)
+class PersonToken:
+    """An @mention as written; the handler resolves it against the people it knows."""
+
+    raw: str
+    handle: str
+
+
+Handler = Callable[["Context", "Arguments"], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    handler: Handler
+    arguments: tuple[Argument, ...] = ()
+    aliases: tuple[str, ...] = ()
+    admin: bool = False  # only community managers may run it
+
+    @property
+    def help_key(self) -> str:
+        return f"help.{self.name}"
+
+    @property
+    def usage_key(self) -> str:
+        return f"usage.{self.name}"
+
+
+@dataclass(frozen=True)
+class Arguments:
+    values: Mapping[str, Any]
+
+    def text(self, name: str) -> str:
+        value = self.values.get(name)
+        return value if isinstance(value, str) else ""
+
+    def person(self, name: str) -> PersonToken | None:
+        value = self.values.get(name)
+        return value if isinstance(value, PersonToken) else None
+
+
+@dataclass(frozen=True)
+class ParsedCommand:
+    command: Command
+    arguments: Arguments
+
+
+class UsageError(Exception):
+    """The line cannot run as written; ``key`` names the message explaining why."""
+
+    def __init__(self, command: Command | None, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.command = command
+        self.key = key
+        self.values = values
+
+
+class UnknownCommand(UsageError):
+    def __init__(self, word: str, suggestion: str | None) -> None:
+        super().__init__(None, "error.unknown_command", word=word, suggestion=suggestion)
+        self.word = word
+        self.suggestion = suggestion
+
+
+class Registry:
+    def __init__(self) -> None:
+        self._commands: dict[str, Command] = {}
+        self._by_word: dict[str, Command] = {}
+
+    def add(self, command: Command) -> Command:
+        for word in (command.name, *command.aliases):
+            key = fold(word)
+            if key in self._by_word:
+                raise ValueError(f"command word {word!r} is already taken")
+            self._by_word[key] = command
+        self._commands[command.name] = command
+        return command
+
+    def __iter__(self) -> Any:
+        return iter(self._commands.values())
+
+    def get(self, word: str) -> Command | None:
+        return self._by_word.get(fold(word))
+
+    def suggest(self, word: str) -> str | None:
+        """The closest command word, for "did you mean"; never used to run anything."""
+        folded = fold(word)
+        if not folded:
+            return None
+        found = process.extractOne(folded, list(self._by_word), scorer=fuzz.WRatio, score_cutoff=75)
+        return None if found is None else self._by_word[found[0]].name
+
+    def parse(self, line: str) -> ParsedCommand:
+        words = line.split(maxsplit=1)
+        if not words:
+            raise UnknownCommand("", None)
+        command = self.get(words[0])
+        if command is None:
+            raise UnknownCommand(words[0][:40], self.suggest(words[0][:40]))
+        rest = words[1] if len(words) > 1 else ""
+        return ParsedCommand(command, parse_arguments(command, rest))
+
+
+def parse_arguments(command: Command, rest: str) -> Arguments:
+    values: dict[str, Any] = {}
+    remaining = rest.strip()
+    for argument in command.arguments:
+        if not remaining:
+            if argument.required:
+                raise UsageError(command, "error.missing_argument", argument=argument.name)
+            continue
+        if argument.kind is ArgKind.REST:
+            values[argument.name] = remaining
+            remaining = ""
+            continue
+        token, _, remaining = remaining.partition(" ")
+        remaining = remaining.strip()
+        if argument.kind is ArgKind.WORD:
+            values[argument.name] = token
+        elif argument.kind is ArgKind.CHOICE:
+            choice = argument.choices.get(fold(token))
+            if choice is None:
+                raise UsageError(command, "error.bad_choice", argument=argument.name, word=token[:40])
+            values[argument.name] = choice
+        else:
+            values[argument.name] = parse_person(command, token)
+    if remaining:
+        raise UsageError(command, "error.extra_words", words=remaining[:40])
+    return Arguments(values)
+
+
+def parse_person(command: Command, token: str) -> PersonToken:
+    handle = token[1:] if token.startswith("@") else ""
+    # A mention is "@" and a handle made of visible characters, without a second "@" glued on
+    # (Matrix ids "@user:server" keep their one leading "@").
+    if not handle or handle.startswith("@") or not handle.isprintable() or len(handle) > 255:
+        raise UsageError(command, "error.bad_mention", word=token[:40])
+    return PersonToken(raw=token, handle=handle.rstrip(",.;:!?") or handle)
+
+
+def choices(*groups: tuple[str, ...]) -> dict[str, str]:
+    """Map each spelling (first of a group is the value) to its value: ("add", "ajouter")."""
+    table: dict[str, str] = {}
+    for group in groups:
+        for spelling in group:
+            table[fold(spelling)] = group[0]
+    return table

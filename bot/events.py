@@ -1,0 +1,100 @@
+"""Platform-neutral inbound events and outbound replies.
+
+Adapters translate their platform's payloads into :class:`Event` and render :class:`Reply`;
+the core never sees a Slack or Matrix type. Both are frozen so a handler cannot change what
+another handler (or the deduplication step) saw, and new options become fields with defaults,
+never new positional parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    MESSAGE = "message"  # free text in a room, a channel or a DM
+    COMMAND = "command"  # explicitly addressed to the bot (slash command, prefix, console line)
+    REACTION = "reaction"  # an emoji added to a message
+    ACTION = "action"  # a button pressed on one of the bot's messages
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """Someone on a platform, as the platform names them."""
+
+    platform: str
+    handle: str  # Slack user id, Matrix user id, console name
+    display: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.display or self.handle
+
+
+@dataclass(frozen=True)
+class Event:
+    platform: str
+    event_id: str
+    conversation: str  # channel / room / console
+    sender: UserRef
+    text: str = ""
+    kind: EventKind = EventKind.MESSAGE
+    thread: str | None = None  # id of the thread root, when the event is inside a thread
+    message_id: str | None = None  # id of this message, to thread replies under it
+    is_direct: bool = False  # a private conversation between the sender and the bot
+    mentions: tuple[UserRef, ...] = ()  # people mentioned, in the order written
+    reaction: str | None = None  # emoji name, for REACTION events
+    target_message: str | None = None  # the message a reaction or action applies to
+    action: str | None = None  # button value, for ACTION events
+    sender_is_bot: bool = False
+    in_help_channel: bool = False  # the adapter knows which channels are help channels
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A person to render as a platform mention (Slack ``<@U…>``, Matrix pill)."""
+
+    user: UserRef
+
+
+Segment = str | Mention
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    action: str  # e.g. "accept:42"
+    style: str = "default"  # default | primary | danger
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Something the bot says.
+
+    ``body`` mixes plain text (never markup: adapters escape it) and mentions. ``to`` sends the
+    reply privately to that person instead of into ``conversation``.
+    """
+
+    body: tuple[Segment, ...]
+    conversation: str | None = None
+    thread: str | None = None
+    to: UserRef | None = None
+    ephemeral: bool = False  # only the addressee sees it, when the platform allows
+    buttons: tuple[Button, ...] = ()
+    key: str | None = None  # stable identity for idempotent sending (Matrix txn id)
+
+    @property
+    def plain(self) -> str:
+        return "".join(part if isinstance(part, str) else f"@{part.user.label}" for part in self.body)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    threads: bool = False
+    ephemeral: bool = False
+    reactions: bool = False
+    buttons: bool = False
+    direct_messages: bool = True

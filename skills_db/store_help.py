@@ -1,0 +1,436 @@
+"""Queries about skills and help: claims, needs, offers, asks, thanks, export and erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, col, delete, select
+
+from skills_db.models import (
+    Ask,
+    AskStatus,
+    AuditEntry,
+    ClaimSource,
+    Endorsement,
+    Identity,
+    LearningGoal,
+    Need,
+    NeedStatus,
+    Offer,
+    Person,
+    Skill,
+    SkillAlias,
+    SkillClaim,
+    Thanks,
+    utcnow,
+)
+from skills_db.textnorm import fold
+
+
+@dataclass(frozen=True)
+class ClaimRow:
+    person_id: int
+    skill: str
+    source: str
+    weight: float
+    created_at: datetime
+    ref: str | None
+
+
+class HelpQueries:
+    def session(self) -> AbstractContextManager[Session]:
+        raise NotImplementedError
+
+    # -- skills ------------------------------------------------------------------------------
+
+    def ensure_skill(self, name: str, category: str = "tech") -> Skill:
+        with self.session() as session:
+            return _ensure_skill(session, name, category)
+
+    def add_skill_aliases(self, skill_name: str, aliases: Iterable[str], language: str = "en") -> None:
+        with self.session() as session:
+            skill = _ensure_skill(session, skill_name)
+            assert skill.id is not None
+            known = set(session.exec(select(SkillAlias.folded)).all())
+            for alias in aliases:
+                if fold(alias) not in known:
+                    known.add(fold(alias))
+                    session.add(
+                        SkillAlias(skill_id=skill.id, alias=alias, folded=fold(alias), language=language)
+                    )
+            session.commit()
+
+    def add_claim(
+        self,
+        person_id: int,
+        skill_name: str,
+        source: ClaimSource,
+        *,
+        weight: float = 1.0,
+        ref: str | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        with self.session() as session:
+            skill = _ensure_skill(session, skill_name)
+            assert skill.id is not None
+            if source == ClaimSource.DECLARED and _declared(session, person_id, skill.id):
+                return  # declaring twice is not more evidence
+            session.add(
+                SkillClaim(
+                    person_id=person_id,
+                    skill_id=skill.id,
+                    source=source,
+                    weight=weight,
+                    ref=ref,
+                    created_at=at or utcnow(),
+                )
+            )
+            session.commit()
+
+    def remove_declared(self, person_id: int, skill_name: str) -> bool:
+        with self.session() as session:
+            skill = session.exec(select(Skill).where(Skill.name == skill_name)).first()
+            if skill is None or skill.id is None:
+                return False
+            result = session.execute(
+                delete(SkillClaim).where(
+                    col(SkillClaim.person_id) == person_id,
+                    col(SkillClaim.skill_id) == skill.id,
+                    col(SkillClaim.source) == ClaimSource.DECLARED,
+                )
+            )
+            session.commit()
+            return bool(result.rowcount)
+
+    def claims(
+        self, person_ids: Iterable[int] | None = None, skills: Iterable[str] | None = None
+    ) -> list[ClaimRow]:
+        query = select(SkillClaim, Skill.name).join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
+        if person_ids is not None:
+            query = query.where(col(SkillClaim.person_id).in_(list(person_ids)))
+        if skills is not None:
+            query = query.where(col(Skill.name).in_(list(skills)))
+        with self.session() as session:
+            return [
+                ClaimRow(c.person_id, name, c.source, c.weight, c.created_at, c.ref)
+                for c, name in session.exec(query)
+            ]
+
+    def add_learning_goal(self, person_id: int, skill_name: str) -> bool:
+        with self.session() as session:
+            skill = _ensure_skill(session, skill_name)
+            assert skill.id is not None
+            exists = session.exec(
+                select(LearningGoal).where(
+                    LearningGoal.person_id == person_id, LearningGoal.skill_id == skill.id
+                )
+            ).first()
+            if exists:
+                return False
+            session.add(LearningGoal(person_id=person_id, skill_id=skill.id))
+            session.commit()
+            return True
+
+    def learning_goals(
+        self, person_id: int | None = None, skills: Iterable[str] | None = None
+    ) -> list[tuple[int, str]]:
+        query = select(LearningGoal.person_id, Skill.name).join(
+            Skill, col(Skill.id) == col(LearningGoal.skill_id)
+        )
+        if person_id is not None:
+            query = query.where(LearningGoal.person_id == person_id)
+        if skills is not None:
+            query = query.where(col(Skill.name).in_(list(skills)))
+        with self.session() as session:
+            return [(pid, name) for pid, name in session.exec(query)]
+
+    def endorse(
+        self, endorser_id: int, endorsee_id: int, skill_name: str, *, at: datetime | None = None
+    ) -> bool:
+        """Record an endorsement; False if this peer already endorsed this skill."""
+        when = at or utcnow()
+        with self.session() as session:
+            skill = _ensure_skill(session, skill_name)
+            assert skill.id is not None
+            exists = session.exec(
+                select(Endorsement).where(
+                    Endorsement.endorser_id == endorser_id,
+                    Endorsement.endorsee_id == endorsee_id,
+                    Endorsement.skill_id == skill.id,
+                )
+            ).first()
+            if exists:
+                return False
+            endorsement = Endorsement(
+                endorser_id=endorser_id, endorsee_id=endorsee_id, skill_id=skill.id, created_at=when
+            )
+            session.add(endorsement)
+            session.flush()
+            session.add(
+                SkillClaim(
+                    person_id=endorsee_id,
+                    skill_id=skill.id,
+                    source=ClaimSource.ENDORSED,
+                    ref=f"endorsement:{endorsement.id}",
+                    created_at=when,
+                )
+            )
+            session.commit()
+            return True
+
+    # -- needs, offers, asks ------------------------------------------------------------------
+
+    def create_need(self, need: Need) -> Need:
+        with self.session() as session:
+            session.add(need)
+            session.commit()
+            return need
+
+    def get_need(self, need_id: int) -> Need | None:
+        with self.session() as session:
+            return session.get(Need, need_id)
+
+    def set_need_thread(self, need_id: int, thread: str) -> None:
+        with self.session() as session:
+            need = session.get(Need, need_id)
+            if need is not None and need.thread is None:
+                need.thread = thread
+                session.add(need)
+                session.commit()
+
+    def open_needs(self, person_id: int) -> list[Need]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Need)
+                    .where(Need.person_id == person_id, Need.status == NeedStatus.OPEN)
+                    .order_by(col(Need.created_at).desc(), col(Need.id).desc())
+                ).all()
+            )
+
+    def solve_need(self, need_id: int, helper_id: int | None, *, at: datetime | None = None) -> Need:
+        """Close a need; credit the helper with every skill of the need."""
+        when = at or utcnow()
+        with self.session() as session:
+            need = session.get(Need, need_id)
+            if need is None:
+                raise KeyError(need_id)
+            need.status = NeedStatus.SOLVED
+            need.solved_at = when
+            need.solved_by_id = helper_id
+            session.add(need)
+            if helper_id is not None and helper_id != need.person_id:
+                for name in need.skills:
+                    skill = _ensure_skill(session, name)
+                    session.add(
+                        SkillClaim(
+                            person_id=helper_id,
+                            skill_id=skill.id or 0,
+                            source=ClaimSource.HELPED,
+                            weight=1.0,
+                            ref=f"need:{need_id}",
+                            created_at=when,
+                        )
+                    )
+            session.commit()
+            return need
+
+    def create_offer(self, offer: Offer) -> Offer:
+        with self.session() as session:
+            session.add(offer)
+            session.commit()
+            return offer
+
+    def active_offers(self, at: datetime | None = None) -> list[Offer]:
+        with self.session() as session:
+            return list(session.exec(select(Offer).where(col(Offer.expires_at) > (at or utcnow()))).all())
+
+    def create_asks(
+        self,
+        need_id: int,
+        asks: Iterable[tuple[int, list[dict[str, Any]]]],
+        *,
+        at: datetime | None = None,
+    ) -> list[Ask]:
+        when = at or utcnow()
+        with self.session() as session:
+            rows = [
+                Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when) for pid, reasons in asks
+            ]
+            session.add_all(rows)
+            session.commit()
+            return rows
+
+    def pending_asks(self, person_id: int) -> list[Ask]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Ask)
+                    .where(Ask.person_id == person_id, Ask.status == AskStatus.PENDING)
+                    .order_by(col(Ask.asked_at).desc(), col(Ask.id).desc())
+                ).all()
+            )
+
+    def asks_for_need(self, need_id: int) -> list[Ask]:
+        with self.session() as session:
+            return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
+
+    def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask:
+        with self.session() as session:
+            ask = session.get(Ask, ask_id)
+            if ask is None:
+                raise KeyError(ask_id)
+            ask.status = status
+            ask.answered_at = at or utcnow()
+            session.add(ask)
+            session.commit()
+            return ask
+
+    def ask_counts_since(self, since: datetime) -> dict[int, int]:
+        with self.session() as session:
+            rows = session.exec(
+                select(Ask.person_id, sa.func.count())
+                .where(col(Ask.asked_at) >= since)
+                .group_by(col(Ask.person_id))
+            ).all()
+            return {pid: int(n) for pid, n in rows}
+
+    # -- thanks -------------------------------------------------------------------------------
+
+    def add_thanks(self, thanks: Thanks, skills: Iterable[str] = ()) -> Thanks:
+        """Record thanks; the skills it names count as help given by the thanked person."""
+        with self.session() as session:
+            session.add(thanks)
+            session.flush()
+            for name in skills:
+                skill = _ensure_skill(session, name)
+                session.add(
+                    SkillClaim(
+                        person_id=thanks.to_person_id,
+                        skill_id=skill.id or 0,
+                        source=ClaimSource.HELPED,
+                        weight=0.5,
+                        ref=f"thanks:{thanks.id}",
+                        created_at=thanks.created_at,
+                    )
+                )
+            session.commit()
+            return thanks
+
+    def thanks_received(self, person_id: int) -> list[Thanks]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Thanks)
+                    .where(Thanks.to_person_id == person_id)
+                    .order_by(col(Thanks.created_at).desc())
+                ).all()
+            )
+
+    def thanks_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
+        ids = list(person_ids)
+        with self.session() as session:
+            rows = session.exec(
+                select(Thanks.to_person_id, sa.func.count())
+                .where(col(Thanks.to_person_id).in_(ids))
+                .group_by(col(Thanks.to_person_id))
+            ).all()
+            return {pid: int(n) for pid, n in rows}
+
+    # -- the person's own data ----------------------------------------------------------------
+
+    def export_person(self, person_id: int) -> dict[str, Any]:
+        """Everything stored about one person, as JSON-ready data."""
+        with self.session() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise KeyError(person_id)
+            tables: dict[str, Any] = {
+                "identities": select(Identity).where(Identity.person_id == person_id),
+                "skill_claims": select(SkillClaim).where(SkillClaim.person_id == person_id),
+                "learning_goals": select(LearningGoal).where(LearningGoal.person_id == person_id),
+                "needs": select(Need).where(Need.person_id == person_id),
+                "offers": select(Offer).where(Offer.person_id == person_id),
+                "asks_received": select(Ask).where(Ask.person_id == person_id),
+                "thanks_received": select(Thanks).where(Thanks.to_person_id == person_id),
+                "thanks_given": select(Thanks).where(Thanks.from_person_id == person_id),
+                "endorsements_received": select(Endorsement).where(Endorsement.endorsee_id == person_id),
+                "endorsements_given": select(Endorsement).where(Endorsement.endorser_id == person_id),
+            }
+            skill_names = dict(session.exec(select(Skill.id, Skill.name)).all())
+            data: dict[str, Any] = {"person": _row(person)}
+            for key, query in tables.items():
+                rows = [_row(r) for r in session.exec(query).all()]
+                for row in rows:
+                    if "skill_id" in row:
+                        row["skill"] = skill_names.get(row.pop("skill_id"))
+                data[key] = rows
+            return data
+
+    def forget_person(self, person_id: int) -> None:
+        """Erase a person and everything about them, in one transaction."""
+        with self.session() as session:
+            own_needs = select(Need.id).where(Need.person_id == person_id)
+            for statement in (
+                delete(Ask).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(own_needs))),
+                delete(Thanks).where(
+                    sa.or_(
+                        col(Thanks.to_person_id) == person_id,
+                        col(Thanks.from_person_id) == person_id,
+                        col(Thanks.need_id).in_(own_needs),
+                    )
+                ),
+                delete(SkillClaim).where(col(SkillClaim.person_id) == person_id),
+                delete(LearningGoal).where(col(LearningGoal.person_id) == person_id),
+                delete(Endorsement).where(
+                    sa.or_(
+                        col(Endorsement.endorser_id) == person_id,
+                        col(Endorsement.endorsee_id) == person_id,
+                    )
+                ),
+                delete(Offer).where(col(Offer.person_id) == person_id),
+                sa.update(Need).where(col(Need.solved_by_id) == person_id).values(solved_by_id=None),
+                delete(Need).where(col(Need.person_id) == person_id),
+                sa.update(AuditEntry)
+                .where(col(AuditEntry.actor_person_id) == person_id)
+                .values(actor_person_id=None),
+                delete(Identity).where(col(Identity.person_id) == person_id),
+                delete(Person).where(col(Person.id) == person_id),
+            ):
+                session.execute(statement)
+            session.commit()
+
+
+def _ensure_skill(session: Session, name: str, category: str = "tech") -> Skill:
+    folded = fold(name)
+    skill = session.exec(select(Skill).where(Skill.folded == folded)).first()
+    if skill is None:
+        skill = Skill(name=name, folded=folded, category=category)
+        session.add(skill)
+        session.flush()
+    return skill
+
+
+def _declared(session: Session, person_id: int, skill_id: int | None) -> bool:
+    return (
+        session.exec(
+            select(SkillClaim.id).where(
+                SkillClaim.person_id == person_id,
+                SkillClaim.skill_id == skill_id,
+                SkillClaim.source == ClaimSource.DECLARED,
+            )
+        ).first()
+        is not None
+    )
+
+
+def _row(row: SQLModel) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in row.model_dump().items()
+    }

@@ -1,0 +1,85 @@
+"""The inbound funnel: deduplication that survives restarts, permissions, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from dataclasses import dataclass, field
+
+from bot.adapter import EventSink
+from bot.app import run_adapters
+from bot.commands import registry
+from bot.commands.registry import Command, Registry
+from bot.events import Capabilities, Reply, UserRef
+from bot.pipeline import Pipeline
+from tests.support import MemoryAdapter, event, make_services
+
+
+async def test_the_same_event_is_handled_once_even_after_a_restart(sqlite_url: str) -> None:
+    adapter = MemoryAdapter()
+    first = Pipeline(make_services(sqlite_url))
+    await first.handle(adapter, event("skills add Go", event_id="ev-1"))
+    await first.handle(adapter, event("skills add Go", event_id="ev-1"))
+    assert len(adapter.sent) == 1
+    restarted = Pipeline(make_services(sqlite_url))
+    await restarted.handle(adapter, event("skills add Go", event_id="ev-1"))
+    assert len(adapter.sent) == 1
+
+
+async def test_admin_commands_check_permission(sqlite_url: str) -> None:
+    services = make_services(sqlite_url, bot={"admins": ["memory:boss"]})
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("stats", "alice"))
+    assert adapter.sent[-1].plain == "Only community managers may run stats."
+    await pipeline.handle(adapter, event("stats", "boss"))
+    assert adapter.sent[-1].plain.startswith("People: 2 · open needs: 0")
+    assert services.store.audit_log()[0].action == "admin.stats"
+
+
+async def test_personal_answers_are_ephemeral_where_the_platform_allows(sqlite_url: str) -> None:
+    pipeline, adapter = Pipeline(make_services(sqlite_url)), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add SQL"))
+    reply = adapter.sent[-1]
+    assert reply.ephemeral and reply.to == UserRef("memory", "alice", "Alice")
+
+
+@dataclass
+class SlowAdapter:
+    """Delivers one event whose handler takes a while, then waits to be closed."""
+
+    platform: str = "memory"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    bot_user: UserRef = field(default_factory=lambda: UserRef("memory", "bot"))
+    sent: list[Reply] = field(default_factory=list)
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def run(self, sink: EventSink) -> None:
+        asyncio.get_running_loop().call_later(0.2, os.kill, os.getpid(), signal.SIGTERM)
+        await sink(event("slow"))
+        await self.closed.wait()
+
+    async def send(self, reply: Reply) -> str | None:
+        self.sent.append(reply)
+        return None
+
+    async def close(self) -> None:
+        self.closed.set()
+
+
+async def test_sigterm_lets_the_handler_in_flight_finish(sqlite_url: str) -> None:
+    async def slow(ctx: object, args: object) -> None:
+        await asyncio.sleep(1.0)
+        from bot.context import Context
+
+        assert isinstance(ctx, Context)
+        ctx.say("language.set")
+
+    commands = Registry()
+    for command in registry():
+        commands.add(command)
+    commands.add(Command("slow", slow))
+    services = make_services(sqlite_url)
+    adapter = SlowAdapter()
+    await asyncio.wait_for(run_adapters(services, [adapter], commands), timeout=10)
+    assert [r.plain for r in adapter.sent] == ["From now on I'll speak English with you."]

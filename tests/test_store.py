@@ -1,0 +1,199 @@
+"""The store's behaviour, run unchanged on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from skills_db import migrate
+from skills_db.models import AskStatus, ClaimSource, Need, NeedStatus, Offer, Thanks
+from skills_db.store import Store
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(database_url: str) -> Store:
+    opened = Store.open(database_url)
+    yield opened  # type: ignore[misc]
+    opened.close()
+
+
+def test_migrations_reach_head_and_reapply_cleanly(store: Store) -> None:
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    migrate.upgrade(store.engine)  # a second start changes nothing
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+
+
+def test_one_person_many_identities(store: Store) -> None:
+    alice = store.person_for("slack", "U1", "Alice")
+    assert store.person_for("slack", "U1", "Alice").id == alice.id
+    assert alice.id is not None
+    store.link_identity(alice.id, "matrix", "@alice:example.org", "Alice")
+    assert store.find_person("matrix", "@alice:example.org").id == alice.id  # type: ignore[union-attr]
+    assert {i.platform for i in store.identities(alice.id)} == {"slack", "matrix"}
+    assert [p.id for p in store.find_people_by_name("slack", "ALICE")] == [alice.id]
+
+
+def test_display_name_follows_the_platform(store: Store) -> None:
+    person = store.person_for("slack", "U1", "Alice")
+    store.person_for("slack", "U1", "Alice B.")
+    assert person.id is not None
+    assert store.identities(person.id)[0].display == "Alice B."
+
+
+def test_claims_declared_once_removed_and_kept_apart_from_help(store: Store) -> None:
+    pid = store.person_for("console", "bob").id
+    assert pid is not None
+    store.add_claim(pid, "Python", ClaimSource.DECLARED, at=T0)
+    store.add_claim(pid, "python", ClaimSource.DECLARED, at=T0)  # same skill, folded
+    store.add_claim(pid, "Python", ClaimSource.HELPED, at=T0)
+    sources = sorted(c.source for c in store.claims([pid]))
+    assert sources == ["declared", "helped"]
+    assert store.remove_declared(pid, "Python")
+    assert [c.source for c in store.claims([pid])] == ["helped"]
+    assert not store.remove_declared(pid, "Python")
+
+
+def test_endorsement_counts_once_per_peer(store: Store) -> None:
+    a = store.person_for("console", "a").id
+    b = store.person_for("console", "b").id
+    assert a and b
+    assert store.endorse(a, b, "Terraform", at=T0)
+    assert not store.endorse(a, b, "Terraform", at=T0)
+    claims = store.claims([b], skills=["Terraform"])
+    assert [(c.source, c.created_at) for c in claims] == [("endorsed", T0)]
+
+
+def test_need_ask_answer_and_solve_credits_the_helper(store: Store) -> None:
+    asker = store.person_for("console", "asker").id
+    helper = store.person_for("console", "helper").id
+    assert asker and helper
+    need = store.create_need(
+        Need(
+            person_id=asker,
+            text="terraform state lock",
+            skills=["Terraform"],
+            platform="console",
+            conversation="general",
+            created_at=T0,
+        )
+    )
+    assert need.id is not None
+    (ask,) = store.create_asks(need.id, [(helper, [{"key": "reason.declared", "skill": "Terraform"}])], at=T0)
+    assert [a.id for a in store.pending_asks(helper)] == [ask.id]
+    assert store.ask_counts_since(T0 - timedelta(days=1)) == {helper: 1}
+    store.answer_ask(ask.id or 0, AskStatus.ACCEPTED, at=T0)
+    assert store.pending_asks(helper) == []
+    assert [n.id for n in store.open_needs(asker)] == [need.id]
+    solved = store.solve_need(need.id, helper, at=T0 + timedelta(hours=1))
+    assert solved.status == NeedStatus.SOLVED
+    assert store.open_needs(asker) == []
+    helped = store.claims([helper], skills=["Terraform"])
+    assert [(c.source, c.ref) for c in helped] == [("helped", f"need:{need.id}")]
+
+
+def test_thanks_are_counted_and_credit_named_skills(store: Store) -> None:
+    a = store.person_for("console", "a").id
+    b = store.person_for("console", "b").id
+    assert a and b
+    store.add_thanks(Thanks(from_person_id=a, to_person_id=b, text="SQL help", created_at=T0), ["SQL"])
+    assert store.thanks_counts([a, b]) == {b: 1}
+    assert [t.text for t in store.thanks_received(b)] == ["SQL help"]
+    assert [c.skill for c in store.claims([b])] == ["SQL"]
+
+
+def test_offers_expire(store: Store) -> None:
+    pid = store.person_for("console", "a").id
+    assert pid
+    store.create_offer(
+        Offer(
+            person_id=pid,
+            text="SQL tuning",
+            skills=["SQL"],
+            created_at=T0,
+            expires_at=T0 + timedelta(days=7),
+        )
+    )
+    assert len(store.active_offers(T0 + timedelta(days=6))) == 1
+    assert store.active_offers(T0 + timedelta(days=8)) == []
+
+
+def test_processed_events_survive_a_new_store(store: Store, database_url: str) -> None:
+    assert store.mark_processed("slack", "Ev1")
+    assert not store.mark_processed("slack", "Ev1")
+    assert store.mark_processed("matrix", "Ev1")  # ids are per platform
+    reopened = Store.open(database_url)
+    assert not reopened.mark_processed("slack", "Ev1")
+    reopened.close()
+
+
+def test_prune_processed_keeps_recent(store: Store) -> None:
+    store.mark_processed("slack", "old", at=T0 - timedelta(days=40))
+    store.mark_processed("slack", "new", at=T0)
+    assert store.prune_processed(T0 - timedelta(days=30)) == 1
+    assert store.mark_processed("slack", "old")
+    assert not store.mark_processed("slack", "new")
+
+
+def test_adapter_state_round_trip(store: Store) -> None:
+    assert store.get_state("matrix", "next_batch") is None
+    store.set_state("matrix", "next_batch", "s1")
+    store.set_state("matrix", "next_batch", "s2")
+    assert store.get_state("matrix", "next_batch") == "s2"
+
+
+def test_export_then_forget_erases_everything(store: Store) -> None:
+    me = store.person_for("console", "me", "Me").id
+    other = store.person_for("console", "other", "Other").id
+    assert me and other
+    store.add_claim(me, "Rust", ClaimSource.DECLARED, at=T0)
+    store.add_learning_goal(me, "Go")
+    need = store.create_need(
+        Need(
+            person_id=me,
+            text="help",
+            skills=["Rust"],
+            platform="console",
+            conversation="g",
+            created_at=T0,
+        )
+    )
+    store.create_asks(need.id or 0, [(other, [])], at=T0)
+    store.add_thanks(Thanks(from_person_id=other, to_person_id=me, text="great", created_at=T0), ["Rust"])
+    store.endorse(other, me, "Rust", at=T0)
+    store.audit(me, "test.action", detail=1)
+
+    exported = store.export_person(me)
+    assert exported["person"]["name"] == "Me"
+    assert {c["skill"] for c in exported["skill_claims"]} == {"Rust"}
+    assert exported["thanks_received"][0]["text"] == "great"
+    assert len(exported["needs"]) == 1 and len(exported["endorsements_received"]) == 1
+
+    store.forget_person(me)
+    assert store.get_person(me) is None
+    assert store.find_person("console", "me") is None
+    assert store.claims([me]) == []
+    assert store.thanks_counts([me]) == {}
+    assert store.get_person(other) is not None  # colleagues stay
+    assert store.audit_log()[0].actor_person_id is None
+
+
+def test_audit_log_records_admin_actions(store: Store) -> None:
+    pid = store.person_for("console", "admin").id
+    store.audit(pid, "admin.stats", scope="all")
+    (entry,) = store.audit_log()
+    assert (entry.action, entry.details, entry.actor_person_id) == (
+        "admin.stats",
+        {"scope": "all"},
+        pid,
+    )
+
+
+def test_times_come_back_aware_utc(store: Store) -> None:
+    pid = store.person_for("console", "a").id
+    assert pid
+    local = datetime(2026, 11, 2, 12, 0, tzinfo=UTC).astimezone()
+    store.update_person(pid, away_until=local)
+    assert store.get_person(pid).away_until == local.astimezone(UTC)  # type: ignore[union-attr]
