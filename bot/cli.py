@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -154,9 +153,17 @@ def _demo(config: Config, script: str | None, database: str | None) -> int:
 
 
 def _run(config: Config) -> int:
-    # Slack and Matrix adapters plug in here as they land; the console runs when none is enabled.
-    logging.getLogger("entraide").info("no platform adapter enabled: starting the console")
-    return _console(config, None)
+    from adapters import enabled_adapters
+    from bot.app import build_services, run_adapters
+    from skills_db.store import Store
+
+    store = Store.open(config.database.url)
+    try:
+        services = build_services(config, store)
+        asyncio.run(run_adapters(services, enabled_adapters(services)))
+    finally:
+        store.close()
+    return 0
 
 
 if __name__ == "__main__":

@@ -34,6 +34,20 @@ class BotConfig:
     admins: list[str] = field(default_factory=list)  # "platform:handle", e.g. "console:alice"
     max_message_length: int = 4000
     shutdown_grace_seconds: float = 10.0
+    # In help channels/rooms, a message is a need when it starts with this prefix…
+    need_prefix: str = "?"
+    # …or contains one of these phrases (case and accents ignored).
+    need_phrases: list[str] = field(
+        default_factory=lambda: [
+            "need help",
+            "needs help",
+            "anyone know",
+            "anybody know",
+            "besoin d'aide",
+            "quelqu'un sait",
+            "quelqu'un connait",
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -64,12 +78,44 @@ class ConsoleConfig:
 
 
 @dataclass(frozen=True)
+class SlackConfig:
+    enabled: bool = False
+    mode: Literal["socket", "http"] = "socket"
+    bot_token: str = ""  # xoxb-…, or SLACK_BOT_TOKEN
+    app_token: str = ""  # xapp-…, Socket Mode only, or SLACK_APP_TOKEN
+    signing_secret: str = ""  # HTTP mode only, or SLACK_SIGNING_SECRET
+    host: str = "0.0.0.0"
+    port: int = 3000
+    help_channels: list[str] = field(default_factory=list)  # channel ids or names
+    api_url: str = "https://slack.com/api/"
+
+
+@dataclass(frozen=True)
+class MatrixConfig:
+    enabled: bool = False
+    homeserver: str = ""  # https://matrix.example.org
+    user_id: str = ""  # @entraide:example.org
+    password: str = ""  # or ENTRAIDE_MATRIX_PASSWORD
+    access_token: str = ""  # or ENTRAIDE_MATRIX_ACCESS_TOKEN; preferred over the password
+    device_id: str = ""  # kept across restarts; found in the store directory when empty
+    store_dir: str = "var/matrix-store"  # the end-to-end encryption keys live here
+    command_prefix: str = "!entraide"
+    help_rooms: list[str] = field(default_factory=list)  # room ids or aliases
+    admin_room: str = ""  # members with power level >= admin_power_level there are managers
+    admin_power_level: int = 50
+    allowed_servers: list[str] = field(default_factory=list)  # accept invites from these servers
+    allowed_rooms: list[str] = field(default_factory=list)  # …or into these rooms
+
+
+@dataclass(frozen=True)
 class Config:
     bot: BotConfig = field(default_factory=BotConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    slack: SlackConfig = field(default_factory=SlackConfig)
+    matrix: MatrixConfig = field(default_factory=MatrixConfig)
     source: str = "built-in defaults"
 
     def is_admin(self, platform: str, handle: str) -> bool:
@@ -80,6 +126,11 @@ class Config:
 ENVIRONMENT_OVERRIDES = {
     "ENTRAIDE_DATABASE_URL": ("database", "url"),
     "ENTRAIDE_LOG_LEVEL": ("bot", "log_level"),
+    "SLACK_BOT_TOKEN": ("slack", "bot_token"),
+    "SLACK_APP_TOKEN": ("slack", "app_token"),
+    "SLACK_SIGNING_SECRET": ("slack", "signing_secret"),
+    "ENTRAIDE_MATRIX_PASSWORD": ("matrix", "password"),
+    "ENTRAIDE_MATRIX_ACCESS_TOKEN": ("matrix", "access_token"),
 }
 
 
@@ -184,6 +235,34 @@ def _check(config: Config) -> None:
             raise ConfigError(
                 source, f"bot.admins[{index}]", f"must look like 'platform:handle', not {admin!r}"
             )
+    _check_platforms(config)
     url = config.database.url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError(source, "database.url", f"must be a sqlite:/// or postgresql:// URL, not {url!r}")
+
+
+def _check_platforms(config: Config) -> None:
+    source, slack, matrix = config.source, config.slack, config.matrix
+    if slack.enabled:
+        if not slack.bot_token:
+            raise ConfigError(
+                source, "slack.bot_token", "required when slack is enabled (or SLACK_BOT_TOKEN)"
+            )
+        if slack.mode == "socket" and not slack.app_token:
+            raise ConfigError(source, "slack.app_token", "required in socket mode (or SLACK_APP_TOKEN)")
+        if slack.mode == "http" and not slack.signing_secret:
+            raise ConfigError(
+                source, "slack.signing_secret", "required in http mode (or SLACK_SIGNING_SECRET)"
+            )
+    if matrix.enabled:
+        for key in ("homeserver", "user_id"):
+            if not getattr(matrix, key):
+                raise ConfigError(source, f"matrix.{key}", "required when matrix is enabled")
+        if not matrix.password and not matrix.access_token:
+            raise ConfigError(
+                source, "matrix.password", "a password or an access_token is required when matrix is enabled"
+            )
+        if not matrix.user_id.startswith("@") or ":" not in matrix.user_id:
+            raise ConfigError(
+                source, "matrix.user_id", f"must look like @name:server, not {matrix.user_id!r}"
+            )

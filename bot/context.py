@@ -96,12 +96,12 @@ class Context:
         key: str,
         *,
         buttons: tuple[Button, ...] = (),
-        reply_key: str | None = None,
+        tag: str | None = None,
         **values: Any,
     ) -> None:
         """Send a private message to someone else, in their language."""
         self.replies.append(
-            Reply(body=self.render(key, language, **values), to=user, buttons=buttons, key=reply_key)
+            Reply(body=self.render(key, language, **values), to=user, buttons=buttons, tag=tag)
         )
 
     def post(

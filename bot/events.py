@@ -47,8 +47,10 @@ class Event:
     mentions: tuple[UserRef, ...] = ()  # people mentioned, in the order written
     reaction: str | None = None  # emoji name, for REACTION events
     target_message: str | None = None  # the message a reaction or action applies to
+    target_author: UserRef | None = None  # who wrote that message, when the platform says
     action: str | None = None  # button value, for ACTION events
     sender_is_bot: bool = False
+    sender_is_admin: bool = False  # the platform says so (Matrix power level in the admin room)
     in_help_channel: bool = False  # the adapter knows which channels are help channels
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -85,6 +87,7 @@ class Reply:
     ephemeral: bool = False  # only the addressee sees it, when the platform allows
     buttons: tuple[Button, ...] = ()
     key: str | None = None  # stable identity for idempotent sending (Matrix txn id)
+    tag: str | None = None  # what the message is about ("ask:12"), to understand reactions to it
 
     @property
     def plain(self) -> str:

@@ -10,22 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
+from dataclasses import replace
 
 from bot.adapter import Adapter
 from bot.commands import registry
 from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
 from bot.context import Context, Services
 from bot.events import Event, EventKind, Reply
+from bot.reactions import handle_reaction
 from bot.text import safe_reply
+from skills_db.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
-
-# In help channels a message is a need when it starts with "?" or asks for help in so many words.
-NEED_TRIGGERS = re.compile(
-    r"^\s*\?|\b(need help|needs help|anyone know|anybody know|besoin d'aide|quelqu'un sait|qui sait)",
-    re.IGNORECASE,
-)
 
 
 class Pipeline:
@@ -74,9 +70,14 @@ class Pipeline:
         except Exception:
             log.exception("handler failed", extra={"event_id": event.event_id, "platform": event.platform})
             replies = [self._error_reply(event)]
-        for reply in replies:
+        for index, reply in enumerate(replies):
+            # A key derived from the event makes a resend after a crash recognisable as such.
+            reply = replace(safe_reply(reply), key=reply.key or f"{event.event_id}:{index}")
             try:
-                await adapter.send(safe_reply(reply))
+                message_id = await adapter.send(reply)
+                if reply.tag and message_id:
+                    # Remember what the message was, so a reaction to it can be understood.
+                    store.set_state(event.platform, f"message:{message_id}", reply.tag)
             except Exception:
                 log.exception("send failed", extra={"event_id": event.event_id, "platform": event.platform})
 
@@ -95,10 +96,17 @@ class Pipeline:
                 limit=config.bot.max_message_length,
             )
             return ctx.replies
+        if event.kind is EventKind.REACTION:
+            try:
+                await handle_reaction(ctx, event, self.commands)
+            except UsageError as error:
+                self._explain(ctx, error, None)
+            return ctx.replies
         parsed = self._parse(ctx, event, text)
         if parsed is None:
             return ctx.replies
-        if parsed.command.admin and not config.is_admin(event.platform, event.sender.handle):
+        is_admin = event.sender_is_admin or config.is_admin(event.platform, event.sender.handle)
+        if parsed.command.admin and not is_admin:
             ctx.say("error.not_allowed", private=True, command=parsed.command.name)
             return ctx.replies
         try:
@@ -116,20 +124,26 @@ class Pipeline:
             if command is None:
                 return None
             return ParsedCommand(command, Arguments({"id": ident}))
-        if event.kind is EventKind.REACTION:
-            return None  # reactions become commands in the adapters that support them
         addressed = event.kind is EventKind.COMMAND or event.is_direct
         if not addressed:
-            if event.in_help_channel and text and NEED_TRIGGERS.search(text):
-                need = self.commands.get("need")
-                assert need is not None
-                return ParsedCommand(need, Arguments({"text": text.lstrip("? ")}))
+            need = self.commands.get("need")
+            if need is not None and event.in_help_channel and self._is_need(text):
+                prefix = self.services.config.bot.need_prefix
+                body = text.removeprefix(prefix).strip() if prefix else text
+                return ParsedCommand(need, Arguments({"text": body or text}))
             return None
         try:
             return self.commands.parse(text)
         except UsageError as error:
             self._explain(ctx, error, None)
             return None
+
+    def _is_need(self, text: str) -> bool:
+        bot = self.services.config.bot
+        if bot.need_prefix and text.startswith(bot.need_prefix):
+            return True
+        folded = fold(text)
+        return any(fold(phrase) in folded for phrase in bot.need_phrases)
 
     def _explain(self, ctx: Context, error: UsageError, parsed: ParsedCommand | None) -> None:
         if isinstance(error, UnknownCommand):

@@ -91,7 +91,7 @@ def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Cand
                 Button(ctx.text("ask.button_accept", language), f"accept:{ask.id}", "primary"),
                 Button(ctx.text("ask.button_decline", language), f"decline:{ask.id}"),
             ),
-            reply_key=f"ask:{ask.id}",
+            tag=f"ask:{ask.id}",
         )
     return [c for c, _, _ in reachable]
 
@@ -166,15 +166,18 @@ async def cmd_solved(ctx: Context, args: Arguments) -> None:
     needs = ctx.store.open_needs(ctx.person_id)
     if not needs:
         raise UsageError(None, "error.no_open_need")
-    need = needs[0]
-    assert need.id is not None
     token = args.person("helper")
-    helper: Person | None = resolve_person(ctx, token) if token else None
+    close_need(ctx, needs[0], resolve_person(ctx, token) if token else None)
+
+
+def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
+    """Mark ``need`` solved and credit ``helper`` (by default the one colleague who accepted)."""
+    assert need.id is not None
     if helper is None:
         accepted = [a for a in ctx.store.asks_for_need(need.id) if a.status == AskStatus.ACCEPTED]
         if len(accepted) == 1:
             helper = ctx.store.get_person(accepted[0].person_id)
-    if helper is not None and helper.id == ctx.person_id:
+    if helper is not None and helper.id == need.person_id:
         helper = None  # solving one's own need is fine, but it is not evidence of helping
     ctx.store.solve_need(need.id, helper.id if helper else None, at=ctx.now())
     if helper is None:
