@@ -213,6 +213,15 @@ class HelpQueries:
                 ).all()
             )
 
+    def find_need(self, platform: str, conversation: str, thread: str) -> Need | None:
+        """The need posted as (or discussed in) this thread."""
+        with self.session() as session:
+            return session.exec(
+                select(Need).where(
+                    Need.platform == platform, Need.conversation == conversation, Need.thread == thread
+                )
+            ).first()
+
     def solve_need(self, need_id: int, helper_id: int | None, *, at: datetime | None = None) -> Need:
         """Close a need; credit the helper with every skill of the need."""
         when = at or utcnow()
