@@ -14,10 +14,9 @@ import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
-from skills_db.textnorm import fold
-
 from bot.adapter import EventSink
 from bot.events import Capabilities, Event, EventKind, Reply, UserRef
+from skills_db.textnorm import fold
 
 PLATFORM = "console"
 BANNER = """Entraide console — you are {user}. Type `help` for commands, `/as NAME` to become

@@ -9,8 +9,7 @@ import logging
 import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-
-from skills_db.taxonomy import Taxonomy
+from typing import Any
 
 from bot.adapter import Adapter
 from bot.commands.registry import Registry
@@ -20,6 +19,7 @@ from bot.i18n import Catalog
 from bot.matching import Matcher
 from bot.pipeline import Pipeline
 from skills_db.store import Store
+from skills_db.taxonomy import Taxonomy
 
 log = logging.getLogger("entraide")
 
@@ -54,8 +54,9 @@ async def run_adapters(
     ]
     stopper = asyncio.create_task(stop.wait())
     log.info("started", extra={"adapters": [a.platform for a in adapters]})
-    all_runs = asyncio.gather(*runs, return_exceptions=True)
-    await asyncio.wait({stopper, all_runs}, return_when=asyncio.FIRST_COMPLETED)  # type: ignore[arg-type]
+    all_runs: asyncio.Future[list[object]] = asyncio.gather(*runs, return_exceptions=True)
+    waited: set[asyncio.Future[Any]] = {stopper, all_runs}
+    await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
     if stop.is_set():
         log.info("stopping: finishing the handlers in flight")
     for adapter in adapters:

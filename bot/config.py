@@ -62,11 +62,30 @@ class RoutingConfig:
     weekly_ask_cap: int = 3  # asks one person gets per week, unless they set their own
     suggestion_count: int = 3  # people named in suggest mode
     offer_days: int = 7  # how long an offer stays active
+    # Local working hours ("HH:MM-HH:MM", "" for always) and ISO weekdays (1 = Monday), in each
+    # person's own time zone; people with no known time zone are always reachable.
+    working_hours: str = "08:00-19:00"
+    working_days: list[int] = field(default_factory=lambda: [1, 2, 3, 4, 5])
+    # Candidates scoring at least this share of the best one are "comparably relevant": among
+    # them, those asked least lately are asked first.
+    comparable_ratio: float = 0.6
+    # Keep one of the asks for someone who wants to learn the skill, next to the experts.
+    learner_slot: bool = True
+
+    @property
+    def working_hours_range(self) -> tuple[int, int]:
+        start, end = _parse_hours(self.working_hours)
+        return start, end
 
 
 @dataclass(frozen=True)
 class MatchingConfig:
-    half_life_days: float = 180.0  # evidence loses half its weight in this time
+    half_life_days: float = 180.0  # skill evidence loses half its weight in this time
+    activity_half_life_days: float = 90.0  # same for help given in threads (text and activity)
+    text_weight: float = 1.0  # how much matching the text of past threads counts
+    skill_weight: float = 1.0  # how much evidence on the need's skills counts
+    activity_weight: float = 0.5  # how much recent help, on any topic, counts
+    offer_bonus: float = 0.3  # added for an active offer on one of the need's skills
     min_score: float = 0.05  # below this a candidate is not worth naming
 
 
@@ -157,7 +176,7 @@ def load_config(path: str | Path | None = None, environ: typing.Mapping[str, str
 
 
 def config_from_dict(raw: dict[str, Any], source: str = "built-in defaults") -> Config:
-    config = replace(_build(Config, raw, source, prefix=""), source=source)
+    config: Config = replace(_build(Config, raw, source, prefix=""), source=source)
     _check(config)
     return config
 
@@ -175,7 +194,7 @@ def _build(cls: type[Any], raw: Any, source: str, prefix: str) -> Any:
         if name not in raw:
             continue
         kind = hints[name]
-        if is_dataclass(kind):
+        if isinstance(kind, type) and is_dataclass(kind):
             values[name] = _build(kind, raw[name], source, prefix + name + ".")
         else:
             values[name] = _coerce(kind, raw[name], source, prefix + name)
@@ -225,6 +244,7 @@ def _check(config: Config) -> None:
         "routing.suggestion_count": config.routing.suggestion_count,
         "routing.offer_days": config.routing.offer_days,
         "matching.half_life_days": config.matching.half_life_days,
+        "matching.activity_half_life_days": config.matching.activity_half_life_days,
     }
     for key, value in positive.items():
         if value <= 0:
@@ -236,9 +256,39 @@ def _check(config: Config) -> None:
                 source, f"bot.admins[{index}]", f"must look like 'platform:handle', not {admin!r}"
             )
     _check_platforms(config)
+    routing = config.routing
+    if routing.working_hours:
+        try:
+            _parse_hours(routing.working_hours)
+        except ValueError:
+            raise ConfigError(
+                source,
+                "routing.working_hours",
+                f"must look like '08:00-19:00', not {routing.working_hours!r}",
+            ) from None
+    for index, day in enumerate(routing.working_days):
+        if not 1 <= day <= 7:
+            raise ConfigError(source, f"routing.working_days[{index}]", f"must be 1 (Monday) to 7, not {day}")
+    if not 0 < routing.comparable_ratio <= 1:
+        raise ConfigError(source, "routing.comparable_ratio", "must be greater than 0 and at most 1")
     url = config.database.url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError(source, "database.url", f"must be a sqlite:/// or postgresql:// URL, not {url!r}")
+
+
+def _parse_hours(text: str) -> tuple[int, int]:
+    """ "08:00-19:00" → minutes since midnight (480, 1140); ValueError when malformed."""
+    start, _, end = text.partition("-")
+    minutes = []
+    for part in (start, end):
+        hours, _, mins = part.strip().partition(":")
+        value = int(hours) * 60 + int(mins or 0)
+        if not 0 <= value <= 24 * 60:
+            raise ValueError(text)
+        minutes.append(value)
+    if minutes[0] >= minutes[1]:
+        raise ValueError(text)
+    return minutes[0], minutes[1]
 
 
 def _check_platforms(config: Config) -> None:

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from skills_db.taxonomy import Taxonomy
-
 from bot.config import Config
 from bot.events import Button, Capabilities, Event, Mention, Reply, Segment, UserRef
 from bot.i18n import Catalog
 from bot.matching import Matcher
 from skills_db.models import Person
 from skills_db.store import Store
+from skills_db.taxonomy import Taxonomy
 
 
 @dataclass(frozen=True)

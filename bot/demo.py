@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from skills_db.taxonomy import Taxonomy
-from skills_db.textnorm import fold
-
 from skills_db.models import ClaimSource, Need, Thanks
 from skills_db.store import Store
+from skills_db.taxonomy import Taxonomy
+from skills_db.textnorm import fold
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,6 @@ import asyncio
 import logging
 from dataclasses import replace
 
-from skills_db.textnorm import fold
-
 from bot.adapter import Adapter
 from bot.commands import registry
 from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
@@ -21,6 +19,7 @@ from bot.context import Context, Services
 from bot.events import Event, EventKind, Reply
 from bot.reactions import handle_reaction
 from bot.text import safe_reply
+from skills_db.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
 

@@ -35,7 +35,7 @@ def utcnow() -> datetime:
 
 
 def _time(*, index: bool = False, nullable: bool = False) -> Any:
-    column = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    column: sa.Column[datetime] = sa.Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)
@@ -199,3 +199,30 @@ class AuditEntry(SQLModel, table=True):
     actor_person_id: int | None = Field(default=None, foreign_key="person.id")
     action: str
     details: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON))
+
+
+class HelpThread(SQLModel, table=True):
+    """A conversation where someone asked and colleagues answered: imported or live.
+
+    The text of these threads is what text evidence is matched against; who replied, and which
+    reply solved it, is the evidence of help given.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    source: str  # "slack-export", "jsonl", "live"
+    external_id: str  # stable id within the source, so a re-import changes nothing
+    channel: str = ""
+    asker_id: int | None = Field(default=None, foreign_key="person.id", index=True)
+    text: str  # the question
+    created_at: datetime = _time(index=True)
+    solved_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
+class HelpReply(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    thread_id: int = Field(foreign_key="helpthread.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    text: str = ""
+    created_at: datetime = _time()
+    solved: bool = False  # this reply is the one that solved the thread

@@ -188,7 +188,7 @@ class Store(HelpQueries):
         with self.session() as session:
             result = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))
             session.commit()
-            return int(result.rowcount or 0)
+            return int(getattr(result, "rowcount", 0) or 0)
 
     def get_state(self, platform: str, key: str) -> str | None:
         with self.session() as session:

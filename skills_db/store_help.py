@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +17,8 @@ from skills_db.models import (
     AuditEntry,
     ClaimSource,
     Endorsement,
+    HelpReply,
+    HelpThread,
     Identity,
     LearningGoal,
     Need,
@@ -50,11 +52,11 @@ class HelpQueries:
 
     def ensure_skill(self, name: str, category: str = "tech") -> Skill:
         with self.session() as session:
-            return _ensure_skill(session, name, category)
+            return ensure_skill_in(session, name, category)
 
     def add_skill_aliases(self, skill_name: str, aliases: Iterable[str], language: str = "en") -> None:
         with self.session() as session:
-            skill = _ensure_skill(session, skill_name)
+            skill = ensure_skill_in(session, skill_name)
             assert skill.id is not None
             known = set(session.exec(select(SkillAlias.folded)).all())
             for alias in aliases:
@@ -76,7 +78,7 @@ class HelpQueries:
         at: datetime | None = None,
     ) -> None:
         with self.session() as session:
-            skill = _ensure_skill(session, skill_name)
+            skill = ensure_skill_in(session, skill_name)
             assert skill.id is not None
             if source == ClaimSource.DECLARED and _declared(session, person_id, skill.id):
                 return  # declaring twice is not more evidence
@@ -105,7 +107,7 @@ class HelpQueries:
                 )
             )
             session.commit()
-            return bool(result.rowcount)
+            return bool(getattr(result, "rowcount", 0))
 
     def claims(
         self, person_ids: Iterable[int] | None = None, skills: Iterable[str] | None = None
@@ -123,7 +125,7 @@ class HelpQueries:
 
     def add_learning_goal(self, person_id: int, skill_name: str) -> bool:
         with self.session() as session:
-            skill = _ensure_skill(session, skill_name)
+            skill = ensure_skill_in(session, skill_name)
             assert skill.id is not None
             exists = session.exec(
                 select(LearningGoal).where(
@@ -155,7 +157,7 @@ class HelpQueries:
         """Record an endorsement; False if this peer already endorsed this skill."""
         when = at or utcnow()
         with self.session() as session:
-            skill = _ensure_skill(session, skill_name)
+            skill = ensure_skill_in(session, skill_name)
             assert skill.id is not None
             exists = session.exec(
                 select(Endorsement).where(
@@ -234,8 +236,24 @@ class HelpQueries:
             need.solved_by_id = helper_id
             session.add(need)
             if helper_id is not None and helper_id != need.person_id:
+                # A need solved live is a help thread like an imported one: its text becomes
+                # evidence for whoever helped.
+                thread = HelpThread(
+                    source="live",
+                    external_id=f"need:{need_id}",
+                    channel=need.conversation,
+                    asker_id=need.person_id,
+                    text=need.text,
+                    created_at=need.created_at,
+                    solved_by_id=helper_id,
+                )
+                session.add(thread)
+                session.flush()
+                session.add(
+                    HelpReply(thread_id=thread.id or 0, person_id=helper_id, created_at=when, solved=True)
+                )
                 for name in need.skills:
-                    skill = _ensure_skill(session, name)
+                    skill = ensure_skill_in(session, name)
                     session.add(
                         SkillClaim(
                             person_id=helper_id,
@@ -248,6 +266,41 @@ class HelpQueries:
                     )
             session.commit()
             return need
+
+    def help_threads_after(
+        self, thread_id: int, batch: int = 5000
+    ) -> Iterator[tuple[int, str, datetime, list[tuple[int, float]]]]:
+        """Help threads with a larger id, oldest id first, each with (helper, weight) pairs.
+
+        The text is the question and its answers; a solving reply weighs twice an ordinary one.
+        """
+        last = thread_id
+        while True:
+            with self.session() as session:
+                threads = session.exec(
+                    select(HelpThread)
+                    .where(col(HelpThread.id) > last)
+                    .order_by(col(HelpThread.id))
+                    .limit(batch)
+                ).all()
+                if not threads:
+                    return
+                ids = [t.id for t in threads]
+                replies: dict[int, list[HelpReply]] = {}
+                for reply in session.exec(select(HelpReply).where(col(HelpReply.thread_id).in_(ids))):
+                    replies.setdefault(reply.thread_id, []).append(reply)
+            for thread in threads:
+                assert thread.id is not None
+                helpers: dict[int, float] = {}
+                texts = [thread.text]
+                for reply in replies.get(thread.id, []):
+                    texts.append(reply.text)
+                    weight = 2.0 if reply.solved else 1.0
+                    helpers[reply.person_id] = max(helpers.get(reply.person_id, 0.0), weight)
+                if thread.solved_by_id is not None and thread.solved_by_id not in helpers:
+                    helpers[thread.solved_by_id] = 2.0
+                yield thread.id, " ".join(texts), thread.created_at, list(helpers.items())
+                last = thread.id
 
     def create_offer(self, offer: Offer) -> Offer:
         with self.session() as session:
@@ -317,7 +370,7 @@ class HelpQueries:
             session.add(thanks)
             session.flush()
             for name in skills:
-                skill = _ensure_skill(session, name)
+                skill = ensure_skill_in(session, name)
                 session.add(
                     SkillClaim(
                         person_id=thanks.to_person_id,
@@ -370,6 +423,8 @@ class HelpQueries:
                 "thanks_given": select(Thanks).where(Thanks.from_person_id == person_id),
                 "endorsements_received": select(Endorsement).where(Endorsement.endorsee_id == person_id),
                 "endorsements_given": select(Endorsement).where(Endorsement.endorser_id == person_id),
+                "help_replies": select(HelpReply).where(HelpReply.person_id == person_id),
+                "help_threads_asked": select(HelpThread).where(HelpThread.asker_id == person_id),
             }
             skill_names = dict(session.exec(select(Skill.id, Skill.name)).all())
             data: dict[str, Any] = {"person": _row(person)}
@@ -404,6 +459,18 @@ class HelpQueries:
                 ),
                 delete(Offer).where(col(Offer.person_id) == person_id),
                 sa.update(Need).where(col(Need.solved_by_id) == person_id).values(solved_by_id=None),
+                delete(HelpReply).where(
+                    sa.or_(
+                        col(HelpReply.person_id) == person_id,
+                        col(HelpReply.thread_id).in_(
+                            select(HelpThread.id).where(HelpThread.asker_id == person_id)
+                        ),
+                    )
+                ),
+                delete(HelpThread).where(col(HelpThread.asker_id) == person_id),
+                sa.update(HelpThread)
+                .where(col(HelpThread.solved_by_id) == person_id)
+                .values(solved_by_id=None),
                 delete(Need).where(col(Need.person_id) == person_id),
                 sa.update(AuditEntry)
                 .where(col(AuditEntry.actor_person_id) == person_id)
@@ -415,7 +482,8 @@ class HelpQueries:
             session.commit()
 
 
-def _ensure_skill(session: Session, name: str, category: str = "tech") -> Skill:
+def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:
+    """The skill named ``name`` (accents and case ignored), created inside ``session`` if new."""
     folded = fold(name)
     skill = session.exec(select(Skill).where(Skill.folded == folded)).first()
     if skill is None:

@@ -101,9 +101,9 @@ skills add Kubernetes
 need kubernetes pods keep restarting
 """,
     )
-    first = "Alice" if "[private to Alice]" in out else "Dmitri"
+    first = "Alice" if "[private to Alice] entraide: @Bob needs help" in out else "Dmitri"
     second = "Dmitri" if first == "Alice" else "Alice"
-    assert f"[private to {second}]" not in out
+    assert f"[private to {second}] entraide: @Bob needs help" not in out
     out = await run_console(services, f"/as {first}\ndecline")
     assert "No problem, I'll ask someone else." in out
     assert f"[private to {second}] entraide: @Bob needs help" in out

@@ -60,18 +60,12 @@ def raw_counts(zip_path: Path) -> dict[str, int]:
     with zipfile.ZipFile(zip_path) as zf:
         users = json.loads(zf.read("users.json"))
         channels = json.loads(zf.read("channels.json"))
-        bots = {
-            u["id"]
-            for u in users
-            if u.get("is_bot") or u.get("is_app_user") or u["id"] == "USLACKBOT"
-        }
+        bots = {u["id"] for u in users if u.get("is_bot") or u.get("is_app_user") or u["id"] == "USLACKBOT"}
         counts = defaultdict(int)
         counts["non_bot_users"] = len(users) - len(bots)
         for channel in channels:
             days = [n for n in zf.namelist() if n.startswith(channel["name"] + "/")]
-            messages = [
-                m for day in days if day.endswith(".json") for m in json.loads(zf.read(day))
-            ]
+            messages = [m for day in days if day.endswith(".json") for m in json.loads(zf.read(day))]
             human = [
                 m
                 for m in messages
@@ -254,9 +248,7 @@ def test_dev_export_counts(zip_path: Path | str) -> None:
 
 
 @pytest.mark.parametrize("zip_path", dev_ids(), ids=str)
-def test_dev_export_unpacked_directory_gives_same_archive(
-    zip_path: Path | str, tmp_path: Path
-) -> None:
+def test_dev_export_unpacked_directory_gives_same_archive(zip_path: Path | str, tmp_path: Path) -> None:
     assert isinstance(zip_path, Path), f"no dev exports found in {DEV_DIR}"
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(tmp_path)
@@ -334,9 +326,7 @@ def test_synthetic_threads_grouping_and_filtering(synthetic: HistoryArchive) -> 
 def test_reply_to_message_without_thread_ts_makes_it_a_root(tmp_path: Path) -> None:
     days = {
         "help/2024-03-01.json": [msg("U1", "1709287200.000001", "question")],
-        "help/2024-03-05.json": [
-            msg("U2", "1709640000.000001", "answer", thread_ts="1709287200.000001")
-        ],
+        "help/2024-03-05.json": [msg("U2", "1709640000.000001", "answer", thread_ts="1709287200.000001")],
     }
     archive = read_slack_export(write_export(tmp_path / "e.zip", days))
     (thread,) = archive.threads
@@ -360,8 +350,7 @@ def test_solved_by_needs_the_thread_authors_check(synthetic: HistoryArchive) -> 
 def test_mrkdwn_decoding(synthetic: HistoryArchive) -> None:
     root = synthetic.threads[0].root
     assert root.text == (
-        "Vacuum <big> tables? the doc https://y.test cc @Bob Stone @ghost #random #ops "
-        "@here @dbas R&D"
+        "Vacuum <big> tables? the doc https://y.test cc @Bob Stone @ghost #random #ops @here @dbas R&D"
     )
     assert root.mentions == ("U2", "U9")
     assert root.posted_at == datetime(2024, 3, 1, 10, 0, 0, 100, tzinfo=UTC)
@@ -389,9 +378,7 @@ def test_decode_mrkdwn_cases(text: str, expected: tuple[str, tuple[str, ...]]) -
 def test_users(synthetic: HistoryArchive) -> None:
     users = synthetic.users
     assert list(users) == ["U1", "U2", "U3", "UB", "UA", "USLACKBOT"]
-    assert users["U1"] == HistoryUser(
-        "U1", "Alice", "Alice Martin", "DBA", "Europe/Paris", False, False
-    )
+    assert users["U1"] == HistoryUser("U1", "Alice", "Alice Martin", "DBA", "Europe/Paris", False, False)
     assert users["U2"].name == "Bob Stone" and users["U2"].tz is None
     assert users["U3"].name == "carol" and users["U3"].deleted
     assert [h for h, u in users.items() if u.is_bot] == ["UB", "UA", "USLACKBOT"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.candidates import Candidate, Match, Reason
 from bot.commands.people import resolve_person, sender_mention
 from bot.commands.registry import Arguments, UsageError
 from bot.context import Context
 from bot.events import Button, Segment
-from bot.matching import Candidate, Match, Reason
 from bot.text import shorten
 from skills_db.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
@@ -28,9 +28,9 @@ async def cmd_need(ctx: Context, args: Arguments) -> None:
             created_at=ctx.now(),
         )
     )
-    match = ctx.services.matcher.rank(skills, ctx.person_id, ctx.now())
+    match = ctx.services.matcher.rank(text, skills, ctx.person_id, ctx.now())
     about = ", ".join(skills) or shorten(text, 60)
-    if not match.candidates:
+    if not any(c.relevant for c in match.candidates):
         ctx.say("need.nobody", about=about, id=need.id)
         return
     if ctx.config.routing.mode == "suggest":
@@ -45,7 +45,8 @@ async def cmd_need(ctx: Context, args: Arguments) -> None:
 
 def _suggest(ctx: Context, match: Match, about: str) -> None:
     body: list[Segment] = list(ctx.render("need.suggestions", about=about))
-    for candidate in match.candidates[: ctx.config.routing.suggestion_count]:
+    relevant = [c for c in match.candidates if c.relevant]
+    for candidate in relevant[: ctx.config.routing.suggestion_count]:
         person = ctx.store.get_person(candidate.person_id)
         if person is None:
             continue
@@ -157,7 +158,7 @@ async def cmd_decline(ctx: Context, args: Arguments) -> None:
         return
     # Ask the next person in line, so one "not now" does not leave the need unanswered.
     already = {a.person_id for a in ctx.store.asks_for_need(ask.need_id)}
-    match = ctx.services.matcher.rank(need.skills, need.person_id, ctx.now(), exclude=already)
+    match = ctx.services.matcher.rank(need.text, need.skills, need.person_id, ctx.now(), exclude=already)
     if match.candidates:
         _ask(ctx, need, match, exclude=already)
 

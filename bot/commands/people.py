@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
-from skills_db.textnorm import fold
-
 from bot.commands.registry import Arguments, PersonToken, UsageError
 from bot.context import Context
 from bot.events import Mention, UserRef
 from skills_db.models import ClaimSource, Person
+from skills_db.textnorm import fold
 
 
 def resolve_person(ctx: Context, token: PersonToken) -> Person:
@@ -30,19 +29,17 @@ def resolve_person(ctx: Context, token: PersonToken) -> Person:
     )
 
 
-def skill_names(ctx: Context, text: str) -> tuple[list[str], list[str]]:
-    """Canonical names of the comma-separated skills in ``text``, and the words not understood."""
-    known, unknown = [], []
+def skill_names(ctx: Context, text: str) -> list[str]:
+    """Canonical names of the comma-separated skills in ``text``.
+
+    A skill missing from the vocabulary is kept as written: people know things we did not list.
+    """
+    names = []
     for raw in text.replace(";", ",").split(","):
-        term = raw.strip()
-        if not term:
-            continue
-        canonical = ctx.services.taxonomy.canonical(term)
-        if canonical is None and len(term) <= 60:
-            # Not in the vocabulary: people know things we did not list. Keep their words.
-            canonical = term
-        (known if canonical else unknown).append(canonical or term)
-    return list(dict.fromkeys(known)), unknown
+        term = " ".join(raw.split())[:60]
+        if term:
+            names.append(ctx.services.taxonomy.canonical(term) or term)
+    return list(dict.fromkeys(names))
 
 
 async def cmd_help(ctx: Context, args: Arguments) -> None:
@@ -81,7 +78,7 @@ async def cmd_skills(ctx: Context, args: Arguments) -> None:
         return
     if not args.text("skills"):
         raise UsageError(None, "error.missing_argument", argument="skills")
-    names, _ = skill_names(ctx, args.text("skills"))
+    names = skill_names(ctx, args.text("skills"))
     if action == "add":
         for name in names:
             ctx.store.add_claim(ctx.person_id, name, ClaimSource.DECLARED, at=ctx.now())
@@ -93,7 +90,7 @@ async def cmd_skills(ctx: Context, args: Arguments) -> None:
 
 
 async def cmd_learn(ctx: Context, args: Arguments) -> None:
-    names, _ = skill_names(ctx, args.text("skill"))
+    names = skill_names(ctx, args.text("skill"))
     for name in names:
         ctx.store.add_learning_goal(ctx.person_id, name)
     ctx.say("learn.added", private=True, skills=", ".join(names))
@@ -211,7 +208,7 @@ async def cmd_endorse(ctx: Context, args: Arguments) -> None:
     endorsee = resolve_person(ctx, token)
     if endorsee.id == ctx.person_id:
         raise UsageError(None, "error.self_endorse")
-    names, _ = skill_names(ctx, args.text("skill"))
+    names = skill_names(ctx, args.text("skill"))
     assert endorsee.id is not None
     new = [name for name in names if ctx.store.endorse(ctx.person_id, endorsee.id, name, at=ctx.now())]
     who = ctx.mention(endorsee)

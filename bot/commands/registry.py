@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
+
 from skills_db.textnorm import fold
 
 if TYPE_CHECKING:

@@ -1,0 +1,37 @@
+"""What matching produces: candidates with the reasons they were chosen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why someone is suggested; rendered through the catalogue in the reader's language."""
+
+    key: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"key": self.key, **self.values}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: int
+    name: str
+    score: float
+    demonstrated: bool
+    reasons: tuple[Reason, ...]
+    learner: bool = False
+    # Has evidence about this need (skills, similar threads, an offer), not only general activity.
+    # Only relevant people are suggested or asked; the others only complete a ranking.
+    relevant: bool = True
+
+
+@dataclass(frozen=True)
+class Match:
+    skills: tuple[str, ...]
+    candidates: tuple[Candidate, ...]
+    learners: tuple[Candidate, ...] = ()

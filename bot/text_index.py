@@ -1,0 +1,149 @@
+"""BM25 retrieval over past help threads, aggregated per helper.
+
+A need with no recognised skill still finds people: its words are matched against the
+questions (and answers) of threads people helped with. The index lives in memory in compact
+arrays — about 10 bytes per (term, thread) pair — and grows as new threads arrive.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from skills_db.textnorm import stem, tokens
+
+K1 = 1.2
+B = 0.75
+TOP_DOCS = 300  # threads whose helpers are credited for one query
+MAX_DOC_CHARS = 4000
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren as at be because been before
+    being below between both but by can cannot could did do does doing don down during each else ever
+    every few for from further get gets getting got had has have having he her here hers herself him
+    himself his how however i if in into is isn it its itself just know let like ll make many may me
+    might more most much must my myself need needs no nor not now of off on once one only or other
+    ought our ours ourselves out over own please re really same see shall she should so some such than
+    thank thanks that the their theirs them themselves then there these they thing things this those
+    though through thus to too under until up upon us use used using ve very via want was way we well
+    were what when where which while who whom why will with within without would yes yet you your
+    yours yourself yourselves anyone anybody someone somebody help question questions answer
+    au aux avec ce ces cet cette dans de des du elle elles en est et etc eu il ils je la le les leur
+    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses si
+    son sont sur ta te tes toi ton tu un une vos votre vous y c d j l m n s t qu est ete etre avoir
+    fait faire peut peux besoin aide quelqu quelque comment pourquoi quand tout tous toute toutes tres
+    plus moins aussi alors donc car ni sans sous chez entre vers""".split()
+)
+
+
+def index_terms(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning: folded, stemmed, without stopwords."""
+    return [
+        stem(t) for t in tokens(text[:MAX_DOC_CHARS]) if len(t) > 1 and t not in STOPWORDS and not t.isdigit()
+    ]
+
+
+@dataclass(frozen=True)
+class ThreadHit:
+    thread_id: int
+    score: float
+    text: str
+
+
+class TextIndex:
+    def __init__(self, half_life_days: float) -> None:
+        self.decay_rate = math.log(2) / (half_life_days * 86400)
+        self._terms: dict[str, int] = {}
+        self._doc_ids: list[array[int]] = []  # per term: document numbers
+        self._doc_tfs: list[array[int]] = []  # per term: term frequencies
+        self._lengths = array("H")
+        self._times = array("d")  # epoch seconds
+        self._thread_ids = array("q")
+        self._helpers: list[tuple[tuple[int, float], ...]] = []  # (person, weight) per document
+        self._titles: list[str] = []
+        self._total_length = 0
+        # Decayed activity per person, relative to _epoch: sum of weight * exp(rate * (t - epoch)).
+        self._activity: dict[int, float] = defaultdict(float)
+        self._epoch: float | None = None
+        self.max_thread_id = 0
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def add(self, thread_id: int, text: str, created_at: datetime, helpers: list[tuple[int, float]]) -> None:
+        terms = index_terms(text)
+        counts: dict[int, int] = defaultdict(int)
+        for term in terms:
+            term_id = self._terms.get(term)
+            if term_id is None:
+                term_id = self._terms[term] = len(self._doc_ids)
+                self._doc_ids.append(array("i"))
+                self._doc_tfs.append(array("H"))
+            counts[term_id] += 1
+        doc = len(self._lengths)
+        for term_id, count in counts.items():
+            self._doc_ids[term_id].append(doc)
+            self._doc_tfs[term_id].append(min(count, 65535))
+        self._lengths.append(min(len(terms), 65535))
+        self._total_length += min(len(terms), 65535)
+        when = created_at.timestamp()
+        self._times.append(when)
+        self._thread_ids.append(thread_id)
+        self._helpers.append(tuple(helpers))
+        self._titles.append(" ".join(text[:120].split()))
+        if self._epoch is None:
+            self._epoch = when
+        for person, weight in helpers:
+            self._activity[person] += weight * math.exp(self.decay_rate * (when - self._epoch))
+        self.max_thread_id = max(self.max_thread_id, thread_id)
+
+    def activity(self, at: datetime) -> dict[int, float]:
+        """Help given per person, each piece decayed by its age at ``at``."""
+        if self._epoch is None:
+            return {}
+        factor = math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+        return {person: value * factor for person, value in self._activity.items()}
+
+    def search(self, text: str, limit: int = TOP_DOCS) -> list[tuple[int, float]]:
+        """(document, BM25 score) of the best matching documents."""
+        count = len(self._lengths)
+        if not count:
+            return []
+        average = max(self._total_length / count, 1.0)
+        scores: dict[int, float] = defaultdict(float)
+        for term in set(index_terms(text)):
+            term_id = self._terms.get(term)
+            if term_id is None:
+                continue
+            docs, tfs = self._doc_ids[term_id], self._doc_tfs[term_id]
+            frequency = len(docs)
+            idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+            if idf < 0.1:
+                continue  # in almost every thread: says nothing, costs much
+            lengths = self._lengths
+            for doc, tf in zip(docs, tfs, strict=True):
+                norm = K1 * (1 - B + B * lengths[doc] / average)
+                scores[doc] += idf * tf * (K1 + 1) / (tf + norm)
+        return heapq.nlargest(limit, scores.items(), key=lambda item: item[1])
+
+    def people(
+        self, text: str, at: datetime, exclude: set[int] | None = None
+    ) -> dict[int, tuple[float, int, int]]:
+        """Per person: (text evidence score, threads matched, best document)."""
+        result: dict[int, tuple[float, int, int]] = {}
+        for doc, score in self.search(text):
+            age = max(at.timestamp() - self._times[doc], 0.0)
+            decayed = score * math.exp(-self.decay_rate * age)
+            for person, weight in self._helpers[doc]:
+                if exclude and person in exclude:
+                    continue
+                total, matched, best = result.get(person, (0.0, 0, doc))
+                result[person] = (total + decayed * weight, matched + 1, best)
+        return result
+
+    def title(self, doc: int) -> str:
+        return self._titles[doc]
