@@ -63,6 +63,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="use this database instead of a fresh temporary SQLite file",
     )
 
+    history = commands.add_parser(
+        "import-history",
+        help="import past help threads from a Slack export (.zip or folder) or a JSONL file",
+        description="Import threads (who asked, who answered, which reply solved it) as evidence of "
+        "help given. Importing the same file twice changes nothing; a broken file is reported "
+        "with its path and record, and nothing of it is saved.",
+    )
+    history.add_argument("path", help="Slack export .zip or folder, or a .jsonl thread file")
+    history.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
+    profiles = commands.add_parser(
+        "import-profiles",
+        help="import people from CSV or JSONL: handle, name, skills, languages, timezone",
+        description="Create or update people from a directory export; their skills count as declared.",
+    )
+    profiles.add_argument("path", help="a .csv or .jsonl file")
+    profiles.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
+    match = commands.add_parser(
+        "match",
+        help="rank the colleagues who could help with a need, and say whom it would ask",
+        description="Rank colleagues for TEXT, or with --batch replay a JSONL file of needs "
+        '({"id", "text", "asker", "created"}) in time order, as if they arrived live.',
+    )
+    match.add_argument("text", nargs="?", help="the need, in free text")
+    match.add_argument("--batch", metavar="FILE", help="one JSON need per line; prints one JSON line each")
+    match.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
+
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser(
@@ -96,6 +123,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(config, args.script, args.database)
         if args.command == "console":
             return _console(config, args.script)
+        if args.command in ("import-history", "import-profiles", "match"):
+            from bot import cli_data
+
+            return cli_data.run(args, config)
         return _run(config)
     except FileNotFoundError as error:
         print(f"entraide: {error.filename}: file not found", file=sys.stderr)

@@ -131,11 +131,11 @@ class TextIndex:
         return heapq.nlargest(limit, scores.items(), key=lambda item: item[1])
 
     def people(
-        self, text: str, at: datetime, exclude: set[int] | None = None
+        self, text: str, at: datetime, exclude: set[int] | None = None, top_docs: int = TOP_DOCS
     ) -> dict[int, tuple[float, int, int]]:
         """Per person: (text evidence score, threads matched, best document)."""
         result: dict[int, tuple[float, int, int]] = {}
-        for doc, score in self.search(text):
+        for doc, score in self.search(text, top_docs):
             age = max(at.timestamp() - self._times[doc], 0.0)
             decayed = score * math.exp(-self.decay_rate * age)
             for person, weight in self._helpers[doc]:

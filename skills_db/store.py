@@ -114,6 +114,15 @@ class Store(HelpQueries):
                 .where(Identity.platform == platform, Identity.handle == handle)
             ).first()
 
+    def find_person_by_handle(self, handle: str) -> Person | None:
+        """The person with this handle on any platform (Slack ids and Matrix ids never collide)."""
+        with self.session() as session:
+            return session.exec(
+                select(Person)
+                .join(Identity, col(Identity.person_id) == col(Person.id))
+                .where(Identity.handle == handle)
+            ).first()
+
     def find_people_by_name(self, platform: str, name: str) -> list[Person]:
         """People whose handle, display name or name equals ``name`` (case-insensitive)."""
         lowered = name.lower()
