@@ -93,13 +93,14 @@ class Matcher:
             entry = evidence[person]
             entry.text, entry.similar, entry.example = score, matched, best
             entry.demonstrated = True
-        activity = self.index.activity(at)
-        for person in sorted(activity, key=activity.__getitem__, reverse=True)[:ACTIVE_POOL]:
+        # The most active helpers are always candidates: a weak but robust prior.
+        for person in self.index.most_active(ACTIVE_POOL + len(excluded)):
             if person not in excluded:
-                evidence[person]
+                evidence.setdefault(person, _Evidence())
         self._offer_evidence(evidence, skills, at, excluded)
         people = self.store.people(list(evidence))
         available = {pid: p for pid, p in people.items() if is_available(p, at, self.routing)}
+        activity = {pid: self.index.activity(pid, at) for pid in available}
         candidates = self._score(evidence, available, activity, skills, at)
         learners = self._learners(skills, excluded | set(evidence), at)
         return Match(tuple(skills), tuple(candidates), learners)

@@ -69,6 +69,7 @@ class TextIndex:
         # Decayed activity per person, relative to _epoch: sum of weight * exp(rate * (t - epoch)).
         self._activity: dict[int, float] = defaultdict(float)
         self._epoch: float | None = None
+        self._most_active: list[int] | None = None
         self.max_thread_id = 0
 
     def __len__(self) -> int:
@@ -99,14 +100,20 @@ class TextIndex:
             self._epoch = when
         for person, weight in helpers:
             self._activity[person] += weight * math.exp(self.decay_rate * (when - self._epoch))
+        self._most_active = None
         self.max_thread_id = max(self.max_thread_id, thread_id)
 
-    def activity(self, at: datetime) -> dict[int, float]:
-        """Help given per person, each piece decayed by its age at ``at``."""
+    def activity(self, person: int, at: datetime) -> float:
+        """Help given by ``person``, each piece decayed by its age at ``at``."""
         if self._epoch is None:
-            return {}
-        factor = math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
-        return {person: value * factor for person, value in self._activity.items()}
+            return 0.0
+        return self._activity.get(person, 0.0) * math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+
+    def most_active(self, count: int) -> list[int]:
+        """The people who helped most lately (the order does not depend on the time of asking)."""
+        if self._most_active is None or len(self._most_active) < count:
+            self._most_active = heapq.nlargest(count, self._activity, key=self._activity.__getitem__)
+        return self._most_active[:count]
 
     def search(self, text: str, limit: int = TOP_DOCS) -> list[tuple[int, float]]:
         """(document, BM25 score) of the best matching documents."""
