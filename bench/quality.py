@@ -25,13 +25,13 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import build_services
+from bot.app import build_services, vocabulary
 from bot.batch import BatchMatcher, Query
 from bot.config import config_from_dict
 from bot.text_index import TextIndex
 from skills_db.history_import import read_history
 from skills_db.history_model import HistoryArchive, HistoryThread
-from skills_db.history_store import import_archive
+from skills_db.history_store import import_history
 from skills_db.store import Store
 
 DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev"
@@ -84,8 +84,8 @@ def evaluate(path: Path, workdir: Path) -> Result:
         {"database": {"url": f"sqlite:///{workdir}/{path.stem}.db"}, "bot": {"log_format": "text"}}
     )
     store = Store.open(config.database.url)
-    services = build_services(config, store)
-    import_archive(store, replace(archive, threads=tuple(train)), services.matcher.recognise)
+    import_history(store, replace(archive, threads=tuple(train)), vocabulary(config, store))
+    services = build_services(config, store)  # with the vocabulary learned from the import
     queries, truths = [], {}
     for thread in test:
         truth = {r.author for r in thread.replies if r.author != thread.root.author}

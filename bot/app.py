@@ -18,14 +18,16 @@ from bot.context import Services
 from bot.i18n import Catalog
 from bot.matching import Matcher
 from bot.pipeline import Pipeline
+from skills_db.history_store import LEARNED_CATEGORY
 from skills_db.store import Store
+from skills_db.taxonomy import Skill as TaxonomySkill
 from skills_db.taxonomy import Taxonomy
 
 log = logging.getLogger("entraide")
 
 
 def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
-    taxonomy = Taxonomy.load_default()
+    taxonomy = vocabulary(config, store)
     return Services(
         config=config,
         store=store,
@@ -34,6 +36,19 @@ def build_services(config: Config, store: Store, clock: Callable[[], datetime] |
         matcher=Matcher(store, taxonomy, config.routing, config.matching),
         clock=clock or (lambda: datetime.now(UTC)),
     )
+
+
+def vocabulary(config: Config, store: Store) -> Taxonomy:
+    """The default vocabulary, extended by the admins' files and the skills learned from history."""
+    taxonomy = Taxonomy.load_default()
+    for path in config.matching.vocabulary_files:
+        taxonomy = taxonomy.extended(Taxonomy.from_file(path))
+    learned = store.vocabulary([LEARNED_CATEGORY])
+    if learned:
+        taxonomy = taxonomy.extended(
+            TaxonomySkill(name, category="domain", aliases=tuple(aliases)) for name, _, aliases in learned
+        )
+    return taxonomy
 
 
 async def run_adapters(

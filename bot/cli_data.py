@@ -12,7 +12,7 @@ from bot.batch import BatchMatcher, Query, read_queries
 from bot.config import Config
 from skills_db.history_import import read_history
 from skills_db.history_model import HistoryFileError
-from skills_db.history_store import import_archive
+from skills_db.history_store import import_history
 from skills_db.profile_import import import_profiles, read_profiles
 from skills_db.store import Store
 
@@ -23,11 +23,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         services = build_services(config, store)
         if args.command == "import-history":
             archive = read_history(args.path)
-            report = import_archive(store, archive, services.matcher.recognise, args.platform)
+            report, learned = import_history(store, archive, services.taxonomy, args.platform)
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
-                f"{report.claims} skill claims"
+                f"{report.claims} skill claims, {len(learned)} terms learned"
             )
             return 0
         if args.command == "import-profiles":

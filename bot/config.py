@@ -87,6 +87,7 @@ class MatchingConfig:
     activity_weight: float = 0.5  # how much recent help, on any topic, counts
     offer_bonus: float = 0.3  # added for an active offer on one of the need's skills
     min_score: float = 0.05  # below this a candidate is not worth naming
+    vocabulary_files: list[str] = field(default_factory=list)  # extra skills, JSONL like skills.jsonl
 
 
 @dataclass(frozen=True)

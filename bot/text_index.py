@@ -14,37 +14,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from skills_db.textnorm import stem, tokens
+from skills_db.terms import content_words
+from skills_db.textnorm import stem
 
 K1 = 1.2
 B = 0.75
 TOP_DOCS = 300  # threads whose helpers are credited for one query
 MAX_DOC_CHARS = 4000
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are aren as at be because been before
-    being below between both but by can cannot could did do does doing don down during each else ever
-    every few for from further get gets getting got had has have having he her here hers herself him
-    himself his how however i if in into is isn it its itself just know let like ll make many may me
-    might more most much must my myself need needs no nor not now of off on once one only or other
-    ought our ours ourselves out over own please re really same see shall she should so some such than
-    thank thanks that the their theirs them themselves then there these they thing things this those
-    though through thus to too under until up upon us use used using ve very via want was way we well
-    were what when where which while who whom why will with within without would yes yet you your
-    yours yourself yourselves anyone anybody someone somebody help question questions answer
-    au aux avec ce ces cet cette dans de des du elle elles en est et etc eu il ils je la le les leur
-    leurs lui ma mais me meme mes moi mon ne nos notre nous on ou par pas pour qu que qui sa se ses si
-    son sont sur ta te tes toi ton tu un une vos votre vous y c d j l m n s t qu est ete etre avoir
-    fait faire peut peux besoin aide quelqu quelque comment pourquoi quand tout tous toute toutes tres
-    plus moins aussi alors donc car ni sans sous chez entre vers""".split()
-)
-
 
 def index_terms(text: str) -> list[str]:
     """The words of ``text`` that carry meaning: folded, stemmed, without stopwords."""
-    return [
-        stem(t) for t in tokens(text[:MAX_DOC_CHARS]) if len(t) > 1 and t not in STOPWORDS and not t.isdigit()
-    ]
+    return [stem(t) for t in content_words(text[:MAX_DOC_CHARS])]
 
 
 @dataclass(frozen=True)

@@ -171,10 +171,7 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     if len(set(ids)) != len(ids):
         raise _Bad("two messages share an id/ts; give them distinct 'id's")
     replies = tuple(sorted(written, key=message_order))
-    if "solved_by" in obj:
-        solved_by = _solved_by(obj["solved_by"], written)
-    else:
-        solved_by = find_solved_by(root, replies)
+    solved_by = _solved_by(obj["solved_by"], written) if "solved_by" in obj else find_solved_by(root, replies)
     thread_id = _string(obj, "thread_id", "", default="") or f"{channel}:{root.ts}"
     return HistoryThread(SOURCE_JSONL, channel, thread_id, root, replies, solved_by)
 

@@ -7,7 +7,7 @@ same export twice changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,11 +17,15 @@ from skills_db.history_model import HistoryArchive, HistoryUser
 from skills_db.models import ClaimSource, HelpReply, HelpThread, Identity, Person, SkillClaim
 from skills_db.store import Store
 from skills_db.store_help import ensure_skill_in
+from skills_db.taxonomy import Skill as TaxonomySkill
+from skills_db.taxonomy import Taxonomy
+from skills_db.terms import recurring_phrases
 
 # How much one reply counts as evidence for the skills of the thread it answered.
 REPLY_WEIGHT = 1.0
 SOLVING_REPLY_WEIGHT = 2.0
 MAX_REPLY_TEXT = 2000
+LEARNED_CATEGORY = "history"  # skills learned from recurring phrases of answered threads
 
 Recognise = Callable[[str], list[str]]
 
@@ -36,10 +40,40 @@ class ImportReport:
     claims: int
 
 
+def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]) -> list[str]:
+    """Recurring phrases of the answered questions that the vocabulary does not know yet."""
+    texts = (thread.root.text for thread in archive.threads if thread.replies)
+    return [phrase for phrase in recurring_phrases(texts) if known(phrase) is None]
+
+
+def import_history(
+    store: Store, archive: HistoryArchive, taxonomy: Taxonomy, platform: str = "slack", *, learn: bool = True
+) -> tuple[ImportReport, list[str]]:
+    """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
+
+    Returns the report and the learned phrases (already saved: restart the matcher's vocabulary
+    from the database to use them).
+    """
+    learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
+    extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
+
+    def recognise(text: str) -> list[str]:
+        return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
+
+    return import_archive(store, archive, recognise, platform, learned), learned
+
+
 def import_archive(
-    store: Store, archive: HistoryArchive, recognise: Recognise, platform: str = "slack"
+    store: Store,
+    archive: HistoryArchive,
+    recognise: Recognise,
+    platform: str = "slack",
+    learned: Sequence[str] = (),
 ) -> ImportReport:
+    """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary."""
     with store.session() as session:
+        for phrase in learned:
+            ensure_skill_in(session, phrase, LEARNED_CATEGORY)
         people = _People(session, platform, archive.users)
         known = set(
             session.exec(

@@ -67,6 +67,15 @@ class HelpQueries:
                     )
             session.commit()
 
+    def vocabulary(self, categories: Iterable[str]) -> list[tuple[str, str, list[str]]]:
+        """(name, category, aliases) of the skills of these categories (learned, added by admins)."""
+        with self.session() as session:
+            skills = session.exec(select(Skill).where(col(Skill.category).in_(list(categories)))).all()
+            aliases: dict[int, list[str]] = {}
+            for alias in session.exec(select(SkillAlias)):
+                aliases.setdefault(alias.skill_id, []).append(alias.alias)
+            return [(s.name, s.category, aliases.get(s.id or 0, [])) for s in skills]
+
     def add_claim(
         self,
         person_id: int,

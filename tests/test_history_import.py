@@ -197,3 +197,20 @@ def test_a_broken_profile_file_names_the_line_and_imports_nothing(tmp_path: Path
     assert result.returncode == 1
     assert f"{csv_file} line 3: unknown time zone 'Mars/Olympus'" in result.stderr
     assert Store.open(sqlite_url).find_person("slack", "U1") is None
+
+
+def test_recurring_phrases_of_answered_threads_join_the_vocabulary(sqlite_url: str) -> None:
+    from bot.app import build_services, vocabulary
+    from bot.config import config_from_dict
+    from skills_db.history_store import import_history
+
+    config = config_from_dict({"database": {"url": sqlite_url}})
+    store = Store.open(sqlite_url)
+    archive = read_history(DEV / "se-beer.zip")
+    report, learned = import_history(store, archive, vocabulary(config, store))
+    assert learned and report.claims > 0
+    phrase = "brewing process" if "brewing process" in learned else learned[0]
+    services = build_services(config, store)  # a restart: the learned terms come from the database
+    assert services.matcher.recognise(f"question about the {phrase} at home") == [phrase]
+    claims = store.claims(skills=[phrase])
+    assert claims and {c.source for c in claims} == {"imported"}
