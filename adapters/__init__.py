@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import importlib
+from typing import cast
+
 from bot.adapter import Adapter
 from bot.context import Services
+
+# Imported only when enabled: a Matrix-only deployment never loads slack_bolt, and the reverse.
+PLATFORMS = {"slack": "adapters.slack:SlackAdapter", "matrix": "adapters.matrix:MatrixAdapter"}
 
 
 def enabled_adapters(services: Services) -> list[Adapter]:
     """The adapters the config enables; the console when none is (or when asked for)."""
     config = services.config
     adapters: list[Adapter] = []
-    if config.slack.enabled:
-        from adapters.slack import SlackAdapter
-
-        adapters.append(SlackAdapter(config.slack, services))
-    if config.matrix.enabled:
-        from adapters.matrix import MatrixAdapter
-
-        adapters.append(MatrixAdapter(config.matrix, services))
+    for platform, section in (("slack", config.slack), ("matrix", config.matrix)):
+        if section.enabled:
+            module, _, name = PLATFORMS[platform].partition(":")
+            adapter_class = getattr(importlib.import_module(module), name)
+            adapters.append(cast(Adapter, adapter_class(section, services)))
     if config.console.enabled or not adapters:
         from adapters.console import ConsoleAdapter
 
