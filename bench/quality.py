@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
+from bench.shared import DEV_DATA
 from bot.app import build_services, vocabulary
 from bot.batch import BatchMatcher, Query
 from bot.config import config_from_dict
@@ -34,7 +35,7 @@ from skills_db.history_model import HistoryArchive, HistoryThread
 from skills_db.history_store import import_history
 from skills_db.store import Store
 
-DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev"
+DEV = DEV_DATA
 SKIP = {"slack-houstondatavis.zip"}
 TRAIN_SHARE = 0.8
 DEPTH = 100  # ranks looked at for MRR

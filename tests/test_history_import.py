@@ -12,13 +12,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench.shared import DEV_DATA
 from skills_db.history_import import read_history
 from skills_db.history_store import import_archive
 from skills_db.models import HelpReply, HelpThread, Identity, Person, SkillClaim
 from skills_db.store import Store
 from tests.support import make_services
 
-DEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "dev"
+DEV = DEV_DATA
 EXPORTS = sorted(DEV.glob("*.zip"))
 TABLES = (Person, Identity, HelpThread, HelpReply, SkillClaim)
 

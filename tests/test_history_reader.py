@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bench.shared import DEV_DATA
 from skills_db.history_import import (
     HistoryArchive,
     HistoryFileError,
@@ -26,7 +27,7 @@ from skills_db.history_import import (
     write_jsonl_threads,
 )
 
-DEV_DIR = Path(os.environ.get("ENTRAIDE_DEV_DATA", "/work/shared/data/dev"))
+DEV_DIR = Path(os.environ.get("ENTRAIDE_DEV_DATA", str(DEV_DATA)))
 DEV_ZIPS = sorted(DEV_DIR.glob("*.zip"))
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "import-formats.md"
 
