@@ -17,7 +17,7 @@ from bot.commands import registry
 from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
 from bot.context import Context, Services
 from bot.events import Event, EventKind, Reply
-from bot.reactions import handle_reaction
+from bot.reactions import handle_reaction, is_meaningful
 from bot.text import safe_reply
 from skills_db.textnorm import fold
 
@@ -53,6 +53,8 @@ class Pipeline:
         # Own messages first: they are the most frequent loop and need no database write.
         if event.sender_is_bot or event.sender.handle == adapter.bot_user.handle:
             return
+        if not self._concerns_bot(event):
+            return  # chatter: not stored, not even who said it (no surveillance)
         store = self.services.store
         if not store.mark_processed(event.platform, event.event_id):
             log.info(
@@ -137,6 +139,13 @@ class Pipeline:
         except UsageError as error:
             self._explain(ctx, error, None)
             return None
+
+    def _concerns_bot(self, event: Event) -> bool:
+        if event.kind in (EventKind.COMMAND, EventKind.ACTION) or event.is_direct:
+            return True
+        if event.kind is EventKind.REACTION:
+            return is_meaningful(event.reaction or "")
+        return event.in_help_channel and self._is_need(event.text.strip())
 
     def _is_need(self, text: str) -> bool:
         bot = self.services.config.bot

@@ -22,9 +22,14 @@ def emoji_name(reaction: str) -> str:
     return "".join(ch for ch in name if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
 
 
+def is_meaningful(reaction: str) -> bool:
+    """Whether Entraide acts on this reaction at all."""
+    return emoji_name(reaction) in _MEANINGFUL
+
+
 async def handle_reaction(ctx: Context, event: Event, commands: Registry) -> None:
     name = emoji_name(event.reaction or "")
-    if name in {emoji_name(e) for e in SOLVED}:
+    if name in _SOLVED:
         await _solved_by_reaction(ctx, event)
     elif name in YES | NO and event.target_message:
         key = ctx.store.get_state(event.platform, f"message:{event.target_message}")
@@ -46,3 +51,7 @@ async def _solved_by_reaction(ctx: Context, event: Event) -> None:
     author = event.target_author
     helper = ctx.store.person_for(author.platform, author.handle, author.display)
     close_need(ctx, need, helper)
+
+
+_SOLVED = {emoji_name(e) for e in SOLVED}
+_MEANINGFUL = _SOLVED | {emoji_name(e) for e in YES | NO}

@@ -11,7 +11,7 @@ from bot.adapter import EventSink
 from bot.app import run_adapters
 from bot.commands import registry
 from bot.commands.registry import Command, Registry
-from bot.events import Capabilities, Reply, UserRef
+from bot.events import Capabilities, EventKind, Reply, UserRef
 from bot.pipeline import Pipeline
 from tests.support import MemoryAdapter, event, make_services
 
@@ -83,3 +83,71 @@ async def test_sigterm_lets_the_handler_in_flight_finish(sqlite_url: str) -> Non
     adapter = SlowAdapter()
     await asyncio.wait_for(run_adapters(services, [adapter], commands), timeout=10)
     assert [r.plain for r in adapter.sent] == ["From now on I'll speak English with you."]
+
+
+async def test_chatter_is_neither_answered_nor_stored(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("lunch anyone?", "zoe", kind=EventKind.MESSAGE))
+    await pipeline.handle(adapter, event("nice", "zoe", kind=EventKind.REACTION, reaction="tada"))
+    assert adapter.sent == []
+    assert services.store.find_person("memory", "zoe") is None
+
+
+async def test_check_mark_by_the_asker_on_a_reply_solves_the_need_and_credits_its_author(
+    sqlite_url: str,
+) -> None:
+    services = make_services(sqlite_url, routing={"mode": "suggest"})
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add Terraform", "bob"))
+    await pipeline.handle(adapter, event("need terraform state locking", "alice", message_id="m1"))
+    bob = UserRef("memory", "bob", "Bob")
+    # someone else's check mark means nothing
+    await pipeline.handle(
+        adapter,
+        event(
+            "",
+            "carol",
+            kind=EventKind.REACTION,
+            reaction="white_check_mark",
+            thread="m1",
+            target_message="m2",
+            target_author=bob,
+        ),
+    )
+    assert services.store.open_needs(services.store.find_person("memory", "alice").id or 0)  # type: ignore[union-attr]
+    await pipeline.handle(
+        adapter,
+        event(
+            "",
+            "alice",
+            kind=EventKind.REACTION,
+            reaction="✅",
+            thread="m1",
+            target_message="m2",
+            target_author=bob,
+        ),
+    )
+    assert (
+        adapter.sent[-1].plain
+        == "Marked as solved: “terraform state locking”. @Bob is credited for the help."
+    )
+    assert adapter.sent[-1].thread == "m1"
+    bob_id = services.store.find_person("memory", "bob").id  # type: ignore[union-attr]
+    assert [c.source for c in services.store.claims([bob_id or 0]) if c.source == "helped"] == ["helped"]
+
+
+async def test_thumbs_up_on_a_request_accepts_it(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add SQL", "bob"))
+    await pipeline.handle(adapter, event("need a slow SQL query", "alice", message_id="m1"))
+    (request,) = [r for r in adapter.sent if r.tag and r.tag.startswith("ask:")]
+    message_id = str(adapter.sent.index(request) + 1)  # MemoryAdapter ids count from 1
+    assert request.to == UserRef("memory", "bob", "Bob") and request.buttons
+    await pipeline.handle(
+        adapter,
+        event("", "bob", kind=EventKind.REACTION, reaction="+1::skin-tone-3", target_message=message_id),
+    )
+    assert "@Alice, meet @Bob" in adapter.sent[-1].plain
+    assert adapter.sent[-1].thread == "m1"
