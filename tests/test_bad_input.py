@@ -146,3 +146,10 @@ async def test_plain_chatter_is_ignored_but_help_channel_needs_are_caught(
     assert await say(bot, "need help with python", kind=EventKind.MESSAGE) == []  # not a help channel
     (answer,) = await say(bot, "? how do I tune postgres", kind=EventKind.MESSAGE, in_help_channel=True)
     assert "PostgreSQL" in answer and "need #1" in answer
+
+
+async def test_personal_weekly_cap(bot: tuple[Pipeline, MemoryAdapter]) -> None:
+    assert await say(bot, "cap 2") == ["Noted: at most 2 requests for help per week."]
+    assert await say(bot, "cap lots") == ["“lots” is not a number from 1 to 20.\nUsage: cap <1-20>"]
+    person = bot[0].services.store.find_person("memory", "alice")
+    assert person is not None and person.weekly_ask_cap == 2

@@ -72,6 +72,7 @@ def registry() -> Registry:
             ("recommander", "recommande"),
         )
     )
+    r.add(Command("cap", people.cmd_cap, (Argument("per_week", ArgKind.WORD),), ("limite", "quota")))
     r.add(
         Command(
             "optout",

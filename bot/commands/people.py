@@ -164,6 +164,14 @@ async def cmd_away(ctx: Context, args: Arguments) -> None:
     ctx.say("away.set", private=True, until=until.date().isoformat())
 
 
+async def cmd_cap(ctx: Context, args: Arguments) -> None:
+    word = args.text("per_week")
+    if not word.isdigit() or not 1 <= int(word) <= 20:
+        raise UsageError(None, "error.bad_cap", word=word[:20])
+    ctx.store.update_person(ctx.person_id, weekly_ask_cap=int(word))
+    ctx.say("cap.set", private=True, count=int(word))
+
+
 async def cmd_optout(ctx: Context, args: Arguments) -> None:
     await _set_opt(ctx, args.text("what"), True)
 
