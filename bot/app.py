@@ -53,8 +53,9 @@ def vocabulary(config: Config, store: Store) -> Taxonomy:
 
 async def run_adapters(
     services: Services, adapters: Sequence[Adapter], commands: Registry | None = None
-) -> None:
-    """Run until every adapter ends or SIGTERM/SIGINT; then let the handlers in flight finish."""
+) -> bool:
+    """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
+    finish. False when an adapter failed."""
     pipeline = Pipeline(services, commands)
     services.store.prune_processed(services.clock() - timedelta(days=30))
     stop = asyncio.Event()
@@ -69,9 +70,18 @@ async def run_adapters(
     ]
     stopper = asyncio.create_task(stop.wait())
     log.info("started", extra={"adapters": [a.platform for a in adapters]})
-    all_runs: asyncio.Future[list[object]] = asyncio.gather(*runs, return_exceptions=True)
-    waited: set[asyncio.Future[Any]] = {stopper, all_runs}
-    await asyncio.wait(waited, return_when=asyncio.FIRST_COMPLETED)
+    failed = False
+    pending: set[asyncio.Future[Any]] = {stopper, *runs}
+    while not stop.is_set() and pending - {stopper}:
+        done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        for run in done - {stopper}:
+            error = None if run.cancelled() else run.exception()
+            if error is not None:
+                # One platform down stops the bot: a supervisor restarts it whole, visibly.
+                name = run.get_name() if isinstance(run, asyncio.Task) else "?"
+                log.error("adapter failed", extra={"adapter": name, "error": repr(error)})
+                failed = True
+                stop.set()
     if stop.is_set():
         log.info("stopping: finishing the handlers in flight")
     for adapter in adapters:
@@ -87,3 +97,4 @@ async def run_adapters(
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
     log.info("stopped")
+    return not failed

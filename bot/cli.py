@@ -191,10 +191,10 @@ def _run(config: Config) -> int:
     store = Store.open(config.database.url)
     try:
         services = build_services(config, store)
-        asyncio.run(run_adapters(services, enabled_adapters(services)))
+        succeeded = asyncio.run(run_adapters(services, enabled_adapters(services)))
     finally:
         store.close()
-    return 0
+    return 0 if succeeded else 1
 
 
 if __name__ == "__main__":

@@ -62,20 +62,25 @@ class Context:
     def text(self, key: str, language: str | None = None, **values: Any) -> str:
         return self.services.catalog.text(language or self.language, key, **values)
 
-    def say(self, key: str, *, private: bool = False, **values: Any) -> None:
+    def say(self, key: str, *, private: bool = False, tag: str | None = None, **values: Any) -> None:
         """Answer the sender where they spoke: in the thread if there is one.
 
         ``private`` answers only the sender (ephemeral where the platform can, else a DM) —
         for personal commands that the channel need not see.
         """
-        self.say_segments(self.render(key, **values), private=private)
+        self.say_segments(self.render(key, **values), private=private, tag=tag)
 
     def say_segments(
-        self, body: tuple[Segment, ...], *, private: bool = False, buttons: tuple[Button, ...] = ()
+        self,
+        body: tuple[Segment, ...],
+        *,
+        private: bool = False,
+        buttons: tuple[Button, ...] = (),
+        tag: str | None = None,
     ) -> None:
         event = self.event
         if private and not event.is_direct and not self.capabilities.ephemeral:
-            self.replies.append(Reply(body=body, to=event.sender, buttons=buttons))
+            self.replies.append(Reply(body=body, to=event.sender, buttons=buttons, tag=tag))
             return
         self.replies.append(
             Reply(
@@ -85,6 +90,7 @@ class Context:
                 to=event.sender if private and not event.is_direct else None,
                 ephemeral=private and not event.is_direct,
                 buttons=buttons,
+                tag=tag,
             )
         )
 

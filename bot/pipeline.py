@@ -78,8 +78,7 @@ class Pipeline:
             try:
                 message_id = await adapter.send(reply)
                 if reply.tag and message_id:
-                    # Remember what the message was, so a reaction to it can be understood.
-                    store.set_state(event.platform, f"message:{message_id}", reply.tag)
+                    self._remember(event.platform, message_id, reply.tag)
             except Exception:
                 log.exception("send failed", extra={"event_id": event.event_id, "platform": event.platform})
 
@@ -129,7 +128,7 @@ class Pipeline:
         addressed = event.kind is EventKind.COMMAND or event.is_direct
         if not addressed:
             need = self.commands.get("need")
-            if need is not None and event.in_help_channel and self._is_need(text):
+            if need is not None and self._is_help_channel_need(event):
                 prefix = self.services.config.bot.need_prefix
                 body = text.removeprefix(prefix).strip() if prefix else text
                 return ParsedCommand(need, Arguments({"text": body or text}))
@@ -140,12 +139,25 @@ class Pipeline:
             self._explain(ctx, error, None)
             return None
 
+    def _remember(self, platform: str, message_id: str, tag: str) -> None:
+        """Keep what a sent message was about, so reactions and threads under it make sense."""
+        store = self.services.store
+        store.set_state(platform, f"message:{message_id}", tag)
+        kind, _, ident = tag.partition(":")
+        if kind == "need" and ident.isdigit():
+            store.set_need_thread(int(ident), message_id)
+
     def _concerns_bot(self, event: Event) -> bool:
         if event.kind in (EventKind.COMMAND, EventKind.ACTION) or event.is_direct:
             return True
         if event.kind is EventKind.REACTION:
             return is_meaningful(event.reaction or "")
-        return event.in_help_channel and self._is_need(event.text.strip())
+        return self._is_help_channel_need(event)
+
+    def _is_help_channel_need(self, event: Event) -> bool:
+        # Only a top-level message starts a need: replies in a thread discuss the one above.
+        top_level = event.thread is None or event.thread == event.message_id
+        return event.in_help_channel and top_level and self._is_need(event.text.strip())
 
     def _is_need(self, text: str) -> bool:
         bot = self.services.config.bot

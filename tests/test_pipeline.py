@@ -151,3 +151,61 @@ async def test_thumbs_up_on_a_request_accepts_it(sqlite_url: str) -> None:
     )
     assert "@Alice, meet @Bob" in adapter.sent[-1].plain
     assert adapter.sent[-1].thread == "m1"
+
+
+@dataclass
+class BrokenAdapter:
+    platform: str = "broken"
+    capabilities: Capabilities = field(default_factory=Capabilities)
+    bot_user: UserRef = field(default_factory=lambda: UserRef("broken", "bot"))
+
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    fail: bool = True
+
+    async def run(self, sink: EventSink) -> None:
+        if self.fail:
+            raise PermissionError("invalid_auth")
+        await self.closed.wait()  # a healthy platform runs until closed
+
+    async def send(self, reply: Reply) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_failing_adapter_stops_the_bot_with_a_failure(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    assert (
+        await asyncio.wait_for(run_adapters(services, [BrokenAdapter(), SlowAdapter()]), timeout=10) is False
+    )
+
+
+async def test_a_need_typed_as_a_command_gets_the_answer_as_its_thread(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add SQL", "bob"))
+    await pipeline.handle(adapter, event("need a slow SQL query", "alice"))  # no message id
+    answer = adapter.sent[-1]
+    assert answer.plain.startswith("I asked a colleague privately about SQL")
+    need = services.store.open_needs(services.store.find_person("memory", "alice").id or 0)[0]  # type: ignore[union-attr]
+    assert need.thread == str(len(adapter.sent))  # the id the platform gave the answer
+    await pipeline.handle(adapter, event("accept", "bob"))
+    assert adapter.sent[-1].thread == need.thread
+
+
+async def test_a_reply_in_a_help_thread_does_not_start_another_need(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(
+        adapter,
+        event(
+            "anyone know why, I need help too",
+            "carol",
+            kind=EventKind.MESSAGE,
+            in_help_channel=True,
+            thread="m1",
+            message_id="m2",
+        ),
+    )
+    assert adapter.sent == []

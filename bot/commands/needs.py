@@ -30,20 +30,23 @@ async def cmd_need(ctx: Context, args: Arguments) -> None:
     )
     match = ctx.services.matcher.rank(text, skills, ctx.person_id, ctx.now())
     about = ", ".join(skills) or shorten(text, 60)
+    # A need typed as a command (a Slack slash command) has no message of its own: the answer
+    # becomes its thread, where the introduction and the ✅ will go.
+    tag = f"need:{need.id}" if need.thread is None else None
     if not any(c.relevant for c in match.candidates):
-        ctx.say("need.nobody", about=about, id=need.id)
+        ctx.say("need.nobody", about=about, id=need.id, tag=tag)
         return
     if ctx.config.routing.mode == "suggest":
-        _suggest(ctx, match, about)
+        _suggest(ctx, match, about, tag)
         return
     asked = _ask(ctx, need, match, exclude=set())
     if asked:
-        ctx.say("need.asked", count=len(asked), about=about, id=need.id)
+        ctx.say("need.asked", count=len(asked), about=about, id=need.id, tag=tag)
     else:
-        ctx.say("need.all_busy", about=about, id=need.id)
+        ctx.say("need.all_busy", about=about, id=need.id, tag=tag)
 
 
-def _suggest(ctx: Context, match: Match, about: str) -> None:
+def _suggest(ctx: Context, match: Match, about: str, tag: str | None) -> None:
     body: list[Segment] = list(ctx.render("need.suggestions", about=about))
     relevant = [c for c in match.candidates if c.relevant]
     for candidate in relevant[: ctx.config.routing.suggestion_count]:
@@ -58,7 +61,7 @@ def _suggest(ctx: Context, match: Match, about: str) -> None:
                 why=_why(ctx, candidate.reasons, ctx.language),
             )
         )
-    ctx.say_segments(tuple(body))
+    ctx.say_segments(tuple(body), tag=tag)
 
 
 def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Candidate]:

@@ -1,0 +1,203 @@
+"""App Home (views.publish) and the profile modal (views.open).
+
+The profile shown is the one the `profile` command answers, rendered by that command itself, so
+the two never disagree. What the modal changes is applied as the commands a person could type
+(`skills add …`, `skills remove …`, `language …`), through the pipeline, with the same checks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    Option,
+    PlainTextInputElement,
+    PlainTextObject,
+    SectionBlock,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from adapters.slack.render import SECTION_LIMIT, actions_block, mrkdwn, split_text
+from bot.commands.people import cmd_profile
+from bot.commands.registry import Arguments
+from bot.context import Context, Services
+from bot.events import Button, Capabilities, Event, UserRef
+from bot.text import shorten
+from skills_db.models import ClaimSource, Person
+
+HOME_EDIT_ACTION = "entraide_home_edit"
+PROFILE_CALLBACK = "entraide_profile"
+SKILLS_BLOCK, SKILLS_ACTION = "skills", "skills_input"
+LANGUAGE_BLOCK, LANGUAGE_ACTION = "language", "language_select"
+SKILLS_LIMIT = 1000
+HOME_BLOCK_LIMIT = 100
+OTHER = "other"  # button verb the adapter maps to "decline"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français"}  # each language in its own words
+_CAPABILITIES = Capabilities(threads=True, ephemeral=True, reactions=True, buttons=True)
+
+
+def _context(services: Services, user: UserRef) -> Context:
+    person = services.store.person_for(user.platform, user.handle, user.display)
+    event = Event(platform=user.platform, event_id=f"home:{user.handle}", conversation="", sender=user)
+    return Context(services, event, person, _CAPABILITIES)
+
+
+def _language(ctx: Context) -> str:
+    return ctx.person.language or ctx.config.bot.language
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    return [
+        SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict()
+        for chunk in split_text(text, SECTION_LIMIT)
+        if chunk.strip()
+    ]
+
+
+def ask_buttons(services: Services, language: str, ask_id: int) -> tuple[Button, ...]:
+    """Accept / Not now / Suggest someone else, as on the request the colleague was sent."""
+    catalog = services.catalog
+    return (
+        Button(catalog.text(language, "ask.button_accept"), f"accept:{ask_id}", "primary"),
+        Button(catalog.text(language, "ask.button_decline"), f"decline:{ask_id}"),
+        other_button(services, language, ask_id),
+    )
+
+
+def other_button(services: Services, language: str, ask_id: int | str) -> Button:
+    """The "Suggest someone else" button: it declines, so the core asks the next colleague in line."""
+    return Button(services.catalog.text(language, "slack.button_other"), f"{OTHER}:{ask_id}")
+
+
+async def home_view(services: Services, user: UserRef) -> dict[str, Any]:
+    ctx = _context(services, user)
+    if ctx.person.deleted:
+        return View(type="home", blocks=[]).to_dict()
+    language = _language(ctx)
+    catalog, store = services.catalog, services.store
+    await cmd_profile(ctx, Arguments({}))
+    blocks: list[dict[str, Any]] = []
+    for reply in ctx.replies:
+        blocks.extend(_sections(mrkdwn(reply.body)))
+    edit = ButtonElement(
+        text=PlainTextObject(text=catalog.text(language, "slack.home_edit")),
+        action_id=HOME_EDIT_ACTION,
+        value="edit",
+    )
+    blocks.append(ActionsBlock(block_id="entraide_home", elements=[edit]).to_dict())
+
+    blocks.append(DividerBlock().to_dict())
+    blocks.append(_header(catalog.text(language, "slack.home_needs")))
+    needs = store.open_needs(ctx.person_id)
+    lines = [
+        mrkdwn(catalog.render(language, "slack.home_need_line", id=need.id, text=shorten(need.text, 150)))
+        for need in needs
+    ]
+    blocks.extend(_sections("\n".join(lines) or mrkdwn((catalog.text(language, "slack.home_no_needs"),))))
+
+    blocks.append(DividerBlock().to_dict())
+    blocks.append(_header(catalog.text(language, "slack.home_asks")))
+    asks = store.pending_asks(ctx.person_id)
+    if not asks:
+        blocks.extend(_sections(mrkdwn((catalog.text(language, "slack.home_no_asks"),))))
+    for ask in asks[:20]:  # each takes two blocks; a home view holds at most 100
+        need = store.get_need(ask.need_id)
+        asker = store.get_person(need.person_id) if need else None
+        if need is None or asker is None or ask.id is None:
+            continue
+        body = catalog.render(
+            language, "slack.home_ask_line", asker=ctx.mention(asker), text=shorten(need.text, 300)
+        )
+        blocks.extend(_sections(mrkdwn(body)))
+        blocks.append(actions_block(ask_buttons(services, language, ask.id), f"ask_{ask.id}").to_dict())
+    return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT]).to_dict()
+
+
+def _header(text: str) -> dict[str, Any]:
+    return HeaderBlock(text=PlainTextObject(text=shorten(text, 150))).to_dict()
+
+
+def declared_skills(services: Services, person: Person) -> list[str]:
+    assert person.id is not None
+    claims = services.store.claims([person.id])
+    return sorted({c.skill for c in claims if c.source == ClaimSource.DECLARED}, key=str.lower)
+
+
+def profile_modal(services: Services, user: UserRef) -> dict[str, Any]:
+    ctx = _context(services, user)
+    language = _language(ctx)
+    catalog = services.catalog
+    options = [Option(value=code, label=name) for code, name in LANGUAGE_NAMES.items()]
+    current = next((o for o in options if o.value == language), options[0])
+    skills = PlainTextInputElement(
+        action_id=SKILLS_ACTION,
+        initial_value=", ".join(declared_skills(services, ctx.person))[:SKILLS_LIMIT] or None,
+        multiline=True,
+        max_length=SKILLS_LIMIT,
+    )
+    blocks = [
+        InputBlock(
+            block_id=SKILLS_BLOCK,
+            label=PlainTextObject(text=catalog.text(language, "slack.modal_skills")),
+            element=skills,
+            optional=True,
+        ),
+        InputBlock(
+            block_id=LANGUAGE_BLOCK,
+            label=PlainTextObject(text=catalog.text(language, "slack.modal_language")),
+            element=StaticSelectElement(action_id=LANGUAGE_ACTION, options=options, initial_option=current),
+        ),
+    ]
+    view = View(
+        type="modal",
+        callback_id=PROFILE_CALLBACK,
+        title=PlainTextObject(text=catalog.text(language, "slack.modal_title")[:24]),
+        submit=PlainTextObject(text=catalog.text(language, "slack.modal_save")[:24]),
+        blocks=blocks,
+    )
+    return view.to_dict()
+
+
+def submitted_values(view: Mapping[str, Any]) -> tuple[str, str | None]:
+    """The skills text and the language code a submitted profile modal holds."""
+    values = ((view.get("state") or {}).get("values")) or {}
+    skills = ((values.get(SKILLS_BLOCK) or {}).get(SKILLS_ACTION) or {}).get("value") or ""
+    selected = ((values.get(LANGUAGE_BLOCK) or {}).get(LANGUAGE_ACTION) or {}).get("selected_option")
+    return skills, (selected or {}).get("value")
+
+
+def modal_errors(services: Services, user: UserRef, view: Mapping[str, Any]) -> dict[str, str]:
+    """Slack shows these next to the fields, before the modal closes."""
+    skills, _ = submitted_values(view)
+    if len(skills) <= SKILLS_LIMIT:
+        return {}
+    ctx = _context(services, user)
+    return {SKILLS_BLOCK: services.catalog.text(_language(ctx), "slack.modal_too_long", limit=SKILLS_LIMIT)}
+
+
+def profile_commands(services: Services, user: UserRef, view: Mapping[str, Any]) -> list[str]:
+    """The command lines that turn the current profile into the submitted one."""
+    ctx = _context(services, user)
+    skills_text, language = submitted_values(view)
+    wanted = [s.strip() for s in skills_text.replace(";", ",").replace("\n", ",").split(",") if s.strip()]
+    declared = declared_skills(services, ctx.person)
+    have = {s.casefold() for s in declared}
+    want = {s.casefold() for s in wanted}
+    lines = []
+    added = [s for s in dict.fromkeys(wanted) if s.casefold() not in have]
+    removed = [s for s in declared if s.casefold() not in want]
+    if added:
+        lines.append("skills add " + ", ".join(added))
+    if removed:
+        lines.append("skills remove " + ", ".join(removed))
+    if language in LANGUAGE_NAMES and language != _language(ctx):
+        lines.append(f"language {language}")
+    return lines

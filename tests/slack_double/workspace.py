@@ -1,0 +1,319 @@
+"""The state of a pretend Slack workspace, and its Web API methods answering like Slack's.
+
+Errors are ``ok: false`` with Slack's own error codes; checks are the ones Slack makes (the bot
+must be in a channel to post there, a user must be in it to get an ephemeral message, blocks
+must respect Block Kit's limits) so the adapter meets here what it would meet in production.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+TEAM_ID = "T0ENTRAIDE"
+APP_ID = "A0ENTRAIDE"
+BOT_USER = "U0BOT"
+BOT_ID = "B0BOT"
+
+
+class ApiError(Exception):
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class Channel:
+    id: str
+    name: str
+    kind: str = "channel"  # channel | group (private) | im
+    members: set[str] = field(default_factory=set)
+    peer: str = ""  # the other person of a DM with the bot
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "is_channel": self.kind == "channel",
+            "is_group": self.kind == "group",
+            "is_im": self.kind == "im",
+            "is_private": self.kind != "channel",
+            "is_member": BOT_USER in self.members,
+            **({"user": self.peer} if self.kind == "im" else {}),
+        }
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    user: str
+    text: str
+    thread_ts: str | None = None
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    bot_id: str | None = None
+    reactions: dict[str, list[str]] = field(default_factory=dict)
+    reply_count: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
+        if self.thread_ts:
+            data["thread_ts"] = self.thread_ts
+        elif self.reply_count:
+            data["thread_ts"] = self.ts  # a parent carries its own ts as thread_ts once answered
+            data["reply_count"] = self.reply_count
+        if self.blocks:
+            data["blocks"] = self.blocks
+        if self.bot_id:
+            data["bot_id"] = self.bot_id
+        return data
+
+
+def _arg(params: dict[str, Any], name: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        raise ApiError("invalid_arguments")
+    return str(value)
+
+
+def _json_arg(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+class Workspace:
+    def __init__(self) -> None:
+        self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, Channel] = {}
+        self.messages: dict[str, list[Message]] = {}
+        self.ephemerals: list[dict[str, Any]] = []
+        self.home_views: dict[str, dict[str, Any]] = {}
+        self.modals: list[dict[str, Any]] = []
+        self.triggers: dict[str, tuple[str, float]] = {}  # trigger id → (user, issued at)
+        self._ts = itertools.count(1)
+        self._ids = itertools.count(1)
+        self._start = int(time.time())
+        self.add_user(BOT_USER, "entraide", is_bot=True)
+
+    # -- people and places (what an admin or a user does in the Slack client) -------------------
+
+    def add_user(self, user: str, name: str, *, real_name: str = "", is_bot: bool = False) -> None:
+        self.users[user] = {
+            "id": user,
+            "team_id": TEAM_ID,
+            "name": name.lower(),
+            "real_name": real_name or name,
+            "is_bot": is_bot,
+            "deleted": False,
+            "profile": {"display_name": name, "real_name": real_name or name},
+        }
+
+    def add_channel(self, channel: str, name: str, members: list[str], *, private: bool = False) -> Channel:
+        created = Channel(channel, name, "group" if private else "channel", set(members))
+        self.channels[channel] = created
+        self.messages[channel] = []
+        return created
+
+    def im_with(self, user: str) -> Channel:
+        for channel in self.channels.values():
+            if channel.kind == "im" and channel.peer == user:
+                return channel
+        created = Channel(f"D{next(self._ids):08d}", user, "im", {user, BOT_USER}, peer=user)
+        self.channels[created.id] = created
+        self.messages[created.id] = []
+        return created
+
+    def new_ts(self) -> str:
+        return f"{self._start + next(self._ts)}.{next(self._ids):06d}"
+
+    def new_trigger(self, user: str) -> str:
+        trigger = f"{next(self._ids)}.{self._start}.trigger"
+        self.triggers[trigger] = (user, time.monotonic())
+        return trigger
+
+    def add_message(
+        self, channel: str, user: str, text: str, thread_ts: str | None = None, **extra: Any
+    ) -> Message:
+        if thread_ts:
+            parent = self.find_message(channel, thread_ts)
+            root = parent.thread_ts or parent.ts
+            self.find_message(channel, root).reply_count += 1
+            thread_ts = root
+        message = Message(channel, self.new_ts(), user, text, thread_ts, **extra)
+        self.messages[channel].append(message)
+        return message
+
+    def find_message(self, channel: str, ts: str) -> Message:
+        for message in self.messages.get(channel, []):
+            if message.ts == ts:
+                return message
+        raise ApiError("message_not_found")
+
+    def channel(self, channel: str) -> Channel:
+        found = self.channels.get(channel)
+        if found is None:
+            raise ApiError("channel_not_found")
+        return found
+
+    # -- the Web API -----------------------------------------------------------------------------
+
+    def method(self, name: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        return getattr(self, "api_" + name.replace(".", "_"), None)
+
+    def api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "url": "https://entraide-test.slack.com/",
+            "team": "Entraide test",
+            "user": "entraide",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(_arg(params, "user"))
+        if user is None:
+            raise ApiError("user_not_found")
+        return {"user": user}
+
+    def api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"channel": self.channel(_arg(params, "channel")).as_dict()}
+
+    def api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        users = [u for u in _arg(params, "users").split(",") if u]
+        if len(users) != 1:
+            raise ApiError("invalid_arguments")  # group DMs are not something the bot opens
+        if users[0] not in self.users:
+            raise ApiError("user_not_found")
+        return {"channel": {"id": self.im_with(users[0]).id}}
+
+    def api_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel(_arg(params, "channel"))
+        if channel.kind != "channel":
+            raise ApiError("method_not_supported_for_channel_type")
+        channel.members.add(BOT_USER)
+        return {"channel": channel.as_dict()}
+
+    def api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel(_arg(params, "channel"))
+        self._readable(channel)
+        try:
+            message = self.find_message(channel.id, _arg(params, "ts"))
+        except ApiError:
+            raise ApiError("thread_not_found") from None
+        root = self.find_message(channel.id, message.thread_ts or message.ts)
+        thread = [root] + [m for m in self.messages[channel.id] if m.thread_ts == root.ts]
+        limit = int(params.get("limit") or 1000)
+        return {"messages": [m.as_dict() for m in thread[:limit]], "has_more": len(thread) > limit}
+
+    def _readable(self, channel: Channel) -> None:
+        if BOT_USER not in channel.members:
+            raise ApiError("not_in_channel" if channel.kind == "channel" else "channel_not_found")
+
+    def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel(_arg(params, "channel"))
+        self._readable(channel)
+        text, blocks = self._content(params)
+        thread = params.get("thread_ts") or None
+        message = self.add_message(channel.id, BOT_USER, text, thread, blocks=blocks, bot_id=BOT_ID)
+        return {"channel": channel.id, "ts": message.ts, "message": message.as_dict()}
+
+    def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel(_arg(params, "channel"))
+        user = _arg(params, "user")
+        self._readable(channel)
+        if user not in channel.members:
+            raise ApiError("user_not_in_channel")
+        text, blocks = self._content(params)
+        ts = self.new_ts()
+        self.ephemerals.append(
+            {
+                "channel": channel.id,
+                "user": user,
+                "text": text,
+                "blocks": blocks,
+                "ts": ts,
+                "thread_ts": params.get("thread_ts"),
+            }
+        )
+        return {"message_ts": ts}
+
+    def api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channel(_arg(params, "channel"))
+        message = self.find_message(channel.id, _arg(params, "ts"))
+        if message.user != BOT_USER:
+            raise ApiError("cant_update_message")
+        text, blocks = self._content(params)
+        message.text, message.blocks = text, blocks
+        return {"channel": channel.id, "ts": message.ts, "text": text}
+
+    def _content(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+        text = str(params.get("text") or "")
+        blocks = _json_arg(params.get("blocks")) or []
+        if not text and not blocks:
+            raise ApiError("no_text")
+        if len(text) > 40_000:
+            raise ApiError("msg_too_long")
+        check_blocks(blocks, limit=50)
+        return text, blocks
+
+    def api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
+        user = _arg(params, "user_id")
+        if user not in self.users:
+            raise ApiError("user_not_found")
+        view = _json_arg(params.get("view"))
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise ApiError("invalid_arguments")
+        check_blocks(view.get("blocks") or [], limit=100)
+        view = {**view, "id": f"V{next(self._ids):08d}", "hash": f"h{next(self._ids)}"}
+        self.home_views[user] = view
+        return {"view": view}
+
+    def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        trigger = _arg(params, "trigger_id")
+        if trigger not in self.triggers:
+            raise ApiError("invalid_trigger_id")
+        user, issued = self.triggers.pop(trigger)
+        if time.monotonic() - issued > 3:
+            raise ApiError("expired_trigger_id")
+        view = _json_arg(params.get("view"))
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise ApiError("invalid_arguments")
+        title = (view.get("title") or {}).get("text", "")
+        if not title or len(title) > 24:
+            raise ApiError("invalid_arguments")
+        check_blocks(view.get("blocks") or [], limit=100)
+        view = {**view, "id": f"V{next(self._ids):08d}", "hash": f"h{next(self._ids)}", "user": user}
+        self.modals.append(view)
+        return {"view": view}
+
+
+_BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "input", "image", "rich_text"}
+
+
+def check_blocks(blocks: Any, *, limit: int) -> None:
+    """Block Kit limits Slack enforces, checked independently of the library that built them."""
+    if not isinstance(blocks, list) or len(blocks) > limit:
+        raise ApiError("invalid_blocks")
+    for block in blocks:
+        if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
+            raise ApiError("invalid_blocks")
+        text = block.get("text") or {}
+        if block["type"] == "section" and not 0 < len(text.get("text", "")) <= 3000:
+            raise ApiError("invalid_blocks")
+        if block["type"] == "header" and len(text.get("text", "")) > 150:
+            raise ApiError("invalid_blocks")
+        if block["type"] == "actions":
+            elements = block.get("elements") or []
+            ids = [e.get("action_id") for e in elements]
+            if not 0 < len(elements) <= 25 or len(set(ids)) != len(ids):
+                raise ApiError("invalid_blocks")
+            for element in elements:
+                if len((element.get("text") or {}).get("text", "")) > 75:
+                    raise ApiError("invalid_blocks")
+                if len(str(element.get("value", ""))) > 2000:
+                    raise ApiError("invalid_blocks")

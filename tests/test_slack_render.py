@@ -1,0 +1,80 @@
+"""Replies → Slack text and Block Kit: escaping, mentions, size limits, buttons."""
+
+from __future__ import annotations
+
+import re
+
+from adapters.slack.render import SECTION_LIMIT, answered_blocks, escape, mrkdwn, render_body, split_text
+from bot.events import Button, Mention, UserRef
+
+BOB = Mention(UserRef("slack", "U0BOB", "Bob"))
+
+
+def test_user_text_cannot_become_markup_or_a_broadcast() -> None:
+    hostile = "<!channel> <!here|here> <!everyone> @channel & <script>alert(1)</script> <@U0BOSS>"
+    text = escape(hostile)
+    assert "<" not in text and ">" not in text
+    assert "&lt;script&gt;" in text and "&amp;" in text
+    for word in ("channel", "here", "everyone"):
+        assert f"!{word}" not in text and f"@{word}" not in text  # a word joiner sits in between
+    assert "channel" in text  # still readable
+
+
+def test_mentions_are_real_slack_mentions_and_names_stay_text() -> None:
+    outsider = Mention(UserRef("slack", "~4", "Zoé <admin>"))
+    assert mrkdwn(("Ask ", BOB, " or ", outsider, ".")) == "Ask <@U0BOB> or @Zoé &lt;admin&gt;."
+    console = Mention(UserRef("console", "bob", "Bob"))
+    assert mrkdwn((console,)) == "@Bob"
+
+
+def test_long_text_is_split_over_sections_within_slack_limits() -> None:
+    body = tuple(part for n in range(400) for part in (f"line {n} about ", BOB, " & friends\n"))
+    rendered = render_body(body)
+    sections = [b["text"]["text"] for b in rendered.blocks]
+    assert len(sections) > 1
+    assert all(len(s) <= SECTION_LIMIT for s in sections)
+    assert "".join(sections).count("<@U0BOB>") == 400  # no mention was cut in half
+    assert all(re.fullmatch(r"(?s)[^<>]*(<@U0BOB>[^<>]*)*", s) for s in sections)
+
+
+def test_forty_kilobytes_become_a_message_slack_accepts() -> None:
+    rendered = render_body(("x" * 40_960,))
+    assert len(rendered.text) <= 39_001 and rendered.text.endswith("…")  # Slack cuts text at 40,000
+    assert sum(len(b["text"]["text"]) for b in rendered.blocks) == 40_960  # the blocks hold it all
+    assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in rendered.blocks)
+    huge = render_body(("y" * 200_000,))
+    assert len(huge.blocks) == 50 and huge.blocks[-1]["text"]["text"].endswith("…")
+    assert all(len(b["text"]["text"]) <= SECTION_LIMIT for b in huge.blocks)
+
+
+def test_split_never_cuts_an_entity() -> None:
+    text = "a" * 2998 + "&amp;" + "b" * 10
+    pieces = split_text(text, 3000)
+    assert pieces[0] == "a" * 2998 and pieces[1].startswith("&amp;")
+
+
+def test_buttons_become_an_actions_block() -> None:
+    rendered = render_body(
+        ("Can you help?",),
+        (
+            Button("Accept", "accept:3", "primary"),
+            Button("Not now", "decline:3"),
+            Button("x" * 100, "decline:3"),
+        ),
+    )
+    actions = rendered.blocks[-1]
+    assert actions["type"] == "actions"
+    elements = actions["elements"]
+    assert [e["value"] for e in elements] == ["accept:3", "decline:3", "decline:3"]
+    assert elements[0]["style"] == "primary" and "style" not in elements[1]
+    assert len({e["action_id"] for e in elements}) == 3 and all(
+        e["action_id"].startswith("entraide_") for e in elements
+    )
+    assert len(elements[2]["text"]["text"]) <= 75
+
+
+def test_an_answered_request_shows_the_answer_instead_of_buttons() -> None:
+    rendered = render_body(("Can you help?",), (Button("Accept", "accept:3"),))
+    blocks = answered_blocks(rendered.blocks, "Accept <b>")
+    assert [b["type"] for b in blocks] == ["section", "context"]
+    assert blocks[-1]["elements"][0]["text"] == "✓ Accept &lt;b&gt;"
