@@ -17,7 +17,9 @@ from typing import Any
 
 import pytest
 
-SPECS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "slack-specs"
+from bench.shared import SLACK_SPECS
+
+SPECS = SLACK_SPECS
 WEB_API = SPECS / "web-api" / "slack_web_openapi_v2_without_examples.json"
 EVENT_WRAPPER = SPECS / "events-api" / "slack_common_event_wrapper_schema.json"
 EVENTS_API = SPECS / "events-api" / "slack_events_api_async_v1.json"
