@@ -42,14 +42,16 @@ async def handle_reaction(ctx: Context, event: Event, commands: Registry) -> Non
 
 async def _solved_by_reaction(ctx: Context, event: Event) -> None:
     thread = event.thread or event.target_message
-    if thread is None or event.target_author is None:
+    if thread is None:
         return
     need = ctx.store.find_need(event.platform, event.conversation, thread)
     # Only the person who asked can say which reply solved their need.
     if need is None or need.person_id != ctx.person_id or need.status != "open":
         return
+    # ✅ on a colleague's reply credits them; on the bot's introduction (no author given), the
+    # colleague who accepted is credited.
     author = event.target_author
-    helper = ctx.store.person_for(author.platform, author.handle, author.display)
+    helper = ctx.store.person_for(author.platform, author.handle, author.display) if author else None
     close_need(ctx, need, helper)
 
 

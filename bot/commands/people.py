@@ -15,12 +15,17 @@ from skills_db.textnorm import fold
 def resolve_person(ctx: Context, token: PersonToken) -> Person:
     """The person an @mention names on this platform; a clear error if nobody or ambiguous."""
     platform = ctx.event.platform
+    # "@bob" names handle "bob" on Slack or the console, but "@bob:example.org" on Matrix,
+    # where the "@" belongs to the handle: try both spellings.
+    spellings = (token.handle, "@" + token.handle)
+    wanted = {fold(spelling) for spelling in spellings}
     for mentioned in ctx.event.mentions:
-        if fold(mentioned.handle) == fold(token.handle) or fold(mentioned.display) == fold(token.handle):
+        if fold(mentioned.handle) in wanted or fold(mentioned.display) == fold(token.handle):
             return ctx.store.person_for(platform, mentioned.handle, mentioned.display)
-    person = ctx.store.find_person(platform, token.handle)
-    if person is not None and not person.deleted:
-        return person
+    for spelling in spellings:
+        person = ctx.store.find_person(platform, spelling)
+        if person is not None and not person.deleted:
+            return person
     found = ctx.store.find_people_by_name(platform, token.handle)
     if len(found) == 1:
         return found[0]

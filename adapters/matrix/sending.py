@@ -1,0 +1,70 @@
+"""Sending events reliably: retries with one transaction id, rate limits honoured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from nio import AsyncClient, ErrorResponse, RoomSendResponse
+
+from adapters.matrix.client import TRANSIENT, Backoff, retry_after
+
+log = logging.getLogger("entraide.matrix")
+
+
+class MatrixSendError(RuntimeError):
+    pass
+
+
+class Outbox:
+    """Every event the bot posts goes through here.
+
+    nio itself waits ``retry_after_ms`` when the homeserver rate limits a request (a bounded
+    number of times, see ``make_client``); what is left — network errors, a homeserver
+    restarting, limits outlasting nio's retries — is retried here, ``attempts`` times at most,
+    always with the same transaction id: the homeserver then returns the first event instead
+    of posting a second one.
+    """
+
+    def __init__(
+        self, client: AsyncClient, backoff: Backoff, attempts: int = 6, concurrency: int = 4
+    ) -> None:
+        self._client = client
+        self._backoff = backoff
+        self._attempts = attempts
+        self._slots = asyncio.Semaphore(concurrency)
+        self.rate_limited = 0  # 429 answers seen: sends delayed, never dropped
+        client.add_response_callback(self._count_rate_limit, ErrorResponse)
+
+    async def send(self, room_id: str, content: dict[str, Any], txn_id: str) -> str:
+        backoff = Backoff(base=self._backoff.base, cap=self._backoff.cap)
+        last: object = None
+        async with self._slots:
+            for _attempt in range(self._attempts):
+                try:
+                    response = await self._client.room_send(
+                        room_id, "m.room.message", content, tx_id=txn_id, ignore_unverified_devices=True
+                    )
+                except TRANSIENT as error:
+                    last = error
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                if isinstance(response, RoomSendResponse):
+                    return str(response.event_id)
+                last = response
+                wait = retry_after(response)
+                if wait is None and not _server_error(response):
+                    break  # refused for good (not in the room, forbidden): retrying cannot help
+                await asyncio.sleep(wait if wait is not None else backoff.next_delay())
+        raise MatrixSendError(f"cannot send to {room_id}: {last}")
+
+    async def _count_rate_limit(self, response: Any) -> None:
+        if retry_after(response) is not None:
+            self.rate_limited += 1
+            log.info("rate limited by the homeserver", extra={"retry_after_ms": response.retry_after_ms})
+
+
+def _server_error(response: object) -> bool:
+    status = getattr(getattr(response, "transport_response", None), "status", 0) or 0
+    return isinstance(status, int) and status >= 500

@@ -1,0 +1,1 @@
+"""End-to-end tests of the Matrix adapter against a real Synapse started by conftest.py."""
