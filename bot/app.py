@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.adapter import Adapter
 from bot.commands.registry import Registry
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.context import Services
 from bot.i18n import Catalog
 from bot.matching import Matcher
@@ -21,7 +21,7 @@ from bot.pipeline import Pipeline
 from skills_db.history_store import LEARNED_CATEGORY
 from skills_db.store import Store
 from skills_db.taxonomy import Skill as TaxonomySkill
-from skills_db.taxonomy import Taxonomy
+from skills_db.taxonomy import Taxonomy, TaxonomyFileError
 
 log = logging.getLogger("entraide")
 
@@ -41,8 +41,11 @@ def build_services(config: Config, store: Store, clock: Callable[[], datetime] |
 def vocabulary(config: Config, store: Store) -> Taxonomy:
     """The default vocabulary, extended by the admins' files and the skills learned from history."""
     taxonomy = Taxonomy.load_default()
-    for path in config.matching.vocabulary_files:
-        taxonomy = taxonomy.extended(Taxonomy.from_file(path))
+    for index, path in enumerate(config.matching.vocabulary_files):
+        try:
+            taxonomy = taxonomy.extended(Taxonomy.from_file(path))
+        except (OSError, TaxonomyFileError) as error:
+            raise ConfigError(config.source, f"matching.vocabulary_files[{index}]", str(error)) from None
     learned = store.vocabulary([LEARNED_CATEGORY])
     if learned:
         taxonomy = taxonomy.extended(

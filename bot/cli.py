@@ -131,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"entraide: {error.filename}: file not found", file=sys.stderr)
         return 2
+    except ConfigError as error:  # found while starting: a vocabulary file, say
+        print(f"entraide: configuration error: {error}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

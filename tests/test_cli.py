@@ -89,3 +89,17 @@ def test_missing_script_is_a_clear_error(command: list[str]) -> None:
     result = run(*command)
     assert result.returncode == 2
     assert "/nonexistent/script.txt: file not found" in result.stderr
+
+
+def test_a_broken_vocabulary_file_names_the_config_key_and_the_line(tmp_path: Path) -> None:
+    vocabulary = tmp_path / "extra.jsonl"
+    vocabulary.write_text('{"name": "Billing v2", "category": "domain"}\n{"name": \n', "utf-8")
+    config = tmp_path / "entraide.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path}/x.db"\n[matching]\nvocabulary_files = ["{vocabulary}"]\n',
+        "utf-8",
+    )
+    result = run("--config", str(config), "match", "billing")
+    assert result.returncode == 2
+    assert f"{config}: matching.vocabulary_files[0]: {vocabulary}" in result.stderr
+    assert f"{vocabulary}:2: invalid JSON" in result.stderr and "Traceback" not in result.stderr
