@@ -81,6 +81,14 @@ def import_archive(
             ).all()
         )
         created_threads = skipped = replies = solved = claims = 0
+        skill_ids: dict[str, int] = {}  # each skill looked up (or created) once per import
+
+        def skill_id(name: str) -> int:
+            found = skill_ids.get(name)
+            if found is None:
+                found = skill_ids[name] = ensure_skill_in(session, name).id or 0
+            return found
+
         for user in archive.users.values():
             if not user.is_bot and not user.deleted and user.title:
                 claims += people.declare(user, recognise(user.title))
@@ -129,11 +137,10 @@ def import_archive(
                     continue  # several replies in one thread are one piece of help
                 credited.add(person)
                 for skill in skills:
-                    skill_row = ensure_skill_in(session, skill)
                     session.add(
                         SkillClaim(
                             person_id=person,
-                            skill_id=skill_row.id or 0,
+                            skill_id=skill_id(skill),
                             source=ClaimSource.IMPORTED,
                             weight=SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT,
                             ref=f"thread:{row.id}",
