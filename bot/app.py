@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import gc
 import logging
 import signal
 from collections.abc import Callable, Sequence
@@ -60,6 +61,10 @@ async def run_adapters(
     """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
     finish. False when an adapter failed."""
     pipeline = Pipeline(services, commands)
+    # Build the in-memory indexes before the first need, then keep the garbage collector from
+    # walking their millions of long-lived objects at every full collection.
+    services.matcher.refresh()
+    gc.freeze()
     services.store.prune_processed(services.clock() - timedelta(days=30))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.config import RoutingConfig
-from skills_db.models import Person
 
 
-def is_available(person: Person, at: datetime, routing: RoutingConfig) -> bool:
+class Reachable(Protocol):
+    """What availability depends on (a Person, or a PersonBrief)."""
+
+    @property
+    def deleted(self) -> bool: ...
+    @property
+    def matching_opt_out(self) -> bool: ...
+    @property
+    def away_until(self) -> datetime | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+
+
+def is_available(person: Reachable, at: datetime, routing: RoutingConfig) -> bool:
     if person.deleted or person.matching_opt_out:
         return False
     if person.away_until is not None and person.away_until > at:

@@ -8,17 +8,22 @@ weekly cap, and one place can go to a colleague who wants to learn the skill.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Protocol
 
 from bot.candidates import Candidate, Match
 from bot.config import RoutingConfig
-from skills_db.models import Person
+
+
+class Capped(Protocol):
+    @property
+    def weekly_ask_cap(self) -> int | None: ...
 
 
 def choose(
     match: Match,
     routing: RoutingConfig,
     asks_this_week: Mapping[int, int],
-    people: Mapping[int, Person],
+    people: Mapping[int, Capped],
     count: int | None = None,
     exclude: set[int] | None = None,
 ) -> list[Candidate]:

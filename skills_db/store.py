@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,9 +55,23 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+@dataclass(frozen=True)
+class PersonBrief:
+    """The few fields of a person that ranking and routing read (see Store.people_brief)."""
+
+    id: int | None
+    name: str
+    deleted: bool
+    matching_opt_out: bool
+    away_until: datetime | None
+    timezone: str | None
+    weekly_ask_cap: int | None
+
+
 class Store(HelpQueries):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.removed_claims = []
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -226,6 +241,22 @@ class Store(HelpQueries):
             return list(
                 session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)).all()
             )
+
+    def people_brief(self, person_ids: list[int]) -> dict[int, PersonBrief]:
+        """What matching needs to know of these people, without loading whole rows."""
+        if not person_ids:
+            return {}
+        query = sa.select(
+            col(Person.id),
+            col(Person.name),
+            col(Person.deleted),
+            col(Person.matching_opt_out),
+            col(Person.away_until),
+            col(Person.timezone),
+            col(Person.weekly_ask_cap),
+        ).where(col(Person.id).in_(person_ids))
+        with self.session() as session:
+            return {row[0]: PersonBrief(*row) for row in session.execute(query)}
 
     def people(self, person_ids: list[int]) -> dict[int, Person]:
         if not person_ids:

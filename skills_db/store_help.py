@@ -45,6 +45,10 @@ class ClaimRow:
 
 
 class HelpQueries:
+    # Claims removed through this store, in order: (person, skill), or (person, None) for all of
+    # a forgotten person's. Whoever keeps claims in memory (bot.skill_index) follows it.
+    removed_claims: list[tuple[int, str | None]]
+
     def session(self) -> AbstractContextManager[Session]:
         raise NotImplementedError
 
@@ -116,21 +120,58 @@ class HelpQueries:
                 )
             )
             session.commit()
-            return bool(getattr(result, "rowcount", 0))
+            removed = bool(getattr(result, "rowcount", 0))
+            if removed:
+                self.removed_claims.append((person_id, skill.name))
+            return removed
 
     def claims(
         self, person_ids: Iterable[int] | None = None, skills: Iterable[str] | None = None
     ) -> list[ClaimRow]:
-        query = select(SkillClaim, Skill.name).join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
+        query = sa.select(
+            col(SkillClaim.person_id),
+            col(Skill.name),
+            col(SkillClaim.source),
+            col(SkillClaim.weight),
+            col(SkillClaim.created_at),
+            col(SkillClaim.ref),
+        )
+        query = query.join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
         if person_ids is not None:
             query = query.where(col(SkillClaim.person_id).in_(list(person_ids)))
         if skills is not None:
             query = query.where(col(Skill.name).in_(list(skills)))
         with self.session() as session:
-            return [
-                ClaimRow(c.person_id, name, c.source, c.weight, c.created_at, c.ref)
-                for c, name in session.exec(query)
-            ]
+            return [ClaimRow(*row) for row in session.execute(query)]
+
+    def claims_after(self, claim_id: int) -> Iterator[tuple[int, int, str, str, float, float]]:
+        """(claim id, person, skill, source, weight, epoch seconds) of the claims with a larger id.
+
+        From the start (``claim_id`` 0) they come sorted by skill, person and time, else by id.
+        """
+        query = (
+            sa.select(
+                col(SkillClaim.id),
+                col(SkillClaim.person_id),
+                col(Skill.name),
+                col(SkillClaim.source),
+                col(SkillClaim.weight),
+                col(SkillClaim.created_at),
+            )
+            .join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
+            .where(col(SkillClaim.id) > claim_id)
+        )
+        if claim_id:
+            query = query.order_by(col(SkillClaim.id))
+        else:
+            query = query.order_by(
+                col(SkillClaim.skill_id), col(SkillClaim.person_id), col(SkillClaim.created_at)
+            )
+        with self.session() as session:
+            for cid, person, skill, source, weight, created in session.execute(
+                query.execution_options(yield_per=20_000)
+            ):
+                yield cid or 0, person, skill, source, weight, created.timestamp()
 
     def add_learning_goal(self, person_id: int, skill_name: str) -> bool:
         with self.session() as session:
@@ -148,7 +189,7 @@ class HelpQueries:
             return True
 
     def learning_goals(
-        self, person_id: int | None = None, skills: Iterable[str] | None = None
+        self, person_id: int | None = None, skills: Iterable[str] | None = None, limit: int | None = None
     ) -> list[tuple[int, str]]:
         query = select(LearningGoal.person_id, Skill.name).join(
             Skill, col(Skill.id) == col(LearningGoal.skill_id)
@@ -157,6 +198,8 @@ class HelpQueries:
             query = query.where(LearningGoal.person_id == person_id)
         if skills is not None:
             query = query.where(col(Skill.name).in_(list(skills)))
+        if limit is not None:
+            query = query.order_by(col(LearningGoal.id)).limit(limit)
         with self.session() as session:
             return [(pid, name) for pid, name in session.exec(query)]
 
@@ -287,29 +330,32 @@ class HelpQueries:
         while True:
             with self.session() as session:
                 threads = session.exec(
-                    select(HelpThread)
+                    select(HelpThread.id, HelpThread.text, HelpThread.created_at, HelpThread.solved_by_id)
                     .where(col(HelpThread.id) > last)
                     .order_by(col(HelpThread.id))
                     .limit(batch)
                 ).all()
                 if not threads:
                     return
-                ids = [t.id for t in threads]
-                replies: dict[int, list[HelpReply]] = {}
-                for reply in session.exec(select(HelpReply).where(col(HelpReply.thread_id).in_(ids))):
-                    replies.setdefault(reply.thread_id, []).append(reply)
-            for thread in threads:
-                assert thread.id is not None
+                replies: dict[int, list[tuple[int, str, bool]]] = {}
+                for reply_thread, person, text, solved in session.exec(
+                    select(HelpReply.thread_id, HelpReply.person_id, HelpReply.text, HelpReply.solved)
+                    .where(col(HelpReply.thread_id).in_([t[0] for t in threads]))
+                    .order_by(col(HelpReply.id))
+                ):
+                    replies.setdefault(reply_thread, []).append((person, text, solved))
+            for number, question, created_at, solved_by in threads:
+                assert number is not None
                 helpers: dict[int, float] = {}
-                texts = [thread.text]
-                for reply in replies.get(thread.id, []):
-                    texts.append(reply.text)
-                    weight = 2.0 if reply.solved else 1.0
-                    helpers[reply.person_id] = max(helpers.get(reply.person_id, 0.0), weight)
-                if thread.solved_by_id is not None and thread.solved_by_id not in helpers:
-                    helpers[thread.solved_by_id] = 2.0
-                yield thread.id, " ".join(texts), thread.created_at, list(helpers.items())
-                last = thread.id
+                texts = [question]
+                for person, text, solved in replies.get(number, []):
+                    texts.append(text)
+                    weight = 2.0 if solved else 1.0
+                    helpers[person] = max(helpers.get(person, 0.0), weight)
+                if solved_by is not None and solved_by not in helpers:
+                    helpers[solved_by] = 2.0
+                yield number, " ".join(texts), created_at, list(helpers.items())
+                last = number
 
     def create_offer(self, offer: Offer) -> Offer:
         with self.session() as session:
@@ -320,6 +366,16 @@ class HelpQueries:
     def active_offers(self, at: datetime | None = None) -> list[Offer]:
         with self.session() as session:
             return list(session.exec(select(Offer).where(col(Offer.expires_at) > (at or utcnow()))).all())
+
+    def active_offer_skills(self, at: datetime) -> list[tuple[int, list[str]]]:
+        """(person, skills) of the offers still active at ``at``."""
+        with self.session() as session:
+            return [
+                (person, list(skills))
+                for person, skills in session.exec(
+                    select(Offer.person_id, Offer.skills).where(col(Offer.expires_at) > at)
+                )
+            ]
 
     def create_asks(
         self,
@@ -489,6 +545,7 @@ class HelpQueries:
             ):
                 session.execute(statement)
             session.commit()
+            self.removed_claims.append((person_id, None))
 
 
 def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:
