@@ -95,16 +95,7 @@ class HelpQueries:
             assert skill.id is not None
             if source == ClaimSource.DECLARED and _declared(session, person_id, skill.id):
                 return  # declaring twice is not more evidence
-            session.add(
-                SkillClaim(
-                    person_id=person_id,
-                    skill_id=skill.id,
-                    source=source,
-                    weight=weight,
-                    ref=ref,
-                    created_at=at or utcnow(),
-                )
-            )
+            add_claim_in(session, person_id, skill, source, weight=weight, ref=ref, at=at or utcnow())
             session.commit()
 
     def remove_declared(self, person_id: int, skill_name: str) -> bool:
@@ -225,14 +216,13 @@ class HelpQueries:
             )
             session.add(endorsement)
             session.flush()
-            session.add(
-                SkillClaim(
-                    person_id=endorsee_id,
-                    skill_id=skill.id,
-                    source=ClaimSource.ENDORSED,
-                    ref=f"endorsement:{endorsement.id}",
-                    created_at=when,
-                )
+            add_claim_in(
+                session,
+                endorsee_id,
+                skill,
+                ClaimSource.ENDORSED,
+                ref=f"endorsement:{endorsement.id}",
+                at=when,
             )
             session.commit()
             return True
@@ -305,16 +295,13 @@ class HelpQueries:
                     HelpReply(thread_id=thread.id or 0, person_id=helper_id, created_at=when, solved=True)
                 )
                 for name in need.skills:
-                    skill = ensure_skill_in(session, name)
-                    session.add(
-                        SkillClaim(
-                            person_id=helper_id,
-                            skill_id=skill.id or 0,
-                            source=ClaimSource.HELPED,
-                            weight=1.0,
-                            ref=f"need:{need_id}",
-                            created_at=when,
-                        )
+                    add_claim_in(
+                        session,
+                        helper_id,
+                        ensure_skill_in(session, name),
+                        ClaimSource.HELPED,
+                        ref=f"need:{need_id}",
+                        at=when,
                     )
             session.commit()
             return need
@@ -435,16 +422,14 @@ class HelpQueries:
             session.add(thanks)
             session.flush()
             for name in skills:
-                skill = ensure_skill_in(session, name)
-                session.add(
-                    SkillClaim(
-                        person_id=thanks.to_person_id,
-                        skill_id=skill.id or 0,
-                        source=ClaimSource.HELPED,
-                        weight=0.5,
-                        ref=f"thanks:{thanks.id}",
-                        created_at=thanks.created_at,
-                    )
+                add_claim_in(
+                    session,
+                    thanks.to_person_id,
+                    ensure_skill_in(session, name),
+                    ClaimSource.HELPED,
+                    weight=0.5,
+                    ref=f"thanks:{thanks.id}",
+                    at=thanks.created_at,
                 )
             session.commit()
             return thanks
@@ -557,6 +542,29 @@ def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skil
         session.add(skill)
         session.flush()
     return skill
+
+
+def add_claim_in(
+    session: Session,
+    person_id: int,
+    skill: Skill,
+    source: ClaimSource,
+    *,
+    at: datetime,
+    weight: float = 1.0,
+    ref: str | None = None,
+) -> None:
+    """Add one piece of evidence inside ``session``."""
+    session.add(
+        SkillClaim(
+            person_id=person_id,
+            skill_id=skill.id or 0,
+            source=source,
+            weight=weight,
+            ref=ref,
+            created_at=at,
+        )
+    )
 
 
 def _declared(session: Session, person_id: int, skill_id: int | None) -> bool:
