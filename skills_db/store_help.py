@@ -54,23 +54,6 @@ class HelpQueries:
 
     # -- skills ------------------------------------------------------------------------------
 
-    def ensure_skill(self, name: str, category: str = "tech") -> Skill:
-        with self.session() as session:
-            return ensure_skill_in(session, name, category)
-
-    def add_skill_aliases(self, skill_name: str, aliases: Iterable[str], language: str = "en") -> None:
-        with self.session() as session:
-            skill = ensure_skill_in(session, skill_name)
-            assert skill.id is not None
-            known = set(session.exec(select(SkillAlias.folded)).all())
-            for alias in aliases:
-                if fold(alias) not in known:
-                    known.add(fold(alias))
-                    session.add(
-                        SkillAlias(skill_id=skill.id, alias=alias, folded=fold(alias), language=language)
-                    )
-            session.commit()
-
     def vocabulary(self, categories: Iterable[str]) -> list[tuple[str, str, list[str]]]:
         """(name, category, aliases) of the skills of these categories (learned, added by admins)."""
         with self.session() as session:
