@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import cast
 
-from bot.adapter import Adapter
-from bot.context import Services
+from bot.chat.adapter import Adapter
+from bot.chat.context import Services
 
 # Imported only when enabled: a Matrix-only deployment never loads slack_bolt, and the reverse.
 PLATFORMS = {"slack": "adapters.slack:SlackAdapter", "matrix": "adapters.matrix:MatrixAdapter"}

@@ -14,9 +14,9 @@ import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot.adapter import EventSink
-from bot.events import Capabilities, Event, EventKind, Reply, UserRef
-from skills_db.textnorm import fold
+from bot.chat.adapter import EventSink
+from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from skills_db.vocabulary.textnorm import fold
 
 PLATFORM = "console"
 BANNER = """Entraide console — you are {user}. Type `help` for commands, `/as NAME` to become

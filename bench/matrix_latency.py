@@ -113,7 +113,7 @@ async def serve_echo(settings: dict[str, Any]) -> None:
 async def serve_entraide(settings: dict[str, Any]) -> None:
     from adapters.matrix import MatrixAdapter
     from bot.app import run_adapters
-    from skills_db.models import ClaimSource
+    from skills_db.storage.models import ClaimSource
     from tests.support import make_services
 
     services = make_services(

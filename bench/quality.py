@@ -27,13 +27,13 @@ from pathlib import Path
 
 from bench.shared import DEV_DATA
 from bot.app import build_services, vocabulary
-from bot.batch import BatchMatcher, Query
 from bot.config import config_from_dict
-from bot.text_index import TextIndex
-from skills_db.history_import import read_history
-from skills_db.history_model import HistoryArchive, HistoryThread
-from skills_db.history_store import import_history
-from skills_db.store import Store
+from bot.matching.batch import BatchMatcher, Query
+from bot.matching.text_index import TextIndex
+from skills_db.importers.history import import_history
+from skills_db.importers.model import HistoryArchive, HistoryThread
+from skills_db.importers.read import read_history
+from skills_db.storage.store import Store
 
 DEV = DEV_DATA
 SKIP = {"slack-houstondatavis.zip"}

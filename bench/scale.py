@@ -47,15 +47,15 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from bench.synthetic import PLATFORM, Sizes, World, add_size_options, peak_rss_mb, sizes_from, taxonomy_for
-from bot import text_index
+from bot.chat.context import Services
 from bot.config import config_from_dict
-from bot.context import Services
 from bot.i18n import Catalog
-from bot.matching import SOURCE_WEIGHTS, Matcher
-from skills_db.history_store import ImportReport, import_archive
-from skills_db.models import ClaimSource
-from skills_db.store import Store
-from skills_db.textnorm import fold, tokens
+from bot.matching import text_index
+from bot.matching.engine import SOURCE_WEIGHTS, Matcher
+from skills_db.importers.history import ImportReport, import_archive
+from skills_db.storage.models import ClaimSource
+from skills_db.storage.store import Store
+from skills_db.vocabulary.textnorm import fold, tokens
 
 TARGET_P99_MS = 30.0
 TARGET_RSS_MB = 500.0
@@ -343,7 +343,7 @@ def run(args: argparse.Namespace, workdir: Path) -> Report:
 
     _progress(f"importing {sizes.import_threads:,} threads")
     imported, import_seconds = _import(store, world, sizes.import_threads, matcher.recognise)
-    report.section("import (skills_db.history_store.import_archive)")
+    report.section("import (skills_db.importers.history.import_archive)")
     report.add(
         "threads / replies / claims imported",
         f"{imported.threads:,} / {imported.replies:,} / {imported.claims:,}",

@@ -38,8 +38,8 @@ from typing import Any
 import aiohttp
 
 from bench.shared import ROOT
-from skills_db.models import ClaimSource
-from skills_db.store import Store
+from skills_db.storage.models import ClaimSource
+from skills_db.storage.store import Store
 from tests.slack_double.server import SlackDouble
 from tests.slack_double.workspace import BOT_USER
 

@@ -3,7 +3,7 @@
 Everything is drawn from one seeded random generator, so the same sizes and seed give the same
 database, the same vocabulary and the same needs:
 
-- the vocabulary: the bundled skills (``skills_db/data/skills.jsonl``) plus generated
+- the vocabulary: the bundled skills (``skills_db/vocabulary/data/skills.jsonl``) plus generated
   "<word> <word>" skills with 1–3 aliases each, up to ``sizes.skills`` entries;
 - people with a Slack identity (some away, opted out or deleted, various time zones);
 - skill claims with a realistic mix of sources and dates over three years, skill popularity
@@ -37,8 +37,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from skills_db.history_model import SOURCE_JSONL, HistoryArchive, HistoryMessage, HistoryThread, HistoryUser
-from skills_db.models import (
+from skills_db.importers.model import SOURCE_JSONL, HistoryArchive, HistoryMessage, HistoryThread, HistoryUser
+from skills_db.storage.models import (
     ClaimSource,
     HelpReply,
     HelpThread,
@@ -50,10 +50,10 @@ from skills_db.models import (
     SkillAlias,
     SkillClaim,
 )
-from skills_db.store import Store
-from skills_db.taxonomy import Skill as VocabSkill
-from skills_db.taxonomy import Taxonomy
-from skills_db.textnorm import fold, tokens
+from skills_db.storage.store import Store
+from skills_db.vocabulary.taxonomy import Skill as VocabSkill
+from skills_db.vocabulary.taxonomy import Taxonomy
+from skills_db.vocabulary.textnorm import fold, tokens
 
 END = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)  # a Monday morning: "now" for the benchmark
 SPAN = timedelta(days=3 * 365)

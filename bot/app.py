@@ -12,17 +12,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.adapter import Adapter
+from bot.chat.adapter import Adapter
+from bot.chat.context import Services
+from bot.chat.pipeline import Pipeline
 from bot.commands.registry import Registry
 from bot.config import Config, ConfigError
-from bot.context import Services
 from bot.i18n import Catalog
-from bot.matching import Matcher
-from bot.pipeline import Pipeline
-from skills_db.history_store import LEARNED_CATEGORY
-from skills_db.store import Store
-from skills_db.taxonomy import Skill as TaxonomySkill
-from skills_db.taxonomy import Taxonomy, TaxonomyFileError
+from bot.matching.engine import Matcher
+from skills_db.importers.history import LEARNED_CATEGORY
+from skills_db.storage.store import Store
+from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
+from skills_db.vocabulary.taxonomy import Taxonomy, TaxonomyFileError
 
 log = logging.getLogger("entraide")
 

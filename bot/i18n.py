@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from bot.events import Mention, Segment
+from bot.chat.events import Mention, Segment
 
 _FORMATTER = string.Formatter()
 

@@ -10,13 +10,13 @@ from datetime import UTC, datetime
 from functools import partial
 
 from adapters.console import ConsoleAdapter
-from bot.adapter import EventSink
 from bot.app import build_services
+from bot.chat.adapter import EventSink
+from bot.chat.context import Services
+from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from bot.chat.pipeline import Pipeline
 from bot.config import Config, config_from_dict
-from bot.context import Services
-from bot.events import Capabilities, Event, EventKind, Reply, UserRef
-from bot.pipeline import Pipeline
-from skills_db.store import Store
+from skills_db.storage.store import Store
 
 
 class Clock:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.chat.events import EventKind
+from bot.chat.pipeline import Pipeline
+from bot.chat.text import WORD_JOINER
 from bot.commands import registry
 from bot.commands.registry import ArgKind, Argument, Command, Registry
-from bot.events import EventKind
-from bot.pipeline import Pipeline
-from bot.text import WORD_JOINER
 from tests.support import MemoryAdapter, event, make_services
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from skills_db import migrate
-from skills_db.store import make_engine
+from skills_db.storage import migrate
+from skills_db.storage.store import make_engine
 
 ENTRAIDE = [sys.executable, "-m", "bot.cli"]
 

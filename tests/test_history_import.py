@@ -13,10 +13,10 @@ import pytest
 import sqlalchemy as sa
 
 from bench.shared import DEV_DATA
-from skills_db.history_import import read_history
-from skills_db.history_store import import_archive
-from skills_db.models import HelpReply, HelpThread, Identity, Person, SkillClaim
-from skills_db.store import Store
+from skills_db.importers.history import import_archive
+from skills_db.importers.read import read_history
+from skills_db.storage.models import HelpReply, HelpThread, Identity, Person, SkillClaim
+from skills_db.storage.store import Store
 from tests.support import make_services
 
 DEV = DEV_DATA
@@ -203,7 +203,7 @@ def test_a_broken_profile_file_names_the_line_and_imports_nothing(tmp_path: Path
 def test_recurring_phrases_of_answered_threads_join_the_vocabulary(sqlite_url: str) -> None:
     from bot.app import build_services, vocabulary
     from bot.config import config_from_dict
-    from skills_db.history_store import import_history
+    from skills_db.importers.history import import_history
 
     config = config_from_dict({"database": {"url": sqlite_url}})
     store = Store.open(sqlite_url)

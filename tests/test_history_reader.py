@@ -1,4 +1,4 @@
-"""Reading Slack exports and JSONL thread files into plain data (skills_db.history_import)."""
+"""Reading Slack exports and JSONL thread files into plain data (skills_db.importers.read)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bench.shared import DEV_DATA
-from skills_db.history_import import (
+from skills_db.importers.read import (
     HistoryArchive,
     HistoryFileError,
     HistoryThread,

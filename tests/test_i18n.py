@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 
-from bot.events import Mention, UserRef
+from bot.chat.events import Mention, UserRef
 from bot.i18n import Catalog
 
 

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.context import Services
-from skills_db.models import ClaimSource, HelpReply, HelpThread, Need, Offer, Thanks
+from bot.chat.context import Services
+from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Need, Offer, Thanks
 from tests.support import make_services
 
 NOW = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)  # a Wednesday, 10:00 UTC

@@ -22,7 +22,7 @@ from adapters.matrix.translate import (
     translate,
     user_id_from_link,
 )
-from bot.events import EventKind, Mention, Reply, UserRef
+from bot.chat.events import EventKind, Mention, Reply, UserRef
 
 BOT = "@entraide:example.org"
 ROOM = "!vAcaVUjOxOKqBkRaAG"  # room version 12 ids have no server part

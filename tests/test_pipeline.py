@@ -7,12 +7,12 @@ import os
 import signal
 from dataclasses import dataclass, field
 
-from bot.adapter import EventSink
 from bot.app import run_adapters
+from bot.chat.adapter import EventSink
+from bot.chat.events import Capabilities, EventKind, Reply, UserRef
+from bot.chat.pipeline import Pipeline
 from bot.commands import registry
 from bot.commands.registry import Command, Registry
-from bot.events import Capabilities, EventKind, Reply, UserRef
-from bot.pipeline import Pipeline
 from tests.support import MemoryAdapter, event, make_services
 
 
@@ -70,7 +70,7 @@ class SlowAdapter:
 async def test_sigterm_lets_the_handler_in_flight_finish(sqlite_url: str) -> None:
     async def slow(ctx: object, args: object) -> None:
         await asyncio.sleep(1.0)
-        from bot.context import Context
+        from bot.chat.context import Context
 
         assert isinstance(ctx, Context)
         ctx.say("language.set")

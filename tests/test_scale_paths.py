@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import text_index
-from bot.matching import Matcher
-from bot.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
-from bot.text_index import K1, B, TextIndex, index_terms
-from skills_db.models import ClaimSource
+from bot.matching import text_index
+from bot.matching.engine import Matcher
+from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
+from bot.matching.text_index import K1, B, TextIndex, index_terms
+from skills_db.storage.models import ClaimSource
 
 NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)
 WORDS = [f"w{n}" for n in range(60)]
@@ -114,8 +114,8 @@ def test_a_removed_skill_stops_counting_at_once(matcher_and_store: tuple[Matcher
 @pytest.fixture
 def matcher_and_store(tmp_path: object) -> tuple[Matcher, object]:
     from bot.config import Config
-    from skills_db.store import Store
-    from skills_db.taxonomy import Taxonomy
+    from skills_db.storage.store import Store
+    from skills_db.vocabulary.taxonomy import Taxonomy
 
     store = Store.open(f"sqlite:///{tmp_path}/t.db")
     config = Config()

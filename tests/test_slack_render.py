@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from adapters.slack.render import SECTION_LIMIT, answered_blocks, escape, mrkdwn, render_body, split_text
-from bot.events import Button, Mention, UserRef
+from bot.chat.events import Button, Mention, UserRef
 
 BOB = Mention(UserRef("slack", "U0BOB", "Bob"))
 

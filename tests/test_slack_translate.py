@@ -14,7 +14,7 @@ from adapters.slack.translate import (
     unescape,
     user_ids_in,
 )
-from bot.events import EventKind, UserRef
+from bot.chat.events import EventKind, UserRef
 
 NAMES = {"U0ALICE": "Alice", "U0BOB": "Bob"}
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from skills_db import migrate
-from skills_db.models import AskStatus, ClaimSource, Need, NeedStatus, Offer, Thanks
-from skills_db.store import Store
+from skills_db.storage import migrate
+from skills_db.storage.models import AskStatus, ClaimSource, Need, NeedStatus, Offer, Thanks
+from skills_db.storage.store import Store
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skills_db.taxonomy import CATEGORIES, Skill, SkillMention, Taxonomy, TaxonomyFileError
-from skills_db.textnorm import tokens
+from skills_db.vocabulary.taxonomy import CATEGORIES, Skill, SkillMention, Taxonomy, TaxonomyFileError
+from skills_db.vocabulary.textnorm import tokens
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def test_default_vocabulary_keys_are_unambiguous(tx: Taxonomy) -> None:
 
 
 def test_default_file_lines_are_valid_json_objects() -> None:
-    path = Path(__file__).parents[1] / "skills_db" / "data" / "skills.jsonl"
+    path = Path(__file__).parents[1] / "skills_db" / "vocabulary" / "data" / "skills.jsonl"
     lines = path.read_text(encoding="utf-8").splitlines()
     assert len(lines) >= 2500
     first = json.loads(lines[0])

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skills_db.textnorm import fold, fold_with_offsets, singular_variants, stem, tokens
+from skills_db.vocabulary.textnorm import fold, fold_with_offsets, singular_variants, stem, tokens
 
 
 @pytest.mark.parametrize(

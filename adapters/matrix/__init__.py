@@ -37,10 +37,10 @@ from adapters.matrix.rooms import (
 )
 from adapters.matrix.sending import MatrixSendError, Outbox
 from adapters.matrix.translate import PLATFORM, RoomView, after_own_join, thread_root, translate
-from bot.adapter import EventSink
+from bot.chat.adapter import EventSink
+from bot.chat.context import Services
+from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
 from bot.config import MatrixConfig
-from bot.context import Services
-from bot.events import Capabilities, Event, EventKind, Reply, UserRef
 
 log = logging.getLogger("entraide.matrix")
 TOKEN_KEY = "next_batch"

@@ -13,8 +13,8 @@ import html
 from typing import Any
 from urllib.parse import quote
 
-from bot.events import Mention, Reply
-from bot.text import neutralise_broadcasts
+from bot.chat.events import Mention, Reply
+from bot.chat.text import neutralise_broadcasts
 
 
 def is_matrix_user(handle: str) -> bool:

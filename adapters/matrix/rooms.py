@@ -23,7 +23,7 @@ from nio import (
 
 from adapters.matrix.admins import is_manager
 from adapters.matrix.translate import invite_decision, invite_info
-from skills_db.store import Store
+from skills_db.storage.store import Store
 
 log = logging.getLogger("entraide.matrix")
 PLATFORM = "matrix"

@@ -15,8 +15,8 @@ from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote
 
-from bot.events import Event, EventKind, UserRef
-from bot.reactions import NO, SOLVED, YES, emoji_name
+from bot.chat.events import Event, EventKind, UserRef
+from bot.chat.reactions import NO, SOLVED, YES, emoji_name
 
 PLATFORM = "matrix"
 # A Matrix user id as people type it: "@" localpart ":" server (with an optional port).

@@ -31,10 +31,10 @@ from adapters.slack.inbound import event_from
 from adapters.slack.outbound import Outbound
 from adapters.slack.render import answered_blocks, render_reply
 from adapters.slack.translate import PLATFORM, action_event, command_event, parse_text, user_ids_in
-from bot.adapter import EventSink
+from bot.chat.adapter import EventSink
+from bot.chat.context import Services
+from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
 from bot.config import SlackConfig
-from bot.context import Services
-from bot.events import Capabilities, Event, EventKind, Reply, UserRef
 
 log = logging.getLogger("entraide.slack")
 

@@ -26,12 +26,12 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.render import SECTION_LIMIT, actions_block, mrkdwn, split_text
+from bot.chat.context import Context, Services
+from bot.chat.events import Button, Capabilities, Event, UserRef
+from bot.chat.text import shorten
 from bot.commands.people import cmd_profile
 from bot.commands.registry import Arguments
-from bot.context import Context, Services
-from bot.events import Button, Capabilities, Event, UserRef
-from bot.text import shorten
-from skills_db.models import ClaimSource, Person
+from skills_db.storage.models import ClaimSource, Person
 
 HOME_EDIT_ACTION = "entraide_home_edit"
 PROFILE_CALLBACK = "entraide_profile"

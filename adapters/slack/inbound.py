@@ -10,9 +10,9 @@ from typing import Any
 
 from adapters.slack.directory import Directory
 from adapters.slack.translate import mention_event, message_event, reaction_event, user_ids_in
+from bot.chat.events import Event
+from bot.chat.reactions import NO, SOLVED, YES, emoji_name
 from bot.commands import registry
-from bot.events import Event
-from bot.reactions import NO, SOLVED, YES, emoji_name
 
 MEANINGFUL = {emoji_name(e) for e in SOLVED | YES | NO}
 SOLVING = {emoji_name(e) for e in SOLVED}

@@ -18,7 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.render import Rendered
-from bot.events import Reply
+from bot.chat.events import Reply
 
 log = logging.getLogger("entraide.slack")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")

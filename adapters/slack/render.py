@@ -21,8 +21,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.events import Button, Mention, Reply, Segment
-from bot.text import neutralise_broadcasts
+from bot.chat.events import Button, Mention, Reply, Segment
+from bot.chat.text import neutralise_broadcasts
 
 SECTION_LIMIT = 3000  # characters of text in one section block
 MESSAGE_BLOCK_LIMIT = 50  # blocks in one message

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.events import Event, EventKind, UserRef
+from bot.chat.events import Event, EventKind, UserRef
 
 PLATFORM = "slack"
 

@@ -7,9 +7,9 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlmodel import col, select
 
+from bot.chat.context import Context
 from bot.commands.registry import Arguments
-from bot.context import Context
-from skills_db.models import Need, NeedStatus
+from skills_db.storage.models import Need, NeedStatus
 
 
 async def cmd_stats(ctx: Context, args: Arguments) -> None:

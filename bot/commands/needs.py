@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.candidates import Candidate, Match, Reason
+from bot.chat.context import Context
+from bot.chat.events import Button, Segment
+from bot.chat.text import shorten
 from bot.commands.people import resolve_person, sender_mention
 from bot.commands.registry import Arguments, UsageError
-from bot.context import Context
-from bot.events import Button, Segment
-from bot.text import shorten
-from skills_db.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
+from bot.matching.candidates import Candidate, Match, Reason
+from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
 
 async def cmd_need(ctx: Context, args: Arguments) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import datetime, time, timedelta
 
+from bot.chat.context import Context
+from bot.chat.events import Mention, UserRef
 from bot.commands.registry import Arguments, PersonToken, UsageError
-from bot.context import Context
-from bot.events import Mention, UserRef
-from skills_db.models import ClaimSource, Person
-from skills_db.textnorm import fold
+from skills_db.storage.models import ClaimSource, Person
+from skills_db.vocabulary.textnorm import fold
 
 
 def resolve_person(ctx: Context, token: PersonToken) -> Person:

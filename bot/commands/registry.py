@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
-from skills_db.textnorm import fold
+from skills_db.vocabulary.textnorm import fold
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.chat.context import Context
 
 
 class ArgKind(StrEnum):

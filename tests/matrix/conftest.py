@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.context import Services
+from bot.chat.context import Services
 from tests.matrix.helpers import Colleague
 from tests.matrix.synapse import Account, Synapse, SynapseUnavailable
 from tests.support import make_services

@@ -24,7 +24,7 @@ from nio import (
 from adapters.matrix import MatrixAdapter
 from adapters.matrix.client import Backoff
 from bot.app import run_adapters
-from bot.context import Services
+from bot.chat.context import Services
 from tests.matrix.synapse import Account, Synapse
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from skills_db.models import ClaimSource
+from skills_db.storage.models import ClaimSource
 from tests.matrix.conftest import MakeColleague, MakeServices
 from tests.matrix.helpers import running
 from tests.matrix.synapse import Account

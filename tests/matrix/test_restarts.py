@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
-from bot.events import Reply
+from bot.chat.events import Reply
 from tests.matrix.conftest import MakeColleague, MakeServices
 from tests.matrix.helpers import Colleague, Seen, running
 from tests.matrix.synapse import Account, Synapse

@@ -15,8 +15,8 @@ from typing import Any
 
 from adapters.slack import SlackAdapter
 from bot.app import run_adapters
-from bot.context import Services
-from skills_db.models import ClaimSource
+from bot.chat.context import Services
+from skills_db.storage.models import ClaimSource
 from tests.slack_double.server import SlackDouble
 from tests.slack_double.spec_check import web_api_spec
 from tests.slack_double.workspace import BOT_USER

@@ -1,0 +1,59 @@
+"""Reactions that mean something: ✅ on a reply solves the need, 👍/👎 on a request answers it.
+
+Platforms name emoji differently (Slack "white_check_mark", Matrix "✅"); both spellings and
+skin-tone variants are understood.
+"""
+
+from __future__ import annotations
+
+from bot.chat.context import Context
+from bot.chat.events import Event
+from bot.commands.needs import close_need
+from bot.commands.registry import Arguments, Registry
+
+SOLVED = {"white_check_mark", "heavy_check_mark", "ballot_box_with_check", "✅", "✔️", "✔", "☑️"}
+YES = {"+1", "thumbsup", "thumbs_up", "👍"}
+NO = {"-1", "thumbsdown", "thumbs_down", "👎"}
+
+
+def emoji_name(reaction: str) -> str:
+    """Strip skin tones and variation selectors: "+1::skin-tone-3" → "+1", "👍🏽" → "👍"."""
+    name = reaction.strip().strip(":").split("::", 1)[0]
+    return "".join(ch for ch in name if not ("\U0001f3fb" <= ch <= "\U0001f3ff" or ch == "\ufe0f"))
+
+
+def is_meaningful(reaction: str) -> bool:
+    """Whether Entraide acts on this reaction at all."""
+    return emoji_name(reaction) in _MEANINGFUL
+
+
+async def handle_reaction(ctx: Context, event: Event, commands: Registry) -> None:
+    name = emoji_name(event.reaction or "")
+    if name in _SOLVED:
+        await _solved_by_reaction(ctx, event)
+    elif name in YES | NO and event.target_message:
+        key = ctx.store.get_state(event.platform, f"message:{event.target_message}")
+        if key is None or not key.startswith("ask:"):
+            return
+        command = commands.get("accept" if name in YES else "decline")
+        if command is not None:
+            await command.handler(ctx, Arguments({"id": key.removeprefix("ask:")}))
+
+
+async def _solved_by_reaction(ctx: Context, event: Event) -> None:
+    thread = event.thread or event.target_message
+    if thread is None:
+        return
+    need = ctx.store.find_need(event.platform, event.conversation, thread)
+    # Only the person who asked can say which reply solved their need.
+    if need is None or need.person_id != ctx.person_id or need.status != "open":
+        return
+    # ✅ on a colleague's reply credits them; on the bot's introduction (no author given), the
+    # colleague who accepted is credited.
+    author = event.target_author
+    helper = ctx.store.person_for(author.platform, author.handle, author.display) if author else None
+    close_need(ctx, need, helper)
+
+
+_SOLVED = {emoji_name(e) for e in SOLVED}
+_MEANINGFUL = _SOLVED | {emoji_name(e) for e in YES | NO}

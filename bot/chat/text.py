@@ -1,0 +1,29 @@
+"""Small text helpers shared by the core and the adapters."""
+
+from __future__ import annotations
+
+import re
+
+from bot.chat.events import Reply
+
+# "@channel", "@here", "@room", "@everyone" (and Slack's "<!channel>") ping a whole room. A word
+# joiner after the "@" or "!" keeps the text readable and makes it inert on every platform.
+_BROADCAST = re.compile(r"([@!])(channel|here|room|everyone)\b", re.IGNORECASE)
+WORD_JOINER = "\u2060"
+
+
+def neutralise_broadcasts(text: str) -> str:
+    return _BROADCAST.sub(lambda m: f"{m.group(1)}{WORD_JOINER}{m.group(2)}", text)
+
+
+def safe_reply(reply: Reply) -> Reply:
+    """The reply with every text segment made unable to ping a whole room."""
+    from dataclasses import replace
+
+    body = tuple(neutralise_broadcasts(part) if isinstance(part, str) else part for part in reply.body)
+    return replace(reply, body=body)
+
+
+def shorten(text: str, limit: int = 120) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,201 @@
+"""The `entraide` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.config import Config, ConfigError, DatabaseConfig, load_config
+from bot.logs import setup_logging
+
+DESCRIPTION = """Entraide: peer help and expertise discovery for Slack, Matrix and the terminal.
+Start with `entraide demo` to try it in your terminal with demo colleagues."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="entraide", description=DESCRIPTION)
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="TOML configuration (default: ./entraide.toml if present, else built-in defaults)",
+    )
+    parser.add_argument(
+        "--log-level",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="override [bot] log_level",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser(
+        "run",
+        help="start every adapter enabled in the config (the console when none is)",
+        description="Apply migrations, start the enabled adapters, and stop cleanly on SIGTERM/SIGINT.",
+    )
+    console = commands.add_parser(
+        "console",
+        help="chat with the bot in this terminal, on the configured database",
+        description="An interactive terminal chat; /as NAME acts as another colleague.",
+    )
+    console.add_argument(
+        "--script",
+        metavar="FILE",
+        help="feed FILE's lines as if typed, print every reply, then exit",
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="the console on a fresh database seeded with a dozen demo colleagues",
+        description="A fresh SQLite database with demo colleagues, skills, past help and thanks.",
+    )
+    demo.add_argument(
+        "--script",
+        metavar="FILE",
+        help="feed FILE's lines as if typed, print every reply, then exit",
+    )
+    demo.add_argument(
+        "--database",
+        metavar="URL",
+        help="use this database instead of a fresh temporary SQLite file",
+    )
+
+    history = commands.add_parser(
+        "import-history",
+        help="import past help threads from a Slack export (.zip or folder) or a JSONL file",
+        description="Import threads (who asked, who answered, which reply solved it) as evidence of "
+        "help given. Importing the same file twice changes nothing; a broken file is reported "
+        "with its path and record, and nothing of it is saved.",
+    )
+    history.add_argument("path", help="Slack export .zip or folder, or a .jsonl thread file")
+    history.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
+    profiles = commands.add_parser(
+        "import-profiles",
+        help="import people from CSV or JSONL: handle, name, skills, languages, timezone",
+        description="Create or update people from a directory export; their skills count as declared.",
+    )
+    profiles.add_argument("path", help="a .csv or .jsonl file")
+    profiles.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
+    match = commands.add_parser(
+        "match",
+        help="rank the colleagues who could help with a need, and say whom it would ask",
+        description="Rank colleagues for TEXT, or with --batch replay a JSONL file of needs "
+        '({"id", "text", "asker", "created"}) in time order, as if they arrived live.',
+    )
+    match.add_argument("text", nargs="?", help="the need, in free text")
+    match.add_argument("--batch", metavar="FILE", help="one JSON need per line; prints one JSON line each")
+    match.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
+
+    db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser(
+        "upgrade", help="apply pending migrations", description="Apply pending Alembic migrations."
+    )
+    db_commands.add_parser(
+        "current",
+        help="print the schema revision",
+        description="Print the current and latest schema revisions.",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        config = load_config(args.config)
+    except ConfigError as error:
+        print(f"entraide: configuration error: {error}", file=sys.stderr)
+        return 2
+    quiet = args.command in ("console", "demo") and not args.log_level
+    setup_logging("WARNING" if quiet else (args.log_level or config.bot.log_level), config.bot.log_format)
+    try:
+        if args.command == "db":
+            return _db(config, args.db_command)
+        if args.command == "demo":
+            return _demo(config, args.script, args.database)
+        if args.command == "console":
+            return _console(config, args.script)
+        if args.command in ("import-history", "import-profiles", "match"):
+            from bot.cli import data as cli_data
+
+            return cli_data.run(args, config)
+        return _run(config)
+    except FileNotFoundError as error:
+        print(f"entraide: {error.filename}: file not found", file=sys.stderr)
+        return 2
+    except ConfigError as error:  # found while starting: a vocabulary file, say
+        print(f"entraide: configuration error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _db(config: Config, action: str) -> int:
+    from skills_db.storage import migrate
+    from skills_db.storage.store import make_engine
+
+    engine = make_engine(config.database.url)
+    if action == "upgrade":
+        migrate.upgrade(engine)
+    print(f"schema revision: {migrate.current_revision(engine)} (latest: {migrate.head_revision()})")
+    engine.dispose()
+    return 0
+
+
+def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
+    from adapters.console import ConsoleAdapter
+    from bot.app import build_services, run_adapters
+    from bot.cli.demo import COLLEAGUES, seed_demo
+    from skills_db.storage.store import Store
+
+    store = Store.open(config.database.url)
+    try:
+        services = build_services(config, store)
+        banner = None
+        if seed:
+            seed_demo(store, services.taxonomy, datetime.now(UTC))
+            names = ", ".join(c.name for c in COLLEAGUES)
+            banner = (
+                f"Entraide demo — you are {config.console.user}; your colleagues: {names}.\n"
+                "Try: need help with terraform state locking · profile @alice · /as Alice · help · /quit"
+            )
+        lines = Path(script).read_text("utf-8").splitlines() if script else None
+        adapter = ConsoleAdapter(
+            user=config.console.user,
+            conversation=config.console.conversation,
+            script=lines,
+            banner=banner,
+        )
+        asyncio.run(run_adapters(services, [adapter]))
+    finally:
+        store.close()
+    return 0
+
+
+def _demo(config: Config, script: str | None, database: str | None) -> int:
+    with tempfile.TemporaryDirectory(prefix="entraide-demo-") as folder:
+        url = database or f"sqlite:///{folder}/demo.db"
+        return _console(replace(config, database=DatabaseConfig(url=url)), script, seed=True)
+
+
+def _run(config: Config) -> int:
+    from adapters import enabled_adapters
+    from bot.app import build_services, run_adapters
+    from skills_db.storage.store import Store
+
+    store = Store.open(config.database.url)
+    try:
+        services = build_services(config, store)
+        succeeded = asyncio.run(run_adapters(services, enabled_adapters(services)))
+    finally:
+        store.close()
+    return 0 if succeeded else 1
+

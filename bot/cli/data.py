@@ -1,0 +1,67 @@
+"""The data commands of `entraide`: import-history, import-profiles, match."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+
+from bot.app import build_services
+from bot.config import Config
+from bot.matching.batch import BatchMatcher, Query, read_queries
+from skills_db.importers.history import import_history
+from skills_db.importers.model import HistoryFileError
+from skills_db.importers.profiles import import_profiles, read_profiles
+from skills_db.importers.read import read_history
+from skills_db.storage.store import Store
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    store = Store.open(config.database.url)
+    try:
+        services = build_services(config, store)
+        if args.command == "import-history":
+            archive = read_history(args.path)
+            report, learned = import_history(store, archive, services.taxonomy, args.platform)
+            print(
+                f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
+                f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
+                f"{report.claims} skill claims, {len(learned)} terms learned"
+            )
+            return 0
+        if args.command == "import-profiles":
+            profiles = read_profiles(args.path, services.taxonomy.canonical)
+            count = import_profiles(store, profiles, args.platform)
+            print(f"{args.path}: {count} profiles imported")
+            return 0
+        return _match(args, services)
+    except HistoryFileError as error:
+        print(f"entraide: {error} (nothing was imported)", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
+def _match(args: argparse.Namespace, services: object) -> int:
+    from bot.chat.context import Services
+
+    assert isinstance(services, Services)
+    matcher = BatchMatcher(services, limit=max(args.limit, 1))
+    if args.batch:
+        for line in matcher.run(read_queries(args.batch)):
+            print(json.dumps(line, ensure_ascii=False))
+        return 0
+    if not args.text:
+        print("entraide match: give the need as TEXT, or --batch FILE", file=sys.stderr)
+        return 2
+    result = matcher.match(Query("cli", args.text, None, datetime.now(UTC)), live=False)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    print(f"skills: {', '.join(result['skills']) or '—'}")
+    for rank, candidate in enumerate(result["candidates"], 1):
+        reasons = "; ".join(candidate["reasons"])
+        print(f"{rank:>2}. {candidate['name']:<24} {candidate['score']:>6.3f}  {reasons}")
+    print(f"would ask: {', '.join(result['route']) or 'nobody'}   ({result['elapsed_ms']} ms)")
+    return 0

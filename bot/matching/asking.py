@@ -1,0 +1,58 @@
+"""Whom to ask now: spread requests among comparably relevant people, within weekly caps.
+
+The best-ranked people are not always the ones asked: among candidates whose score is at least
+``comparable_ratio`` of the best, those asked least this week go first, nobody goes past their
+weekly cap, and one place can go to a colleague who wants to learn the skill.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from bot.config import RoutingConfig
+from bot.matching.candidates import Candidate, Match
+
+
+class Capped(Protocol):
+    @property
+    def weekly_ask_cap(self) -> int | None: ...
+
+
+def choose(
+    match: Match,
+    routing: RoutingConfig,
+    asks_this_week: Mapping[int, int],
+    people: Mapping[int, Capped],
+    count: int | None = None,
+    exclude: set[int] | None = None,
+) -> list[Candidate]:
+    count = routing.ask_count if count is None else count
+    excluded = exclude or set()
+
+    def has_room(candidate: Candidate) -> bool:
+        person = people.get(candidate.person_id)
+        cap = (person.weekly_ask_cap if person else None) or routing.weekly_ask_cap
+        return candidate.person_id not in excluded and asks_this_week.get(candidate.person_id, 0) < cap
+
+    eligible = [c for c in match.candidates if c.relevant and has_room(c)]
+    if not eligible or count <= 0:
+        return []
+    best = eligible[0]
+    comparable = [
+        c
+        for c in eligible
+        if c.demonstrated == best.demonstrated and c.score >= routing.comparable_ratio * best.score
+    ]
+    chosen = sorted(comparable, key=lambda c: (asks_this_week.get(c.person_id, 0), -c.score))[:count]
+    for candidate in eligible:
+        if len(chosen) >= count:
+            break
+        if candidate not in chosen:
+            chosen.append(candidate)
+    chosen.sort(key=lambda c: -c.score)
+    learners = [c for c in match.learners if has_room(c) and c not in chosen]
+    if routing.learner_slot and learners and count >= 2:
+        # Next to at least one expert, a learner takes the last place: they learn by helping.
+        chosen = [*chosen[: count - 1], learners[0]]
+    return chosen

@@ -1,0 +1,312 @@
+"""Who can help with a need, and why.
+
+Three kinds of evidence are combined:
+
+- skills: what people declared (weakest), what peers endorsed, and help actually given on the
+  need's skills (solved needs, thanks, imported answers) — each piece decaying with a half-life;
+- text: BM25 over the threads people helped with, so a need with no known skill still finds
+  people (:mod:`bot.matching.text_index`);
+- activity: how much someone helps lately, whatever the topic — a weak prior that breaks ties.
+
+Someone whose only link to the need is a self-declaration never ranks above someone who
+demonstrably helped with it: demonstrated help puts a candidate in a higher tier.
+
+At organisation scale a popular skill has tens of thousands of claims: the people to consider
+are first chosen in memory (:mod:`bot.matching.skill_index`, the text index, the most active helpers),
+at most ``POOL`` of them, and only their claims and availability are read from the database.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.config import MatchingConfig, RoutingConfig
+from bot.matching.asking import choose
+from bot.matching.availability import is_available
+from bot.matching.candidates import Candidate, Match, Reason
+from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
+from bot.matching.text_index import TextIndex
+from skills_db.storage.models import ClaimSource
+from skills_db.storage.store import PersonBrief, Store
+from skills_db.vocabulary.taxonomy import Taxonomy
+
+DEMONSTRATED = {ClaimSource.HELPED, ClaimSource.IMPORTED}
+ACTIVE_POOL = 50  # the most active helpers are always candidates, ranked by the rest
+RECENT = timedelta(days=90)
+POOL = 200  # people scored for one need (their availability read from the database)
+SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
+TEXT_POOL = 200  # the people with the most text evidence considered
+LEARNER_GOALS = 50  # learning goals read for one need
+
+
+@dataclass
+class _Evidence:
+    skill: float = 0.0
+    declared: dict[str, float] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    recent: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    text: float = 0.0
+    similar: int = 0
+    example: int | None = None
+    offer: str | None = None
+    demonstrated: bool = False
+
+
+class Matcher:
+    def __init__(
+        self, store: Store, taxonomy: Taxonomy, routing: RoutingConfig, matching: MatchingConfig
+    ) -> None:
+        self.store = store
+        self.taxonomy = taxonomy
+        self.routing = routing
+        self.matching = matching
+        self.index = TextIndex(matching.activity_half_life_days)
+        self.skills = SkillIndex(matching.half_life_days)
+        self._removals = 0  # claims removed through the store, handed to the skill index
+        self._help_times: dict[int, array[float]] = defaultdict(lambda: array("d"))
+
+    def recognise(self, text: str) -> list[str]:
+        return list(dict.fromkeys(mention.skill for mention in self.taxonomy.recognise(text)))
+
+    def refresh(self) -> None:
+        """Index the help threads and skill claims added since the last call."""
+        for thread_id, text, created_at, helpers in self.store.help_threads_after(self.index.max_thread_id):
+            self.index.add(thread_id, text, created_at, helpers)
+            for person, _weight in helpers:
+                self._help_times[person].append(created_at.timestamp())
+        self.skills.add(
+            self.store.claims_after(self.skills.max_claim_id), appending=not self.skills.max_claim_id
+        )
+        removed = self.store.removed_claims
+        for person, skill in removed[self._removals :]:
+            if skill is None:
+                self.skills.forget(person)
+            else:
+                self.skills.remove_declared(person, skill)
+        self._removals = len(removed)
+
+    def rank(
+        self,
+        text: str,
+        skills: list[str],
+        asker_id: int | None,
+        at: datetime,
+        exclude: set[int] | None = None,
+    ) -> Match:
+        self.refresh()
+        excluded = set(exclude or ())
+        if asker_id is not None:
+            excluded.add(asker_id)
+        text_people = self.index.people(text, at, excluded)
+        offers = self._offers(skills, at, excluded)
+        evidence = {pid: _Evidence() for pid in self._pool(skills, text_people, offers, at, excluded)}
+        self._skill_evidence(evidence, skills, at)
+        for person, (score, matched, best) in text_people.items():
+            entry = evidence.get(person)
+            if entry is not None:
+                entry.text, entry.similar, entry.example = score, matched, best
+                entry.demonstrated = True
+        for person, skill in offers.items():
+            if person in evidence:
+                evidence[person].offer = skill
+        people = self.store.people_brief(list(evidence))
+        available = {pid: p for pid, p in people.items() if is_available(p, at, self.routing)}
+        activity = {pid: self.index.activity(pid, at) for pid in available}
+        candidates = self._score(evidence, available, activity, skills, at)
+        # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
+        known = set(evidence).union(text_people, self.index.most_active(ACTIVE_POOL + len(excluded)))
+        learners = self._learners(skills, excluded | known, at)
+        return Match(tuple(skills), tuple(candidates), learners)
+
+    def _pool(
+        self,
+        skills: list[str],
+        text_people: dict[int, tuple[float, int, int]],
+        offers: dict[int, str],
+        at: datetime,
+        excluded: set[int],
+    ) -> list[int]:
+        """The POOL people worth reading from the database, best first by an in-memory estimate.
+
+        Everyone with text evidence, the strongest on each skill, the most active helpers (a
+        weak but robust prior: they are always candidates) and the authors of matching offers,
+        estimated as _score would score them (without availability).
+        """
+        now = at.timestamp()
+        people: dict[int, list[float]] = {}  # person -> [skill evidence, demonstrated]
+        for skill in skills:
+            for person in self.skills.strongest(skill, SKILL_POOL + len(excluded)):
+                if person not in excluded:
+                    people.setdefault(person, [0.0, 0.0])
+        if len(text_people) > TEXT_POOL:
+            text_people = dict(heapq.nlargest(TEXT_POOL, text_people.items(), key=lambda kv: kv[1][0]))
+        people.update((p, [0.0, 1.0]) for p in text_people)
+        for person in self.index.most_active(ACTIVE_POOL + len(excluded)):
+            if person not in excluded:
+                people.setdefault(person, [0.0, 0.0])
+        people.update((p, people.get(p, [0.0, 0.0])) for p in offers)
+        if len(people) <= POOL:
+            return list(people)
+        for person, entry in people.items():
+            for skill in skills:
+                weight, shown = self.skills.strength(skill, person, now)
+                entry[0] += weight
+                if shown:
+                    entry[1] = 1.0
+        activity = {person: math.log1p(self.index.activity(person, at)) for person in people}
+        max_skill = max((e[0] for e in people.values()), default=0.0) or 1.0
+        max_text = max((t[0] for t in text_people.values()), default=0.0) or 1.0
+        max_activity = max(activity.values(), default=0.0) or 1.0
+        weights = self.matching
+
+        def estimate(person: int) -> tuple[float, float, int]:
+            entry = people[person]
+            score = (
+                weights.text_weight * text_people.get(person, (0.0, 0, 0))[0] / max_text
+                + weights.skill_weight * entry[0] / max_skill
+                + weights.activity_weight * activity[person] / max_activity
+                + (weights.offer_bonus if person in offers else 0.0)
+            )
+            return entry[1], score, -person
+
+        return sorted(people, key=estimate, reverse=True)[:POOL]
+
+    def _skill_evidence(self, evidence: dict[int, _Evidence], skills: list[str], at: datetime) -> None:
+        now, since = at.timestamp(), (at - RECENT).timestamp()
+        for person, entry in evidence.items():
+            for skill in skills:
+                found = self.skills.evidence(skill, person, now, since)
+                if found is None:
+                    continue
+                if found.declared:
+                    entry.declared[skill] = found.declared
+                entry.skill += found.weight
+                for kind, source in enumerate(KINDS):
+                    if found.counts[kind]:
+                        entry.counts[(skill, source)] += found.counts[kind]
+                    if found.recent[kind]:
+                        entry.recent[(skill, source)] += found.recent[kind]
+                entry.demonstrated = entry.demonstrated or found.demonstrated
+
+    def _offers(self, skills: list[str], at: datetime, excluded: set[int]) -> dict[int, str]:
+        """The authors of active offers on one of the need's skills, and that skill."""
+        wanted = set(skills)
+        offers = {}
+        for person, offered in self.store.active_offer_skills(at) if wanted else ():
+            common = wanted.intersection(offered)
+            if common and person not in excluded:
+                offers[person] = sorted(common)[0]
+        return offers
+
+    def _score(
+        self,
+        evidence: dict[int, _Evidence],
+        people: Mapping[int, PersonBrief],
+        activity: dict[int, float],
+        skills: list[str],
+        at: datetime,
+    ) -> list[Candidate]:
+        def top(values: list[float]) -> float:
+            return max([v for v in values if v > 0], default=1.0)
+
+        entries = {pid: e for pid, e in evidence.items() if pid in people}
+        max_skill = top([e.skill + sum(e.declared.values()) for e in entries.values()])
+        max_text = top([e.text for e in entries.values()])
+        max_activity = math.log1p(top([activity.get(pid, 0.0) for pid in entries]))
+        weights = self.matching
+        candidates = []
+        for pid, entry in entries.items():
+            skill = (
+                entry.skill + sum(entry.declared.values()) * SOURCE_WEIGHTS[ClaimSource.DECLARED]
+            ) / max_skill
+            score = (
+                weights.text_weight * entry.text / max_text
+                + weights.skill_weight * skill
+                + weights.activity_weight * math.log1p(activity.get(pid, 0.0)) / max_activity
+                + (weights.offer_bonus if entry.offer else 0.0)
+            )
+            if score < weights.min_score:
+                continue
+            reasons = self._reasons(pid, entry, at)
+            relevant = bool(entry.skill or entry.declared or entry.text or entry.offer)
+            candidates.append(
+                Candidate(
+                    pid, people[pid].name, round(score, 4), entry.demonstrated, reasons, relevant=relevant
+                )
+            )
+        candidates.sort(key=lambda c: (c.demonstrated, c.score, -c.person_id), reverse=True)
+        return candidates
+
+    def _reasons(self, person_id: int, entry: _Evidence, at: datetime) -> tuple[Reason, ...]:
+        reasons: list[Reason] = []
+        if entry.offer:
+            reasons.append(Reason("reason.offer", {"skill": entry.offer}))
+        helped = [(n, skill, source) for (skill, source), n in entry.counts.items() if source in DEMONSTRATED]
+        for count, skill, _source in sorted(helped, reverse=True)[:2]:
+            recent = sum(n for (s, src), n in entry.recent.items() if s == skill and src in DEMONSTRATED)
+            if recent:
+                reasons.append(
+                    Reason("reason.helped_recently", {"count": recent, "skill": skill, "days": RECENT.days})
+                )
+            else:
+                reasons.append(Reason("reason.helped", {"count": count, "skill": skill}))
+        if entry.similar and entry.example is not None and not helped:
+            reasons.append(
+                Reason("reason.similar", {"count": entry.similar, "example": self.index.title(entry.example)})
+            )
+        endorsed = [
+            (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
+        ]
+        for count, skill in sorted(endorsed, reverse=True)[:1]:
+            reasons.append(Reason("reason.endorsed", {"count": count, "skill": skill}))
+        if not reasons and entry.declared:
+            reasons.append(Reason("reason.declared", {"skill": sorted(entry.declared)[0]}))
+        if not reasons:
+            times = self._help_times.get(person_id) or array("d")
+            recent = len(times) - bisect_left(times, (at - RECENT).timestamp())
+            reasons.append(Reason("reason.active", {"count": recent or len(times), "days": RECENT.days}))
+        return tuple(reasons[:3])
+
+    def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:
+        if not skills:
+            return ()
+        goals = [
+            (pid, skill)
+            for pid, skill in self.store.learning_goals(skills=skills, limit=LEARNER_GOALS)
+            # Learners have no evidence on the need's skills yet.
+            if pid not in excluded and not any(self.skills.holds(s, pid) for s in skills)
+        ]
+        people = self.store.people_brief([pid for pid, _ in goals])
+        learners = {}
+        for pid, skill in goals:
+            person = people.get(pid)
+            if person is not None and pid not in learners and is_available(person, at, self.routing):
+                learners[pid] = Candidate(
+                    pid, person.name, 0.0, False, (Reason("reason.learner", {"skill": skill}),), learner=True
+                )
+        return tuple(learners.values())
+
+    def route(
+        self,
+        match: Match,
+        at: datetime,
+        count: int | None = None,
+        exclude: set[int] | None = None,
+        asks_this_week: Mapping[int, int] | None = None,
+    ) -> list[Candidate]:
+        """The people to ask now (see :mod:`bot.matching.asking`)."""
+        if asks_this_week is None:
+            asks_this_week = self.store.ask_counts_since(at - timedelta(days=7))
+        ids = [c.person_id for c in (*match.candidates, *match.learners)]
+        if self.routing.weekly_ask_cap > 0:
+            # Whoever was not asked this week has room, whatever their own cap: only the caps
+            # of the others matter.
+            ids = [pid for pid in ids if asks_this_week.get(pid, 0) > 0]
+        return choose(match, self.routing, asks_this_week, self.store.people_brief(ids), count, exclude)

@@ -1,0 +1,222 @@
+"""Skill evidence held in memory: per skill and person, what their claims add up to.
+
+A popular skill has tens of thousands of claims, and its most active helpers hundreds each:
+reading them from the database for every need costs seconds. This index reads every claim once,
+then only the new ones (by id), like the text index reads threads, and keeps per skill and
+person: the claims' weights summed (each decayed with the skill half-life, relative to a fixed
+epoch, so that time passing changes nothing stored), the strongest self-declaration, how many
+claims of each kind, and when each claim that is not a declaration was made (for "recently").
+
+Removals go through the store, which lists them (:attr:`Store.removed_claims`); the matcher
+hands them over before each need.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from skills_db.storage.models import ClaimSource
+
+# How much one claim weighs, by source: a self-declaration least, help actually given most.
+SOURCE_WEIGHTS = {
+    ClaimSource.DECLARED.value: 1.0,
+    ClaimSource.IMPORTED.value: 2.0,
+    ClaimSource.ENDORSED.value: 2.0,
+    ClaimSource.HELPED.value: 4.0,
+}
+KINDS = (ClaimSource.ENDORSED.value, ClaimSource.HELPED.value, ClaimSource.IMPORTED.value)
+DEMONSTRATED = frozenset({KINDS.index(ClaimSource.HELPED.value), KINDS.index(ClaimSource.IMPORTED.value)})
+
+# (claim id, person, skill name, source, weight, epoch seconds)
+ClaimTuple = tuple[int, int, str, str, float, float]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One person's claims on one skill, as of a time."""
+
+    weight: float  # the claims that are not declarations: sum of source weight * weight, decayed
+    declared: float  # the strongest self-declaration, decayed (0: none)
+    counts: tuple[int, int, int]  # claims per kind, in KINDS order
+    recent: tuple[int, int, int]  # of which made since the given time
+
+    @property
+    def demonstrated(self) -> bool:
+        return any(self.counts[k] for k in DEMONSTRATED)
+
+
+@dataclass
+class _Holders:
+    """The people with claims on one skill, by ascending id."""
+
+    people: array[int] = field(default_factory=lambda: array("q"))
+    weights: array[float] = field(default_factory=lambda: array("d"))  # relative to the epoch
+    latest: array[float] = field(default_factory=lambda: array("d"))  # their latest claim
+    declared: array[float] = field(default_factory=lambda: array("d"))  # the declaration's weight…
+    declared_at: array[float] = field(default_factory=lambda: array("d"))  # …and time
+    counts: tuple[array[int], ...] = field(default_factory=lambda: tuple(array("i") for _ in KINDS))
+    # The claims read at start, person by person: person i's are [start[i]:start[i + 1]] of
+    # times, kinds and claim_weights, oldest first; the ones read later are in `later`.
+    start: array[int] = field(default_factory=lambda: array("q", [0]))
+    times: array[float] = field(default_factory=lambda: array("d"))
+    kinds: bytearray = field(default_factory=bytearray)
+    claim_weights: array[float] = field(default_factory=lambda: array("d"))
+    later: dict[int, list[tuple[float, int, float]]] = field(default_factory=dict)
+    best: list[int] | None = None  # positions, the strongest first (cached)
+
+    def position(self, person: int, create: bool) -> int:
+        people = self.people
+        i = bisect_left(people, person)
+        if i < len(people) and people[i] == person:
+            return i
+        if not create:
+            return -1
+        people.insert(i, person)
+        self.weights.insert(i, 0.0)
+        self.latest.insert(i, -math.inf)
+        self.declared.insert(i, 0.0)
+        self.declared_at.insert(i, 0.0)
+        for counts in self.counts:
+            counts.insert(i, 0)
+        self.start.insert(i, self.start[i])
+        return i
+
+
+class SkillIndex:
+    def __init__(self, half_life_days: float) -> None:
+        self.rate = math.log(2) / (half_life_days * 86400)
+        self.max_claim_id = 0
+        self._epoch: float | None = None
+        self._skills: dict[str, _Holders] = {}
+
+    def __len__(self) -> int:
+        return sum(len(h.people) for h in self._skills.values())
+
+    def add(self, claims: Iterable[ClaimTuple], *, appending: bool = False) -> None:
+        """Take in claims; ``appending``: the index is empty and they come sorted by skill,
+        person and time (the first read), so they are appended rather than inserted."""
+        for claim_id, person, skill, source, weight, when in claims:
+            if self._epoch is None:
+                self._epoch = when
+            value = weight * math.exp(self.rate * (when - self._epoch))
+            holders = self._skills.get(skill)
+            if holders is None:
+                holders = self._skills[skill] = _Holders()
+            people = holders.people
+            if appending and (not people or people[-1] < person):
+                people.append(person)
+                holders.weights.append(0.0)
+                holders.latest.append(-math.inf)
+                holders.declared.append(0.0)
+                holders.declared_at.append(0.0)
+                for counts in holders.counts:
+                    counts.append(0)
+                holders.start.append(holders.start[-1])
+            i = len(people) - 1 if appending and people[-1] == person else holders.position(person, True)
+            if source == ClaimSource.DECLARED.value:
+                old = holders.declared[i] * math.exp(self.rate * (holders.declared_at[i] - self._epoch))
+                if not holders.declared[i] or value > old:
+                    holders.declared[i], holders.declared_at[i] = weight, when
+            else:
+                kind = KINDS.index(source) if source in KINDS else 0
+                holders.weights[i] += SOURCE_WEIGHTS.get(source, 1.0) * value
+                holders.latest[i] = max(holders.latest[i], when)
+                holders.counts[kind][i] += 1
+                if appending:
+                    holders.times.append(when)
+                    holders.kinds.append(kind)
+                    holders.claim_weights.append(weight)
+                    holders.start[-1] += 1
+                else:
+                    holders.later.setdefault(person, []).append((when, kind, weight))
+            holders.best = None
+            self.max_claim_id = max(self.max_claim_id, claim_id)
+
+    def remove_declared(self, person: int, skill: str) -> None:
+        holders = self._skills.get(skill)
+        i = -1 if holders is None else holders.position(person, False)
+        if holders is not None and i >= 0:
+            holders.declared[i] = 0.0
+            holders.best = None
+
+    def forget(self, person: int) -> None:
+        for holders in self._skills.values():
+            i = holders.position(person, False)
+            if i >= 0:
+                holders.weights[i] = holders.declared[i] = 0.0
+                for counts in holders.counts:
+                    counts[i] = 0
+                holders.later.pop(person, None)
+                holders.best = None
+
+    def strongest(self, skill: str, count: int) -> list[int]:
+        """The ``count`` people with the most evidence on ``skill``: first those who demonstrated
+        it, then by the decayed weight of their claims."""
+        holders = self._skills.get(skill)
+        if holders is None:
+            return []
+        if holders.best is None or len(holders.best) < min(count, len(holders.people)):
+            weights, declared, declared_at = holders.weights, holders.declared, holders.declared_at
+            epoch, rate = self._epoch or 0.0, self.rate
+            shown = [holders.counts[k] for k in DEMONSTRATED]
+            holders.best = heapq.nlargest(
+                count,
+                range(len(weights)),
+                key=lambda i: (
+                    any(c[i] for c in shown),
+                    weights[i] + declared[i] * math.exp(rate * (declared_at[i] - epoch)),
+                ),
+            )
+        return [holders.people[i] for i in holders.best[:count]]
+
+    def holds(self, skill: str, person: int) -> bool:
+        """Whether ``person`` has any claim on ``skill``."""
+        holders = self._skills.get(skill)
+        return holders is not None and holders.position(person, False) >= 0
+
+    def strength(self, skill: str, person: int, at: float) -> tuple[float, bool]:
+        """(weight of all claims, demonstrated) of ``person`` on ``skill``, roughly: for choosing."""
+        holders = self._skills.get(skill)
+        i = -1 if holders is None or self._epoch is None else holders.position(person, False)
+        if holders is None or self._epoch is None or i < 0:
+            return 0.0, False
+        declared = holders.declared[i] * math.exp(self.rate * (holders.declared_at[i] - self._epoch))
+        weight = (holders.weights[i] + declared) * math.exp(-self.rate * (at - self._epoch))
+        return weight, any(holders.counts[k][i] for k in DEMONSTRATED)
+
+    def evidence(self, skill: str, person: int, at: float, since: float) -> Evidence | None:
+        """``person``'s claims on ``skill``, decayed to ``at``, those made since ``since`` apart."""
+        holders = self._skills.get(skill)
+        i = -1 if holders is None or self._epoch is None else holders.position(person, False)
+        if holders is None or self._epoch is None or i < 0:
+            return None
+        rate = self.rate
+        recent = [0, 0, 0]
+        lo, hi = holders.start[i], holders.start[i + 1]
+        for j in range(bisect_left(holders.times, since, lo, hi), hi):
+            recent[holders.kinds[j]] += 1
+        later = holders.later.get(person, ())
+        for when, kind, _weight in later:
+            if when >= since:
+                recent[kind] += 1
+        if holders.latest[i] <= at:
+            weight = holders.weights[i] * math.exp(-rate * (at - self._epoch))
+        else:  # claims dated after `at` count as made at `at`: sum them one by one
+            mine = zip(holders.times[lo:hi], holders.kinds[lo:hi], holders.claim_weights[lo:hi], strict=True)
+            claims = [*mine, *later]
+            weight = sum(
+                SOURCE_WEIGHTS[KINDS[kind]] * w * math.exp(-rate * max(at - when, 0.0))
+                for when, kind, w in claims
+            )
+        declared = holders.declared[i] * math.exp(-rate * max(at - holders.declared_at[i], 0.0))
+        return Evidence(
+            weight,
+            declared,
+            (holders.counts[0][i], holders.counts[1][i], holders.counts[2][i]),
+            (recent[0], recent[1], recent[2]),
+        )

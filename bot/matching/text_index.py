@@ -1,0 +1,368 @@
+"""BM25 retrieval over past help threads, aggregated per helper.
+
+A need with no recognised skill still finds people: its words are matched against the
+questions (and answers) of threads people helped with. The index lives in memory in compact
+arrays — about 6 bytes per (term, thread) pair — and grows as new threads arrive. A search
+gives the exact BM25 top; it reads in full only the postings of the query's rarer terms, or,
+with numpy installed, scores all of them at once (see :meth:`TextIndex.search`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import importlib
+import math
+from array import array
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import compress
+from operator import itemgetter
+from typing import Any
+
+from skills_db.vocabulary.terms import content_words
+from skills_db.vocabulary.textnorm import stem
+
+try:  # optional: the same search, vectorised (see TextIndex.search)
+    numpy: Any = importlib.import_module("numpy") if array("i").itemsize == 4 else None
+except ImportError:
+    numpy = None
+
+K1 = 1.2
+B = 0.75
+TOP_DOCS = 300  # threads whose helpers are credited for one query
+MAX_DOC_CHARS = 4000
+CEILING_SLACK = 1.1  # term ceilings hold for average lengths up to this much above the real one
+LOOK_UP_COST = 6  # finding one document in a posting list costs about this many scanned postings
+MAX_PROBES = 3  # attempts per search to show that the rest of the documents cannot make the top
+
+
+def _tf_factor(tf: int, length: int, average: float) -> float:
+    """The BM25 weight of a term found ``tf`` times in a document of ``length`` terms."""
+    return tf * (K1 + 1) / (tf + K1 * (1 - B + B * length / average))
+
+
+def index_terms(text: str) -> list[str]:
+    """The words of ``text`` that carry meaning: folded, stemmed, without stopwords."""
+    return [stem(t) for t in content_words(text[:MAX_DOC_CHARS])]
+
+
+@dataclass(frozen=True)
+class ThreadHit:
+    thread_id: int
+    score: float
+    text: str
+
+
+class TextIndex:
+    def __init__(self, half_life_days: float) -> None:
+        self.decay_rate = math.log(2) / (half_life_days * 86400)
+        self._terms: dict[str, int] = {}
+        self._doc_ids: list[array[int]] = []  # per term: document numbers, ascending
+        self._doc_tfs: list[array[int]] = []  # per term: term frequencies
+        # Per term: the largest BM25 term-frequency factor of its documents, were the average
+        # document length _ceiling_average (at least the real one, so these are upper bounds).
+        self._ceilings = array("d")
+        self._ceiling_average = 0.0
+        self._lengths = array("H")
+        self._max_length = 0
+        self._times = array("d")  # epoch seconds
+        self._thread_ids = array("q")
+        # Document d's helpers are _helper_people[_helper_start[d]:_helper_start[d + 1]].
+        self._helper_start = array("q", [0])
+        self._helper_people = array("q")
+        self._helper_weights = array("d")
+        # Titles, UTF-8, one after the other: document d's is _title_bytes[_title_start[d]:…[d + 1]].
+        self._title_bytes = bytearray()
+        self._title_start = array("q", [0])
+        self._total_length = 0
+        # Decayed activity per person, relative to _epoch: sum of weight * exp(rate * (t - epoch)).
+        # A person's slot is the order in which they first helped (ties in most_active keep it).
+        self._slots: dict[int, int] = {}
+        self._slot_people = array("q")
+        self._activity = array("d")
+        self._epoch: float | None = None
+        self._most_active: list[int] | None = None  # slots, most active first
+        self._weights: tuple[float, int, list[float]] | None = None  # see _single_weights
+        self.max_thread_id = 0
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def add(self, thread_id: int, text: str, created_at: datetime, helpers: list[tuple[int, float]]) -> None:
+        terms = index_terms(text)
+        counts: dict[int, int] = defaultdict(int)
+        for term in terms:
+            term_id = self._terms.get(term)
+            if term_id is None:
+                term_id = self._terms[term] = len(self._doc_ids)
+                self._doc_ids.append(array("i"))
+                self._doc_tfs.append(array("H"))
+                self._ceilings.append(0.0)
+            counts[term_id] += 1
+        doc = len(self._lengths)
+        length = min(len(terms), 65535)
+        for term_id, count in counts.items():
+            self._doc_ids[term_id].append(doc)
+            self._doc_tfs[term_id].append(min(count, 65535))
+        self._lengths.append(length)
+        self._max_length = max(self._max_length, length)
+        self._total_length += length
+        average = max(self._total_length / len(self._lengths), 1.0)
+        if not average <= self._ceiling_average <= average * CEILING_SLACK**2:
+            self._set_ceilings(average * CEILING_SLACK)
+        else:
+            ceilings, reference = self._ceilings, self._ceiling_average
+            for term_id, count in counts.items():
+                factor = _tf_factor(min(count, 65535), length, reference)
+                if factor > ceilings[term_id]:
+                    ceilings[term_id] = factor
+        when = created_at.timestamp()
+        self._times.append(when)
+        self._thread_ids.append(thread_id)
+        self._title_bytes += " ".join(text[:120].split()).encode()
+        self._title_start.append(len(self._title_bytes))
+        if self._epoch is None:
+            self._epoch = when
+        changed = []
+        for person, weight in helpers:
+            self._helper_people.append(person)
+            self._helper_weights.append(weight)
+            slot = self._slots.get(person)
+            if slot is None:
+                slot = self._slots[person] = len(self._slot_people)
+                self._slot_people.append(person)
+                self._activity.append(0.0)
+            self._activity[slot] += weight * math.exp(self.decay_rate * (when - self._epoch))
+            changed.append(slot)
+        self._helper_start.append(len(self._helper_people))
+        if self._most_active is not None and changed:
+            # Only this thread's helpers gained: the new leaders are among the old ones and them.
+            keep = len(self._most_active)
+            pool = set(self._most_active).union(changed)
+            self._most_active = sorted(pool, key=lambda s: (-self._activity[s], s))[:keep]
+        self.max_thread_id = max(self.max_thread_id, thread_id)
+
+    def _set_ceilings(self, average: float) -> None:
+        """Recompute every term's ceiling for this average length (when the real one drifted)."""
+        lengths = self._lengths
+        ceilings = array("d")
+        for docs, tfs in zip(self._doc_ids, self._doc_tfs, strict=True):
+            # A word found once weighs most in the shortest document; the others are few.
+            best = _tf_factor(1, min(map(lengths.__getitem__, docs)), average) if docs else 0.0
+            for doc, tf in zip(compress(docs, map((1).__lt__, tfs)), filter((1).__lt__, tfs), strict=True):
+                best = max(best, _tf_factor(tf, lengths[doc], average))
+            ceilings.append(best)
+        self._ceilings = ceilings
+        self._ceiling_average = average
+
+    def activity(self, person: int, at: datetime) -> float:
+        """Help given by ``person``, each piece decayed by its age at ``at``."""
+        slot = self._slots.get(person)
+        if self._epoch is None or slot is None:
+            return 0.0
+        return self._activity[slot] * math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+
+    def most_active(self, count: int) -> list[int]:
+        """The people who helped most lately (the order does not depend on the time of asking)."""
+        if self._most_active is None or len(self._most_active) < count:
+            values = self._activity
+            self._most_active = heapq.nlargest(count, range(len(values)), key=values.__getitem__)
+        return [self._slot_people[slot] for slot in self._most_active[:count]]
+
+    def _single_weights(self, average: float) -> list[float]:
+        """BM25 term-frequency factor of a word found once, by document length (for this average)."""
+        cached = self._weights
+        if cached is None or cached[0] != average or cached[1] < self._max_length:
+            weights = [(K1 + 1) / (1 + K1 * (1 - B + B * n / average)) for n in range(self._max_length + 1)]
+            cached = self._weights = (average, self._max_length, weights)
+        return cached[2]
+
+    def search(self, text: str, limit: int = TOP_DOCS) -> list[tuple[int, float]]:
+        """(document, BM25 score) of the best matching documents.
+
+        The exact top ``limit`` by BM25, computed term by term, the terms that can add most
+        first. Each term has a ceiling (the most it adds to any document); once ``limit``
+        documents are known to score more than the remaining ceilings add up to, no document
+        that none of the terms so far matched can reach the top, and the remaining terms —
+        the frequent ones, with long posting lists — only complete the documents that still
+        can, looking them up rather than scanning every posting.
+        With numpy installed, every posting of the query's terms is scored at once instead
+        (the same result, an order of magnitude faster on large indexes).
+        """
+        count = len(self._lengths)
+        if not count or limit <= 0:
+            return []
+        average = max(self._total_length / count, 1.0)
+        query: list[tuple[float, float, int]] = []
+        for term in set(index_terms(text)):
+            term_id = self._terms.get(term)
+            if term_id is None:
+                continue
+            frequency = len(self._doc_ids[term_id])
+            idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+            if idf < 0.1:
+                continue  # in almost every thread: says nothing, costs much
+            query.append((idf * self._ceilings[term_id], idf, term_id))
+        if numpy is not None and query:
+            return self._search_vectorised(query, limit, average)
+        query.sort(reverse=True)
+        rests = []  # rests[j]: the most the terms after the j-th can add, with room for rounding
+        total = 0.0
+        for ceiling, _idf, _term in reversed(query):
+            rests.append(total * (1 + 1e-9))
+            total += ceiling
+        rests.reverse()
+        weights = self._single_weights(average)
+        scores: dict[int, float] = {}
+        threshold = 0.0  # the limit-th best score is at least this
+        closed = False  # no document outside `scores` can reach the top any more
+        probes = 0
+        for position, (_ceiling, idf, term_id) in enumerate(query):
+            docs, tfs, rest = self._doc_ids[term_id], self._doc_tfs[term_id], rests[position]
+            if not closed:
+                self._scan(scores, docs, tfs, idf, average, weights)
+            elif len(scores) * LOOK_UP_COST < len(docs):
+                self._look_up(scores, docs, tfs, idf, average, weights)
+            else:
+                self._update(scores, docs, tfs, idf, average, weights)
+            if not rest:
+                break
+            later = query[position + 1 :]
+            if not closed and len(scores) >= limit and probes < MAX_PROBES:
+                # Worth finding out whether we can close, when that costs less than a scan.
+                probe_cost = len(scores) // 2 + limit * len(later) * LOOK_UP_COST
+                if len(self._doc_ids[later[0][2]]) > probe_cost:
+                    probes += 1
+                    threshold = max(threshold, self._probe(scores, limit, later, average, weights))
+                    closed = threshold > rest
+            if closed:
+                if len(scores) > 2 * limit:
+                    threshold = max(threshold, heapq.nlargest(limit, scores.values())[-1])
+                scores = {doc: score for doc, score in scores.items() if score + rest >= threshold}
+        return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+
+    def _search_vectorised(
+        self, query: list[tuple[float, float, int]], limit: int, average: float
+    ) -> list[tuple[int, float]]:
+        """search() with numpy: all the postings scored and summed per document at once."""
+        lengths = numpy.frombuffer(self._lengths, dtype=numpy.uint16)
+        docs_parts, weight_parts = [], []
+        for _ceiling, idf, term_id in query:
+            docs = numpy.frombuffer(self._doc_ids[term_id], dtype=numpy.int32)
+            tfs = numpy.frombuffer(self._doc_tfs[term_id], dtype=numpy.uint16).astype(numpy.float64)
+            norm = K1 * (1 - B + B * lengths[docs] / average)
+            docs_parts.append(docs)
+            weight_parts.append(idf * tfs * (K1 + 1) / (tfs + norm))
+        scores = numpy.bincount(
+            numpy.concatenate(docs_parts), weights=numpy.concatenate(weight_parts), minlength=len(lengths)
+        )
+        found = min(limit, int(numpy.count_nonzero(scores)))  # every matching document scores > 0
+        lowest = numpy.partition(scores, len(scores) - found)[len(scores) - found]
+        top = numpy.flatnonzero(scores >= lowest)
+        # Best first; equal scores in document order, as the term-at-a-time path orders them.
+        top = top[numpy.lexsort((top, -scores[top]))][:found]
+        return [(doc, float(scores[doc])) for doc in top.tolist()]
+
+    def _probe(
+        self,
+        scores: dict[int, float],
+        limit: int,
+        later: list[tuple[float, float, int]],
+        average: float,
+        weights: list[float],
+    ) -> float:
+        """A lower bound of the limit-th best score: the full scores of the best partial ones."""
+        lengths = self._lengths
+        full = []
+        for doc, score in heapq.nlargest(limit, scores.items(), key=itemgetter(1)):
+            for _ceiling, idf, term_id in later:
+                docs = self._doc_ids[term_id]
+                i = bisect_left(docs, doc)
+                if i < len(docs) and docs[i] == doc:
+                    tf = self._doc_tfs[term_id][i]
+                    score += idf * (
+                        weights[lengths[doc]] if tf == 1 else _tf_factor(tf, lengths[doc], average)
+                    )
+            full.append(score)
+        return min(full)
+
+    def _scan(
+        self,
+        scores: dict[int, float],
+        docs: array[int],
+        tfs: array[int],
+        idf: float,
+        average: float,
+        weights: list[float],
+    ) -> None:
+        """Add one term's BM25 contribution to each of its documents."""
+        lengths = self._lengths
+        get = scores.get
+        for doc, tf in zip(docs, tfs, strict=True):
+            if tf == 1:
+                scores[doc] = get(doc, 0.0) + idf * weights[lengths[doc]]
+            else:
+                scores[doc] = get(doc, 0.0) + idf * _tf_factor(tf, lengths[doc], average)
+
+    def _update(
+        self,
+        scores: dict[int, float],
+        docs: array[int],
+        tfs: array[int],
+        idf: float,
+        average: float,
+        weights: list[float],
+    ) -> None:
+        """Like _scan, for the documents already in ``scores`` only."""
+        lengths = self._lengths
+        for doc, tf in zip(docs, tfs, strict=True):
+            if doc in scores:
+                if tf == 1:
+                    scores[doc] += idf * weights[lengths[doc]]
+                else:
+                    scores[doc] += idf * _tf_factor(tf, lengths[doc], average)
+
+    def _look_up(
+        self,
+        scores: dict[int, float],
+        docs: array[int],
+        tfs: array[int],
+        idf: float,
+        average: float,
+        weights: list[float],
+    ) -> None:
+        """Like _update, finding each document of ``scores`` by bisection (when they are few)."""
+        lengths = self._lengths
+        size = len(docs)
+        for doc in scores:
+            i = bisect_left(docs, doc)
+            if i == size or docs[i] != doc:
+                continue
+            tf = tfs[i]
+            if tf == 1:
+                scores[doc] += idf * weights[lengths[doc]]
+            else:
+                scores[doc] += idf * _tf_factor(tf, lengths[doc], average)
+
+    def people(
+        self, text: str, at: datetime, exclude: set[int] | None = None, top_docs: int = TOP_DOCS
+    ) -> dict[int, tuple[float, int, int]]:
+        """Per person: (text evidence score, threads matched, best document)."""
+        result: dict[int, tuple[float, int, int]] = {}
+        now = at.timestamp()
+        starts, people, weights = self._helper_start, self._helper_people, self._helper_weights
+        for doc, score in self.search(text, top_docs):
+            age = max(now - self._times[doc], 0.0)
+            decayed = score * math.exp(-self.decay_rate * age)
+            for i in range(starts[doc], starts[doc + 1]):
+                person = people[i]
+                if exclude and person in exclude:
+                    continue
+                total, matched, best = result.get(person, (0.0, 0, doc))
+                result[person] = (total + decayed * weights[i], matched + 1, best)
+        return result
+
+    def title(self, doc: int) -> str:
+        return self._title_bytes[self._title_start[doc] : self._title_start[doc + 1]].decode()

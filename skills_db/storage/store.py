@@ -1,0 +1,266 @@
+"""The skills database: every read and write the core makes goes through :class:`Store`.
+
+Each method opens its own short session and returns detached rows, so callers never hold a
+transaction across an ``await``. Methods that must be atomic (a need and its asks, an erasure)
+do all their work in one session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import Engine, event
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, create_engine, delete, select
+
+from skills_db.storage import migrate
+from skills_db.storage.help import HelpQueries
+from skills_db.storage.models import (
+    AdapterState,
+    AuditEntry,
+    Identity,
+    Person,
+    ProcessedEvent,
+    utcnow,
+)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL cannot corrupt the database; a power cut may lose the last
+            # commits, which event deduplication and platform retries make harmless.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+@dataclass(frozen=True)
+class PersonBrief:
+    """The few fields of a person that ranking and routing read (see Store.people_brief)."""
+
+    id: int | None
+    name: str
+    deleted: bool
+    matching_opt_out: bool
+    away_until: datetime | None
+    timezone: str | None
+    weekly_ask_cap: int | None
+
+
+class Store(HelpQueries):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.removed_claims = []
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Store:
+        engine = make_engine(url)
+        if upgrade:
+            migrate.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    # -- people and identities -------------------------------------------------------------
+
+    def person_for(
+        self, platform: str, handle: str, display: str = "", *, at: datetime | None = None
+    ) -> Person:
+        """The person behind a platform identity, created on first sight."""
+        with self.session() as session:
+            found = session.exec(
+                select(Person, Identity)
+                .join(Identity, col(Identity.person_id) == col(Person.id))
+                .where(Identity.platform == platform, Identity.handle == handle)
+            ).first()
+            if found is not None:
+                person, identity = found
+                if display and identity.display != display:
+                    identity.display = display
+                    session.add(identity)
+                    session.commit()
+                return person
+            person = Person(name=display or handle, created_at=at or utcnow())
+            session.add(person)
+            session.flush()
+            assert person.id is not None
+            session.add(Identity(person_id=person.id, platform=platform, handle=handle, display=display))
+            try:
+                session.commit()
+            except IntegrityError:  # created concurrently by another instance
+                session.rollback()
+                return self.person_for(platform, handle, display)
+            return person
+
+    def link_identity(self, person_id: int, platform: str, handle: str, display: str = "") -> None:
+        with self.session() as session:
+            session.add(Identity(person_id=person_id, platform=platform, handle=handle, display=display))
+            session.commit()
+
+    def find_person(self, platform: str, handle: str) -> Person | None:
+        with self.session() as session:
+            return session.exec(
+                select(Person)
+                .join(Identity, col(Identity.person_id) == col(Person.id))
+                .where(Identity.platform == platform, Identity.handle == handle)
+            ).first()
+
+    def find_person_by_handle(self, handle: str) -> Person | None:
+        """The person with this handle on any platform (Slack ids and Matrix ids never collide)."""
+        with self.session() as session:
+            return session.exec(
+                select(Person)
+                .join(Identity, col(Identity.person_id) == col(Person.id))
+                .where(Identity.handle == handle)
+            ).first()
+
+    def find_people_by_name(self, platform: str, name: str) -> list[Person]:
+        """People whose handle, display name or name equals ``name`` (case-insensitive)."""
+        lowered = name.lower()
+        with self.session() as session:
+            rows = session.exec(
+                select(Person)
+                .join(Identity, col(Identity.person_id) == col(Person.id))
+                .where(
+                    Identity.platform == platform,
+                    col(Person.deleted).is_(False),
+                    sa.or_(
+                        sa.func.lower(Identity.handle) == lowered,
+                        sa.func.lower(Identity.display) == lowered,
+                        sa.func.lower(Person.name) == lowered,
+                    ),
+                )
+            ).all()
+            return list({p.id: p for p in rows}.values())
+
+    def get_person(self, person_id: int) -> Person | None:
+        with self.session() as session:
+            return session.get(Person, person_id)
+
+    def update_person(self, person_id: int, **changes: Any) -> Person:
+        with self.session() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise KeyError(person_id)
+            for name, value in changes.items():
+                if not hasattr(person, name):
+                    raise AttributeError(name)
+                setattr(person, name, value)
+            session.add(person)
+            session.commit()
+            return person
+
+    def identities(self, person_id: int) -> list[Identity]:
+        with self.session() as session:
+            return list(session.exec(select(Identity).where(Identity.person_id == person_id)).all())
+
+    def identities_for(self, person_ids: list[int]) -> dict[int, list[Identity]]:
+        result: dict[int, list[Identity]] = {pid: [] for pid in person_ids}
+        if not person_ids:
+            return result
+        with self.session() as session:
+            for identity in session.exec(select(Identity).where(col(Identity.person_id).in_(person_ids))):
+                result[identity.person_id].append(identity)
+        return result
+
+    def count_people(self) -> int:
+        with self.session() as session:
+            return int(
+                session.exec(
+                    select(sa.func.count()).select_from(Person).where(col(Person.deleted).is_(False))
+                ).one()
+            )
+
+    # -- processed events and adapter state --------------------------------------------------
+
+    def mark_processed(self, platform: str, event_id: str, *, at: datetime | None = None) -> bool:
+        """Record an event as handled; False when it already was (a retry or a replay)."""
+        with self.session() as session:
+            session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=at or utcnow()))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+            return True
+
+    def prune_processed(self, before: datetime) -> int:
+        with self.session() as session:
+            result = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))
+            session.commit()
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def get_state(self, platform: str, key: str) -> str | None:
+        with self.session() as session:
+            row = session.get(AdapterState, (platform, key))
+            return None if row is None else row.value
+
+    def set_state(self, platform: str, key: str, value: str) -> None:
+        with self.session() as session:
+            row = session.get(AdapterState, (platform, key))
+            if row is None:
+                row = AdapterState(platform=platform, key=key, value=value)
+            row.value = value
+            session.add(row)
+            session.commit()
+
+    def audit(self, actor_person_id: int | None, action: str, **details: Any) -> None:
+        with self.session() as session:
+            session.add(AuditEntry(actor_person_id=actor_person_id, action=action, details=details))
+            session.commit()
+
+    def audit_log(self, limit: int = 50) -> list[AuditEntry]:
+        with self.session() as session:
+            return list(
+                session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)).all()
+            )
+
+    def people_brief(self, person_ids: list[int]) -> dict[int, PersonBrief]:
+        """What matching needs to know of these people, without loading whole rows."""
+        if not person_ids:
+            return {}
+        query = sa.select(
+            col(Person.id),
+            col(Person.name),
+            col(Person.deleted),
+            col(Person.matching_opt_out),
+            col(Person.away_until),
+            col(Person.timezone),
+            col(Person.weekly_ask_cap),
+        ).where(col(Person.id).in_(person_ids))
+        with self.session() as session:
+            return {row[0]: PersonBrief(*row) for row in session.execute(query)}
+
+    def people(self, person_ids: list[int]) -> dict[int, Person]:
+        if not person_ids:
+            return {}
+        with self.session() as session:
+            rows = session.exec(select(Person).where(col(Person.id).in_(person_ids))).all()
+            return {p.id: p for p in rows if p.id is not None}
