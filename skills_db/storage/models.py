@@ -30,6 +30,11 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+# SQLite reuses the largest rowid after a delete unless the table says AUTOINCREMENT; ids of these
+# tables appear in messages and buttons ("accept #42"), so an erased row's id must never return.
+AUTOINCREMENT: dict[str, Any] = {"sqlite_autoincrement": True}
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -66,6 +71,7 @@ class AskStatus(StrEnum):
 
 
 class Person(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     name: str
     language: str | None = None  # None: the workspace default
@@ -80,7 +86,7 @@ class Person(SQLModel, table=True):
 
 
 class Identity(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("platform", "handle"),)
+    __table_args__ = (sa.UniqueConstraint("platform", "handle"), AUTOINCREMENT)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     platform: str
@@ -106,6 +112,7 @@ class SkillAlias(SQLModel, table=True):
 class SkillClaim(SQLModel, table=True):
     """One piece of evidence that a person knows a skill."""
 
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     skill_id: int = Field(foreign_key="skill.id", index=True)
@@ -116,7 +123,7 @@ class SkillClaim(SQLModel, table=True):
 
 
 class LearningGoal(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("person_id", "skill_id"),)
+    __table_args__ = (sa.UniqueConstraint("person_id", "skill_id"), AUTOINCREMENT)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     skill_id: int = Field(foreign_key="skill.id", index=True)
@@ -124,6 +131,7 @@ class LearningGoal(SQLModel, table=True):
 
 
 class Need(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     text: str
@@ -138,6 +146,7 @@ class Need(SQLModel, table=True):
 
 
 class Offer(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     text: str
@@ -149,7 +158,7 @@ class Offer(SQLModel, table=True):
 class Ask(SQLModel, table=True):
     """A request to one colleague to help with one need, and their answer."""
 
-    __table_args__ = (sa.UniqueConstraint("need_id", "person_id"),)
+    __table_args__ = (sa.UniqueConstraint("need_id", "person_id"), AUTOINCREMENT)
     id: int | None = Field(default=None, primary_key=True)
     need_id: int = Field(foreign_key="need.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
@@ -160,6 +169,7 @@ class Ask(SQLModel, table=True):
 
 
 class Thanks(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     from_person_id: int = Field(foreign_key="person.id", index=True)
     to_person_id: int = Field(foreign_key="person.id", index=True)
@@ -169,7 +179,7 @@ class Thanks(SQLModel, table=True):
 
 
 class Endorsement(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("endorser_id", "endorsee_id", "skill_id"),)
+    __table_args__ = (sa.UniqueConstraint("endorser_id", "endorsee_id", "skill_id"), AUTOINCREMENT)
     id: int | None = Field(default=None, primary_key=True)
     endorser_id: int = Field(foreign_key="person.id", index=True)
     endorsee_id: int = Field(foreign_key="person.id", index=True)
@@ -178,9 +188,14 @@ class Endorsement(SQLModel, table=True):
 
 
 class ProcessedEvent(SQLModel, table=True):
-    """Events already handled, so a retry or a restart does not handle them twice."""
+    """Events already handled, so a retry or a restart does not handle them twice.
+
+    Keyed by the account too (a Slack workspace, a Matrix bot account): two of them may share a
+    database, and their event ids are only unique within one.
+    """
 
     platform: str = Field(primary_key=True)
+    account: str = Field(default="", primary_key=True)
     event_id: str = Field(primary_key=True)
     processed_at: datetime = _time(index=True)
 
@@ -189,11 +204,13 @@ class AdapterState(SQLModel, table=True):
     """Small per-adapter values that must survive a restart (Matrix ``next_batch``…)."""
 
     platform: str = Field(primary_key=True)
+    account: str = Field(default="", primary_key=True)
     key: str = Field(primary_key=True)
     value: str
 
 
 class AuditEntry(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _time(index=True)
     actor_person_id: int | None = Field(default=None, foreign_key="person.id")
@@ -208,7 +225,7 @@ class HelpThread(SQLModel, table=True):
     reply solved it, is the evidence of help given.
     """
 
-    __table_args__ = (sa.UniqueConstraint("source", "external_id"),)
+    __table_args__ = (sa.UniqueConstraint("source", "external_id"), AUTOINCREMENT)
     id: int | None = Field(default=None, primary_key=True)
     source: str  # "slack-export", "jsonl", "live"
     external_id: str  # stable id within the source, so a re-import changes nothing
@@ -220,9 +237,105 @@ class HelpThread(SQLModel, table=True):
 
 
 class HelpReply(SQLModel, table=True):
+    __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     thread_id: int = Field(foreign_key="helpthread.id", index=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     text: str = ""
     created_at: datetime = _time()
     solved: bool = False  # this reply is the one that solved the thread
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"  # committed with the action that said it, not delivered yet
+    SENT = "sent"
+    FAILED = "failed"  # the platform refused it for good, or every attempt failed
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something the bot says, written in the same transaction as the action that said it.
+
+    Delivered after the commit; a crash in between leaves it pending, and the next start sends
+    it with the same ``key`` (Matrix takes it as the transaction id, so a resend is recognised).
+    """
+
+    __table_args__ = (AUTOINCREMENT,)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # stable idempotency key: "<platform>:<event id>:<n>", "job:…"
+    platform: str
+    account: str = ""
+    reply: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    about_kind: str | None = None  # AboutKind: what the message is about…
+    about_id: int | None = None  # …and which one
+    status: str = Field(default=OutboxStatus.PENDING, index=True)
+    attempts: int = 0
+    created_at: datetime = _time(index=True)
+    sent_at: datetime | None = _time(nullable=True)
+    message_id: str | None = None
+    error: str | None = None
+
+
+class SentMessage(SQLModel, table=True):
+    """A message the bot posted, and what it was about: reactions and threads under it make sense.
+
+    Keyed by conversation as well: Slack message ids (``ts``) are only unique within a channel.
+    """
+
+    __table_args__ = (sa.Index("ix_sentmessage_about", "about_kind", "about_id"),)
+    platform: str = Field(primary_key=True)
+    account: str = Field(default="", primary_key=True)
+    conversation: str = Field(primary_key=True)
+    message_id: str = Field(primary_key=True)
+    about_kind: str
+    about_id: int
+    outbox_id: int | None = None
+    created_at: datetime = _time()
+
+
+class IndexChange(SQLModel, table=True):
+    """What the in-memory indexes of every instance must apply: removals and merges.
+
+    Additions are read from the claim and thread tables themselves; this feed carries what
+    cannot be seen there (a row that is gone). Read by id, with gaps re-read for a while, since
+    rows can commit out of id order.
+    """
+
+    __table_args__ = (AUTOINCREMENT,)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # ChangeKind
+    person_id: int | None = None
+    skill: str | None = None
+    thread_id: int | None = None
+    other_person_id: int | None = None  # merges: the person kept
+    created_at: datetime = _time(index=True)
+
+
+class JobRun(SQLModel, table=True):
+    """One run of a recurring job for one period: the unique key makes it happen once."""
+
+    job: str = Field(primary_key=True)
+    period: str = Field(primary_key=True)  # e.g. "2026-W49", "2026-12-01", "2026-12-01T10:05"
+    status: str = "running"  # running | done | failed | skipped
+    owner: str = ""  # which process holds the lease
+    lease_until: datetime | None = _time(nullable=True)
+    attempts: int = 1
+    started_at: datetime = _time()
+    finished_at: datetime | None = _time(nullable=True)
+    detail: str = ""
+
+
+class DelayedTask(SQLModel, table=True):
+    """Work to do later ("expire this ask in 48 working hours"); survives restarts."""
+
+    __table_args__ = (AUTOINCREMENT,)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    key: str = Field(unique=True)  # the same work scheduled twice is one task
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    due_at: datetime = _time(index=True)
+    status: str = Field(default="pending", index=True)  # pending | running | done | cancelled | failed
+    owner: str = ""
+    lease_until: datetime | None = _time(nullable=True)
+    attempts: int = 0
+    created_at: datetime = _time()
+    done_at: datetime | None = _time(nullable=True)

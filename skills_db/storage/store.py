@@ -217,16 +217,16 @@ class Store(HelpQueries):
             session.commit()
             return int(getattr(result, "rowcount", 0) or 0)
 
-    def get_state(self, platform: str, key: str) -> str | None:
+    def get_state(self, platform: str, key: str, account: str = "") -> str | None:
         with self.session() as session:
-            row = session.get(AdapterState, (platform, key))
+            row = session.get(AdapterState, (platform, account, key))
             return None if row is None else row.value
 
-    def set_state(self, platform: str, key: str, value: str) -> None:
+    def set_state(self, platform: str, key: str, value: str, account: str = "") -> None:
         with self.session() as session:
-            row = session.get(AdapterState, (platform, key))
+            row = session.get(AdapterState, (platform, account, key))
             if row is None:
-                row = AdapterState(platform=platform, key=key, value=value)
+                row = AdapterState(platform=platform, account=account, key=key, value=value)
             row.value = value
             session.add(row)
             session.commit()
