@@ -61,7 +61,7 @@ def thread(
                 solved=solved,
             )
         )
-        session.commit()
+        session.flush()
 
 
 def test_demonstrated_help_beats_self_declaration(services: Services) -> None:

@@ -148,7 +148,7 @@ def import_archive(
                         )
                     )
                     claims += 1
-        session.commit()
+        session.flush()
         return ImportReport(people.created, created_threads, skipped, replies, solved, claims)
 
 

@@ -79,7 +79,7 @@ class HelpQueries:
             if source == ClaimSource.DECLARED and _declared(session, person_id, skill.id):
                 return  # declaring twice is not more evidence
             add_claim_in(session, person_id, skill, source, weight=weight, ref=ref, at=at or utcnow())
-            session.commit()
+            session.flush()
 
     def remove_declared(self, person_id: int, skill_name: str) -> bool:
         with self.session() as session:
@@ -93,7 +93,7 @@ class HelpQueries:
                     col(SkillClaim.source) == ClaimSource.DECLARED,
                 )
             )
-            session.commit()
+            session.flush()
             removed = bool(getattr(result, "rowcount", 0))
             if removed:
                 self.removed_claims.append((person_id, skill.name))
@@ -159,7 +159,7 @@ class HelpQueries:
             if exists:
                 return False
             session.add(LearningGoal(person_id=person_id, skill_id=skill.id))
-            session.commit()
+            session.flush()
             return True
 
     def learning_goals(
@@ -207,7 +207,7 @@ class HelpQueries:
                 ref=f"endorsement:{endorsement.id}",
                 at=when,
             )
-            session.commit()
+            session.flush()
             return True
 
     # -- needs, offers, asks ------------------------------------------------------------------
@@ -215,7 +215,7 @@ class HelpQueries:
     def create_need(self, need: Need) -> Need:
         with self.session() as session:
             session.add(need)
-            session.commit()
+            session.flush()
             return need
 
     def get_need(self, need_id: int) -> Need | None:
@@ -228,7 +228,7 @@ class HelpQueries:
             if need is not None and need.thread is None:
                 need.thread = thread
                 session.add(need)
-                session.commit()
+                session.flush()
 
     def open_needs(self, person_id: int) -> list[Need]:
         with self.session() as session:
@@ -286,7 +286,7 @@ class HelpQueries:
                         ref=f"need:{need_id}",
                         at=when,
                     )
-            session.commit()
+            session.flush()
             return need
 
     def help_threads_after(
@@ -330,7 +330,7 @@ class HelpQueries:
     def create_offer(self, offer: Offer) -> Offer:
         with self.session() as session:
             session.add(offer)
-            session.commit()
+            session.flush()
             return offer
 
     def active_offers(self, at: datetime | None = None) -> list[Offer]:
@@ -360,7 +360,7 @@ class HelpQueries:
                 Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when) for pid, reasons in asks
             ]
             session.add_all(rows)
-            session.commit()
+            session.flush()
             return rows
 
     def pending_asks(self, person_id: int) -> list[Ask]:
@@ -385,7 +385,7 @@ class HelpQueries:
             ask.status = status
             ask.answered_at = at or utcnow()
             session.add(ask)
-            session.commit()
+            session.flush()
             return ask
 
     def ask_counts_since(self, since: datetime) -> dict[int, int]:
@@ -414,7 +414,7 @@ class HelpQueries:
                     ref=f"thanks:{thanks.id}",
                     at=thanks.created_at,
                 )
-            session.commit()
+            session.flush()
             return thanks
 
     def thanks_received(self, person_id: int) -> list[Thanks]:
@@ -512,7 +512,7 @@ class HelpQueries:
                 delete(Person).where(col(Person.id) == person_id),
             ):
                 session.execute(statement)
-            session.commit()
+            session.flush()
             self.removed_claims.append((person_id, None))
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Engine, event
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, create_engine, delete, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col, create_engine, delete, select
 
 from skills_db.storage import migrate
 from skills_db.storage.help import HelpQueries
@@ -55,6 +57,16 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (its key was free)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    # RETURNING rather than rowcount, which drivers do not all report for a skipped insert.
+    statement = insert(table).values(**row).on_conflict_do_nothing().returning(sa.literal(1))
+    return session.execute(statement).first() is not None
+
+
 @dataclass(frozen=True)
 class PersonBrief:
     """The few fields of a person that ranking and routing read (see Store.people_brief)."""
@@ -72,6 +84,9 @@ class Store(HelpQueries):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.removed_claims = []
+        # The session of the unit of work running in this thread (or task), if any: each
+        # Store has its own, so two stores (two instances in one test) never share one.
+        self._unit: ContextVar[Session | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Store:
@@ -85,8 +100,37 @@ class Store(HelpQueries):
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """The current unit of work's session, or a short one of its own that commits at the end.
+
+        Methods never commit themselves: inside :meth:`unit_of_work` everything they do commits
+        together, or not at all.
+        """
+        current = self._unit.get()
+        if current is not None:
+            yield current
+            return
         with Session(self.engine, expire_on_commit=False) as session:
             yield session
+            session.commit()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for everything done inside, in this thread: all of it or nothing."""
+        current = self._unit.get()
+        if current is not None:
+            yield current  # nested: part of the enclosing unit
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            token = self._unit.set(session)
+            try:
+                yield session
+                session.commit()
+            finally:
+                self._unit.reset(token)
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        return self._unit.get() is not None
 
     # -- people and identities -------------------------------------------------------------
 
@@ -105,24 +149,20 @@ class Store(HelpQueries):
                 if display and identity.display != display:
                     identity.display = display
                     session.add(identity)
-                    session.commit()
                 return person
             person = Person(name=display or handle, created_at=at or utcnow())
             session.add(person)
             session.flush()
             assert person.id is not None
+            # Created concurrently by another instance: the unique key refuses the second
+            # identity, and the whole unit of work is retried (see bot.actions), finding it.
             session.add(Identity(person_id=person.id, platform=platform, handle=handle, display=display))
-            try:
-                session.commit()
-            except IntegrityError:  # created concurrently by another instance
-                session.rollback()
-                return self.person_for(platform, handle, display)
+            session.flush()
             return person
 
     def link_identity(self, person_id: int, platform: str, handle: str, display: str = "") -> None:
         with self.session() as session:
             session.add(Identity(person_id=person_id, platform=platform, handle=handle, display=display))
-            session.commit()
 
     def find_person(self, platform: str, handle: str) -> Person | None:
         with self.session() as session:
@@ -174,7 +214,6 @@ class Store(HelpQueries):
                     raise AttributeError(name)
                 setattr(person, name, value)
             session.add(person)
-            session.commit()
             return person
 
     def identities(self, person_id: int) -> list[Identity]:
@@ -200,21 +239,20 @@ class Store(HelpQueries):
 
     # -- processed events and adapter state --------------------------------------------------
 
-    def mark_processed(self, platform: str, event_id: str, *, at: datetime | None = None) -> bool:
-        """Record an event as handled; False when it already was (a retry or a replay)."""
+    def mark_processed(
+        self, platform: str, event_id: str, *, account: str = "", at: datetime | None = None
+    ) -> bool:
+        """Record an event as handled; False when it already was (a retry or a replay).
+
+        Inside a unit of work the mark commits with the handler's effects, or not at all.
+        """
+        row = {"platform": platform, "account": account, "event_id": event_id, "processed_at": at or utcnow()}
         with self.session() as session:
-            session.add(ProcessedEvent(platform=platform, event_id=event_id, processed_at=at or utcnow()))
-            try:
-                session.commit()
-            except IntegrityError:
-                session.rollback()
-                return False
-            return True
+            return insert_ignoring_duplicates(session, ProcessedEvent, row)
 
     def prune_processed(self, before: datetime) -> int:
         with self.session() as session:
             result = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))
-            session.commit()
             return int(getattr(result, "rowcount", 0) or 0)
 
     def get_state(self, platform: str, key: str, account: str = "") -> str | None:
@@ -229,12 +267,10 @@ class Store(HelpQueries):
                 row = AdapterState(platform=platform, account=account, key=key, value=value)
             row.value = value
             session.add(row)
-            session.commit()
 
     def audit(self, actor_person_id: int | None, action: str, **details: Any) -> None:
         with self.session() as session:
             session.add(AuditEntry(actor_person_id=actor_person_id, action=action, details=details))
-            session.commit()
 
     def audit_log(self, limit: int = 50) -> list[AuditEntry]:
         with self.session() as session:
