@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from typing import TextIO
 
 from bot.chat.adapter import EventSink
-from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
 from skills_db.vocabulary.textnorm import fold
 
 PLATFORM = "console"
@@ -25,6 +25,7 @@ another colleague, `/quit` to leave."""
 
 class ConsoleAdapter:
     platform = PLATFORM
+    account = ""
     capabilities = Capabilities(threads=True, ephemeral=False, reactions=False, buttons=False)
 
     def __init__(
@@ -73,7 +74,7 @@ class ConsoleAdapter:
             if not await self._line(data.decode("utf-8", "replace").rstrip("\n"), sink, echo=False):
                 break
 
-    async def send(self, reply: Reply) -> str | None:
+    async def send(self, reply: Reply) -> Sent | None:
         text = reply.plain
         where = ""
         if reply.to is not None:
@@ -84,7 +85,8 @@ class ConsoleAdapter:
         self._print(f"{where}entraide: {lines[0]}")
         for line in lines[1:]:
             self._print(f"{' ' * len(where)}          {line}")
-        return f"m{next(self._message_ids)}"
+        where = f"dm:{reply.to.handle}" if reply.to is not None else reply.conversation or self.conversation
+        return Sent(where, f"m{next(self._message_ids)}")
 
     async def close(self) -> None:
         self._closed.set()

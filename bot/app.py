@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
 from bot.chat.context import Services
 from bot.chat.pipeline import Pipeline
@@ -60,12 +61,15 @@ async def run_adapters(
 ) -> bool:
     """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
     finish. False when an adapter failed."""
-    pipeline = Pipeline(services, commands)
+    actions = Actions(services)
+    for adapter in adapters:
+        actions.attach(adapter)
+    pipeline = Pipeline(services, commands, actions=actions)
     # Build the in-memory indexes before the first need, then keep the garbage collector from
     # walking their millions of long-lived objects at every full collection.
-    services.matcher.refresh()
+    await actions.in_thread(services.matcher.refresh)
     gc.freeze()
-    services.store.prune_processed(services.clock() - timedelta(days=30))
+    await actions.in_thread(lambda: services.store.prune_processed(services.clock() - timedelta(days=30)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -104,5 +108,6 @@ async def run_adapters(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
+    actions.close()
     log.info("stopped")
     return not failed

@@ -11,9 +11,10 @@ from functools import partial
 
 from adapters.console import ConsoleAdapter
 from bot.app import build_services
-from bot.chat.adapter import EventSink
+from bot.chat.actions import Actions
+from bot.chat.adapter import Adapter, EventSink
 from bot.chat.context import Services
-from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
 from bot.chat.pipeline import Pipeline
 from bot.config import Config, config_from_dict
 from skills_db.storage.store import Store
@@ -34,6 +35,7 @@ class MemoryAdapter:
     """A platform that lives in a list: inject events, read what the bot sent."""
 
     platform: str = "memory"
+    account: str = ""
     capabilities: Capabilities = field(default_factory=lambda: Capabilities(threads=True, ephemeral=True))
     bot_user: UserRef = field(default_factory=lambda: UserRef("memory", "bot", "Entraide"))
     sent: list[Reply] = field(default_factory=list)
@@ -42,11 +44,12 @@ class MemoryAdapter:
     async def run(self, sink: EventSink) -> None:
         return None
 
-    async def send(self, reply: Reply) -> str | None:
+    async def send(self, reply: Reply) -> Sent | None:
         if self.fail_sends:
             raise ConnectionError("platform down")
         self.sent.append(reply)
-        return str(len(self.sent))
+        where = f"dm:{reply.to.handle}" if reply.to is not None else reply.conversation or ""
+        return Sent(where, str(len(self.sent)))
 
     async def close(self) -> None:
         return None
@@ -61,12 +64,13 @@ def event(
     *,
     kind: EventKind = EventKind.COMMAND,
     event_id: str | None = None,
+    conversation: str = "general",
     **extra: object,
 ) -> Event:
     return Event(
         platform="memory",
         event_id=event_id or f"e{next(_ids)}",
-        conversation="general",
+        conversation=conversation,
         sender=UserRef("memory", who, who.title()),
         text=text,
         kind=kind,
@@ -88,8 +92,16 @@ def config_with(url: str, **sections: dict[str, object]) -> Config:
     return config_from_dict(raw, "test")
 
 
+def pipeline_for(services: Services, *adapters: Adapter) -> Pipeline:
+    """The pipeline as the bot runs it: actions delivering through these adapters."""
+    actions = Actions(services)
+    for adapter in adapters:
+        actions.attach(adapter)
+    return Pipeline(services, actions=actions)
+
+
 async def run_console(services: Services, script: str, user: str = "you") -> str:
     out = io.StringIO()
     adapter = ConsoleAdapter(user=user, script=script.strip().splitlines(), output=out)
-    await adapter.run(partial(Pipeline(services).handle, adapter))
+    await adapter.run(partial(pipeline_for(services, adapter).handle, adapter))
     return out.getvalue()

@@ -94,7 +94,7 @@ async def test_broadcast_mentions_are_neutralised(bot: tuple[Pipeline, MemoryAda
 async def test_a_crashing_handler_does_not_stop_the_bot_nor_lose_data(sqlite_url: str) -> None:
     calls = []
 
-    async def explode(ctx: object, args: object) -> None:
+    def explode(ctx: object, args: object) -> None:
         calls.append(1)
         raise RuntimeError("boom")
 
@@ -121,7 +121,7 @@ async def test_a_failing_send_does_not_stop_the_bot(bot: tuple[Pipeline, MemoryA
 
 
 async def test_reply_in_the_users_language_after_a_crash(sqlite_url: str) -> None:
-    async def explode(ctx: object, args: object) -> None:
+    def explode(ctx: object, args: object) -> None:
         raise ValueError("nope")
 
     commands = Registry()

@@ -6,13 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 from pathlib import Path
 
 import pytest
 
 from skills_db.storage import migrate
-from skills_db.storage.store import make_engine
+from skills_db.storage.database import make_engine
 
 ENTRAIDE = [sys.executable, "-m", "bot.cli"]
 
@@ -60,23 +60,43 @@ def test_db_upgrade_on_the_url_from_the_environment(tmp_path: Path) -> None:
 def test_run_stops_cleanly_on_sigterm_with_json_logs(tmp_path: Path) -> None:
     config = tmp_path / "entraide.toml"
     config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/run.db"\n', "utf-8")
-    process = subprocess.Popen(
-        [*ENTRAIDE, "--config", str(config), "run"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stdin is not None
-    process.stdin.write("skills add Python\n")
-    process.stdin.flush()
-    deadline = time.monotonic() + 60
-    db = tmp_path / "run.db"
-    while time.monotonic() < deadline and not db.exists():
-        time.sleep(0.1)
-    time.sleep(1.5)
-    process.send_signal(signal.SIGTERM)
-    out, err = process.communicate(timeout=30)
+    errors = tmp_path / "stderr.log"  # a file, not a pipe: nobody needs to drain it meanwhile
+    with errors.open("w", encoding="utf-8") as stderr:
+        process = subprocess.Popen(
+            [*ENTRAIDE, "--config", str(config), "run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        )
+    assert process.stdin is not None and process.stdout is not None
+    stdout = process.stdout
+    lines: list[str] = []
+    answered = threading.Event()
+
+    def read() -> None:
+        for line in stdout:
+            lines.append(line)
+            if "Noted, you know: Python" in line:
+                answered.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        process.stdin.write("skills add Python\n")
+        process.stdin.flush()
+        # Once the answer is printed the command was handled, and the signal handlers, set before
+        # any adapter starts, are in place: SIGTERM now, however long the start took.
+        assert answered.wait(timeout=120), "".join(lines) + errors.read_text("utf-8")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        process.stdin.close()
+    reader.join(timeout=30)
+    out, err = "".join(lines), errors.read_text("utf-8")
     assert process.returncode == 0, err
     assert "Noted, you know: Python" in out
     assert '"message": "stopping: finishing the handlers in flight"' in err
@@ -103,3 +123,141 @@ def test_a_broken_vocabulary_file_names_the_config_key_and_the_line(tmp_path: Pa
     assert result.returncode == 2
     assert f"{config}: matching.vocabulary_files[0]: {vocabulary}" in result.stderr
     assert f"{vocabulary}:2: invalid JSON" in result.stderr and "Traceback" not in result.stderr
+
+
+# Options before or after the subcommand -------------------------------------------------------
+
+SUBCOMMANDS = [
+    ["run"],
+    ["console"],
+    ["demo"],
+    ["import-history", "threads.jsonl"],
+    ["import-profiles", "people.csv"],
+    ["match", "terraform"],
+    ["db", "upgrade"],
+    ["db", "current"],
+]
+
+
+def entraide(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """The command in `cwd`, with no ENTRAIDE_* override from the environment running the tests."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ENTRAIDE_DATABASE_URL", "ENTRAIDE_LOG_LEVEL")}
+    return subprocess.run(
+        [*ENTRAIDE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def sqlite_config(folder: Path, name: str) -> tuple[Path, Path]:
+    """A config file whose database is `name`.db in `folder`: (config, database file)."""
+    database = folder / f"{name}.db"
+    config = folder / f"{name}.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{database}"\n', "utf-8")
+    return config, database
+
+
+def revision(database: Path) -> str | None:
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        return migrate.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS, ids=lambda c: " ".join(c))
+def test_every_subcommand_takes_config_after_it(tmp_path: Path, command: list[str]) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text('[routing]\nmode = "shout"\n', "utf-8")
+    result = entraide(*command, "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert f"{config}: routing.mode: must be one of consent, suggest" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        ["--config", "{config}", "db", "upgrade"],
+        ["db", "--config", "{config}", "upgrade"],
+        ["db", "upgrade", "--config", "{config}"],
+    ],
+    ids=["before db", "between db and upgrade", "after upgrade"],
+)
+def test_db_upgrade_uses_the_config_wherever_it_is_given(tmp_path: Path, order: list[str]) -> None:
+    config, database = sqlite_config(tmp_path, "chosen")
+    result = entraide(*(str(config) if a == "{config}" else a for a in order), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert revision(database) == migrate.head_revision()
+
+
+def test_db_current_reads_the_database_of_the_config_given_after_it(tmp_path: Path) -> None:
+    config, database = sqlite_config(tmp_path, "chosen")
+    engine = make_engine(f"sqlite:///{database}")
+    migrate.upgrade(engine)
+    engine.dispose()
+    result = entraide("db", "current", "--config", str(config), "--log-level", "DEBUG", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    head = migrate.head_revision()
+    assert result.stdout == f"schema revision: {head} (latest: {head})\n"
+    assert not (tmp_path / "var").exists()  # not the default database
+
+
+def test_the_config_after_the_subcommand_wins_over_the_one_before(tmp_path: Path) -> None:
+    before, before_db = sqlite_config(tmp_path, "before")
+    after, after_db = sqlite_config(tmp_path, "after")
+    result = entraide("--config", str(before), "db", "upgrade", "--config", str(after), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert revision(after_db) == migrate.head_revision()
+    assert not before_db.exists()
+
+
+@pytest.mark.parametrize(
+    ("levels", "started_logged"),
+    [
+        ([], True),
+        (["run", "--log-level", "WARNING"], False),
+        (["--log-level", "WARNING", "run"], False),
+        (["--log-level", "INFO", "run", "--log-level", "WARNING"], False),
+        (["--log-level", "WARNING", "run", "--log-level", "INFO"], True),
+    ],
+    ids=["default", "after", "before", "after wins (quieter)", "after wins (louder)"],
+)
+def test_run_log_level_before_or_after_the_subcommand(
+    tmp_path: Path, levels: list[str], started_logged: bool
+) -> None:
+    config, _ = sqlite_config(tmp_path, "run")
+    args = levels or ["run"]
+    result = entraide(*args, "--config", str(config), cwd=tmp_path, stdin="skills add Python\n")
+    assert result.returncode == 0, result.stderr
+    assert "Noted, you know: Python" in result.stdout
+    assert ('"message": "started"' in result.stderr) is started_logged, result.stderr
+
+
+def test_version(tmp_path: Path) -> None:
+    from importlib import metadata
+
+    result = entraide("--version", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stdout == f"entraide {metadata.version('entraide')}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "usage", "error"),
+    [
+        (["run", "--bogus"], "usage: entraide", "unrecognized arguments: --bogus"),
+        (["run", "--log-level", "LOUD"], "usage: entraide run", "invalid choice: 'LOUD'"),
+        (["db", "current", "--config"], "usage: entraide db current", "expected one argument"),
+    ],
+)
+def test_a_bad_option_shows_usage_and_exits_2(
+    tmp_path: Path, args: list[str], usage: str, error: str
+) -> None:
+    result = entraide(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(usage) and error in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""

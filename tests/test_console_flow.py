@@ -105,8 +105,12 @@ need kubernetes pods keep restarting
     second = "Dmitri" if first == "Alice" else "Alice"
     assert f"[private to {second}] entraide: @Bob needs help" not in out
     out = await run_console(services, f"/as {first}\ndecline")
-    assert "No problem, I'll ask someone else." in out
+    assert "No problem: I've asked someone else." in out
     assert f"[private to {second}] entraide: @Bob needs help" in out
+    # Nobody is left: the answer does not pretend someone else is asked.
+    out = await run_console(services, f"/as {second}\ndecline")
+    assert "No problem, thanks for saying so." in out
+    assert "asked someone else" not in out
 
 
 def test_demo_script_from_the_command_line(tmp_path: Path) -> None:

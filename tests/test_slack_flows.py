@@ -113,7 +113,7 @@ async def test_suggest_someone_else_passes_the_request_to_the_next_colleague(sql
         [request] = await asked(bot, other)
         assert "SQL window functions" in request.text
         no_problem = await bot.double.wait_for(lambda: bot.double.dms_to(first[0])[1:])
-        assert "I'll ask someone else" in no_problem[0].text
+        assert "I've asked someone else" in no_problem[0].text
 
 
 async def test_direct_messages_and_mentions_are_commands(sqlite_url: str) -> None:

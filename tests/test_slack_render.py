@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from adapters.slack.render import SECTION_LIMIT, answered_blocks, escape, mrkdwn, render_body, split_text
-from bot.chat.events import Button, Mention, UserRef
+from bot.chat.events import Button, ButtonPress, Mention, UserRef
 
 BOB = Mention(UserRef("slack", "U0BOB", "Bob"))
 
@@ -57,9 +57,9 @@ def test_buttons_become_an_actions_block() -> None:
     rendered = render_body(
         ("Can you help?",),
         (
-            Button("Accept", "accept:3", "primary"),
-            Button("Not now", "decline:3"),
-            Button("x" * 100, "decline:3"),
+            Button("Accept", ButtonPress("accept", 3), "primary"),
+            Button("Not now", ButtonPress("decline", 3)),
+            Button("x" * 100, ButtonPress("decline", 3)),
         ),
     )
     actions = rendered.blocks[-1]
@@ -74,7 +74,7 @@ def test_buttons_become_an_actions_block() -> None:
 
 
 def test_an_answered_request_shows_the_answer_instead_of_buttons() -> None:
-    rendered = render_body(("Can you help?",), (Button("Accept", "accept:3"),))
+    rendered = render_body(("Can you help?",), (Button("Accept", ButtonPress("accept", 3)),))
     blocks = answered_blocks(rendered.blocks, "Accept <b>")
     assert [b["type"] for b in blocks] == ["section", "context"]
     assert blocks[-1]["elements"][0]["text"] == "✓ Accept &lt;b&gt;"

@@ -14,7 +14,7 @@ from adapters.slack.translate import (
     unescape,
     user_ids_in,
 )
-from bot.chat.events import EventKind, UserRef
+from bot.chat.events import ButtonPress, EventKind, UserRef
 
 NAMES = {"U0ALICE": "Alice", "U0BOB": "Bob"}
 
@@ -173,9 +173,10 @@ def test_buttons_carry_their_command_and_suggest_someone_else_declines() -> None
     accept = action_event(
         payload, {"value": "accept:5", "action_ts": "10.1"}, names=NAMES, conversation="D0BOB"
     )
-    assert (accept.kind, accept.action, accept.target_message) == (EventKind.ACTION, "accept:5", "9.9")
+    expected = (EventKind.ACTION, ButtonPress("accept", 5), "9.9")
+    assert (accept.kind, accept.action, accept.target_message) == expected
     assert accept.is_direct and accept.event_id == "action:U0BOB:10.1"
     other = action_event(
         payload, {"value": "other:5", "action_ts": "10.2"}, names=NAMES, conversation="D0BOB"
     )
-    assert other.action == "decline:5"
+    assert other.action == ButtonPress("decline", 5)

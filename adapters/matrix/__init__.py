@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -39,7 +40,8 @@ from adapters.matrix.sending import MatrixSendError, Outbox
 from adapters.matrix.translate import PLATFORM, RoomView, after_own_join, thread_root, translate
 from bot.chat.adapter import EventSink
 from bot.chat.context import Services
-from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
+from bot.chat.state import AdapterState
 from bot.config import MatrixConfig
 
 log = logging.getLogger("entraide.matrix")
@@ -66,6 +68,7 @@ class MatrixAdapter:
         self.config = config
         self.services = services
         self.bot_user = UserRef(PLATFORM, config.user_id, services.config.bot.name)
+        self.account = config.user_id  # state and processed events are keyed by the bot account
         self.client = client or make_client(config)
         self._backoff = backoff or Backoff()
         self.outbox = Outbox(self.client, self._backoff, send_attempts)
@@ -75,7 +78,8 @@ class MatrixAdapter:
         admin_rooms = RoomSet([config.admin_room] if config.admin_room else [])
         self._admin = AdminRoom(admin_rooms, config.admin_power_level)
         self._allowed = RoomSet(config.allowed_rooms)
-        self._direct = DirectRooms(self.client, services.store, self._wait_for_member)
+        self.state = AdapterState(services.store, PLATFORM, config.user_id)
+        self._direct = DirectRooms(self.client, self.state, self._wait_for_member)
         self._recent = RecentEvents()
         self._tails: dict[str, asyncio.Task[None]] = {}  # the last event handled, per room
         self._handling: set[asyncio.Task[None]] = set()
@@ -96,7 +100,7 @@ class MatrixAdapter:
                 return
             self._loop = SyncLoop(
                 self.client,
-                load_token=lambda: self.services.store.get_state(PLATFORM, TOKEN_KEY),
+                load_token=lambda: self.state.get_now(TOKEN_KEY),
                 on_batch=lambda response, since: self._on_batch(sink, response, since),
                 backoff=self._backoff,
                 poll_ms=self._poll_ms,
@@ -115,7 +119,7 @@ class MatrixAdapter:
                 task.cancel()
             await self.client.close()
 
-    async def send(self, reply: Reply) -> str | None:
+    async def send(self, reply: Reply) -> Sent | None:
         if not self._ready.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout=self._room_wait)
@@ -131,13 +135,14 @@ class MatrixAdapter:
             room_id = await self._direct.room_for(user.handle)
         else:
             room_id = reply.conversation
+            await self._wait_for_room(room_id)
             thread, answering = placement(
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
             )
         content = notice_content(reply, thread_root=thread, reply_to=answering)
         event_id = await self.outbox.send(room_id, content, transaction_id(reply.key or uuid.uuid4().hex))
         self._recent.remember(event_id, Origin(room_id, self.config.user_id, thread))
-        return event_id
+        return Sent(room_id, event_id)
 
     @property
     def rate_limited(self) -> int:
@@ -257,7 +262,7 @@ class MatrixAdapter:
             if previous is not None:
                 await asyncio.wait([previous])  # one room's events in the order they were sent
             try:
-                await sink(await self._complete(event))
+                await sink(replace(await self._complete(event), account=self.account))
             except Exception:
                 log.exception("event delivery failed", extra={"event_id": event.event_id})
 
@@ -324,7 +329,7 @@ class MatrixAdapter:
             if tasks:
                 await asyncio.wait(tasks)
             # A commit waits on the disk: keep it off the event loop, answers are being sent.
-            await asyncio.to_thread(self.services.store.set_state, PLATFORM, TOKEN_KEY, token)
+            await self.state.set(TOKEN_KEY, token)
 
         self._commit = asyncio.create_task(commit())
 
@@ -352,9 +357,8 @@ class MatrixAdapter:
     # -- sending -------------------------------------------------------------------------------
 
     def _trigger(self, reply: Reply, room_id: str) -> tuple[str, str | None] | None:
-        """The event a reply answers, when we saw it in this room: the pipeline keys replies
-        "<event id>:<n>"."""
-        event_id = (reply.key or "").rpartition(":")[0]
+        """The event a reply answers, when we saw it in this room."""
+        event_id = reply.in_reply_to or ""
         origin = self._recent.get(event_id)
         if origin is None or origin.room_id != room_id:
             return None
@@ -366,6 +370,15 @@ class MatrixAdapter:
 
     # -- helpers -------------------------------------------------------------------------------
 
+    async def _wait_for_room(self, room_id: str) -> None:
+        """Until sync shows the room: nio cannot send to a room it has not synced (one joined a
+        moment ago), nor encrypt for members it does not know. MatrixSendError on timeout."""
+        if not await self._wait_for_sync(lambda: room_id in self.client.rooms):
+            raise MatrixSendError(
+                f"cannot send to {room_id}: the room did not show up in sync within "
+                f"{self._room_wait:g} s (is the bot in it?)"
+            )
+
     async def _wait_for_member(self, room_id: str, user_id: str) -> bool:
         """Until sync shows ``user_id`` in the room (joined or invited); False on timeout."""
 
@@ -373,10 +386,18 @@ class MatrixAdapter:
             room = self.client.rooms.get(room_id)
             return room is not None and user_id in room.users
 
+        return await self._wait_for_sync(present)
+
+    async def _wait_for_sync(self, present: Callable[[], bool]) -> bool:
+        """Until a sync makes ``present()`` true, syncing at once rather than after this batch's
+        handlers; False after ``room_wait_seconds``."""
+
         async def known() -> None:
             async with self._rooms_changed:
                 await self._rooms_changed.wait_for(present)
 
+        if present():
+            return True
         self._sync_waiters += 1
         self._sync_needed.set()
         try:

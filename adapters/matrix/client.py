@@ -189,7 +189,7 @@ class SyncLoop:
         return self._stopping.is_set()
 
     async def run(self) -> None:
-        token = self.load_token()
+        token = await asyncio.to_thread(self.load_token)  # a database read: off the event loop
         backlog = token is None
         # The first request asks for full state: nio keeps rooms and members in memory only, and
         # needs them to encrypt (who is in the room) and to know which rooms are encrypted.

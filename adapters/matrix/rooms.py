@@ -22,8 +22,9 @@ from nio import (
 )
 
 from adapters.matrix.admins import is_manager
+from adapters.matrix.sending import MatrixSendError
 from adapters.matrix.translate import invite_decision, invite_info
-from skills_db.storage.store import Store
+from bot.chat.state import AdapterState
 
 log = logging.getLogger("entraide.matrix")
 PLATFORM = "matrix"
@@ -107,18 +108,18 @@ class DirectRooms:
     def __init__(
         self,
         client: AsyncClient,
-        store: Store,
+        state: AdapterState,
         wait_for_member: Callable[[str, str], Awaitable[bool]],
     ) -> None:
         self._client = client
-        self._store = store
+        self._state = state
         self._wait_for_member = wait_for_member
         self._locks: dict[str, asyncio.Lock] = {}
         self.room_ids: set[str] = set()
 
-    def remember(self, user_id: str, room_id: str) -> None:
+    async def remember(self, user_id: str, room_id: str) -> None:
         self.room_ids.add(room_id)
-        self._store.set_state(PLATFORM, f"dm:{user_id}", room_id)
+        await self._state.set(f"dm:{user_id}", room_id)
 
     def is_direct(self, room: MatrixRoom | None) -> bool:
         if room is None:
@@ -133,7 +134,12 @@ class DirectRooms:
     async def room_for(self, user_id: str) -> str:
         lock = self._locks.setdefault(user_id, asyncio.Lock())
         async with lock:
-            room_id = self._store.get_state(PLATFORM, f"dm:{user_id}")
+            room_id = await self._state.get(f"dm:{user_id}")
+            if room_id and room_id in self.room_ids and room_id not in self._client.rooms:
+                # Joined in this run (the colleague's invitation, just answered) but not synced
+                # yet: nio cannot send there until it has. Anything else the first sync would
+                # have shown; a room it did not is one the bot left: open a new one.
+                await self._wait_for_member(room_id, user_id)
             if room_id and self._usable(room_id, user_id):
                 self.room_ids.add(room_id)
                 return room_id
@@ -144,13 +150,15 @@ class DirectRooms:
                 initial_state=[ENCRYPTION],
             )
             if not isinstance(response, RoomCreateResponse):
-                raise RuntimeError(f"cannot open a direct chat with {user_id}: {response}")
+                raise MatrixSendError(f"cannot open a direct chat with {user_id}: {response}")
             # nio learns a room's members and encryption from sync, and Synapse may answer the
             # room's creation before the invitation is sent: encrypting before sync shows the
             # invitee would share the message's keys with nobody, and they could not read it.
             if not await self._wait_for_member(response.room_id, user_id):
-                raise RuntimeError(f"the new direct chat with {user_id} did not show up in sync")
-            self.remember(user_id, response.room_id)
+                raise MatrixSendError(
+                    f"the new direct chat {response.room_id} with {user_id} did not show up in sync"
+                )
+            await self.remember(user_id, response.room_id)
             log.info("direct chat created", extra={"room_id": response.room_id})
             return str(response.room_id)
 
@@ -207,5 +215,5 @@ async def answer_invitation(
         log.warning("cannot join %s: %s", room_id, response)
         return
     if is_direct and inviter:
-        direct.remember(inviter, room_id)
+        await direct.remember(inviter, room_id)
     log.info("joined", extra={"room_id": room_id, "inviter": inviter})

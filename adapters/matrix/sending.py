@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from nio import AsyncClient, ErrorResponse, RoomSendResponse
+from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse
 
 from adapters.matrix.client import TRANSIENT, Backoff, retry_after
 
@@ -50,6 +50,9 @@ class Outbox:
                     last = error
                     await asyncio.sleep(backoff.next_delay())
                     continue
+                except LocalProtocolError as error:
+                    # nio refused before asking the homeserver (a room it has not synced).
+                    raise MatrixSendError(f"cannot send to {room_id}: {error}") from error
                 if isinstance(response, RoomSendResponse):
                     return str(response.event_id)
                 last = response

@@ -1,11 +1,10 @@
 """The Slack adapter: Bolt in, a queue, a few workers, the pipeline, Web API out.
 
 Listeners only enqueue (Slack gets its ack in milliseconds); workers translate payloads into
-events and feed the pipeline. The core's store is synchronous, so a handler holds the event loop
-while it reads the database: a small fixed number of workers keeps acks from waiting behind a
-crowd of handlers. An event id seen recently is dropped before any work (Slack retries when it
-thinks an ack was late); the pipeline's persistent deduplication covers restarts and several
-instances behind a load balancer.
+events and feed the pipeline, whose handlers run their database work in worker threads, off the
+event loop; a small fixed number of workers bounds how much is in flight. An event id seen
+recently is dropped before any work (Slack retries when it thinks an ack was late); the
+pipeline's persistent deduplication covers restarts and several instances behind a load balancer.
 """
 
 from __future__ import annotations
@@ -13,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -33,12 +33,14 @@ from adapters.slack.render import answered_blocks, render_reply
 from adapters.slack.translate import PLATFORM, action_event, command_event, parse_text, user_ids_in
 from bot.chat.adapter import EventSink
 from bot.chat.context import Services
-from bot.chat.events import Capabilities, Event, EventKind, Reply, UserRef
+from bot.chat.events import AboutKind, Capabilities, Event, EventKind, Reply, Sent, UserRef
+from bot.chat.home import home_view, profile_form
 from bot.config import SlackConfig
 
 log = logging.getLogger("entraide.slack")
 
 Job = tuple[str, dict[str, Any]]
+T = TypeVar("T")
 
 
 class SlackStartError(RuntimeError):
@@ -47,6 +49,7 @@ class SlackStartError(RuntimeError):
 
 class SlackAdapter:
     platform = PLATFORM
+    account = ""  # the workspace (team) id, once connected
     capabilities = Capabilities(threads=True, ephemeral=True, reactions=True, buttons=True)
 
     def __init__(
@@ -129,10 +132,10 @@ class SlackAdapter:
             self._running = False
             self._stopped.set()
 
-    async def send(self, reply: Reply) -> str | None:
+    async def send(self, reply: Reply) -> Sent | None:
         outbound = self._ready_outbound()
         reply = self._with_slack_buttons(reply)
-        response_url = self._response_urls.get(reply.key.rsplit(":", 1)[0]) if reply.key else None
+        response_url = self._response_urls.get(reply.in_reply_to) if reply.in_reply_to else None
         return await outbound.send(reply, render_reply(reply), response_url)
 
     async def _start(self, client: AsyncWebClient) -> HttpServer | SocketRunner:
@@ -163,6 +166,7 @@ class SlackAdapter:
                 "check [slack] bot_token or SLACK_BOT_TOKEN (xoxb-…)"
             ) from None
         self.bot_user = UserRef(PLATFORM, str(auth["user_id"]), str(auth.get("user") or ""))
+        self.account = str(auth.get("team_id") or "")
         if self.config.mode != "socket":
             return
         try:
@@ -205,7 +209,7 @@ class SlackAdapter:
         self._spawn(self._open_profile(body))
 
     def profile_errors(self, body: dict[str, Any]) -> dict[str, str]:
-        return home.modal_errors(self.services, self._user_of(body), body.get("view") or {})
+        return home.modal_errors(self.services, body.get("view") or {})
 
     # -- the workers ---------------------------------------------------------------------------
 
@@ -238,7 +242,7 @@ class SlackAdapter:
 
     async def _deliver(self, event: Event) -> None:
         assert self._sink is not None
-        await self._sink(event)
+        await self._sink(replace(event, account=self.account))  # events are keyed by workspace
 
     async def _handle_event(self, body: dict[str, Any]) -> None:
         directory = self._ready_directory()
@@ -287,7 +291,8 @@ class SlackAdapter:
         view = body.get("view") or {}
         channel = await self._ready_directory().dm_channel(user.handle)
         names = await self._ready_directory().names([user.handle])
-        for index, line in enumerate(home.profile_commands(self.services, user, view)):
+        form = await asyncio.to_thread(self._in_unit, profile_form, user)
+        for index, line in enumerate(home.profile_commands(form, view)):
             text, mentions = parse_text(line, names)
             await self._deliver(
                 Event(
@@ -307,9 +312,9 @@ class SlackAdapter:
         client = self._ready_client()
         user = self._user_of(body)
         try:
-            await client.views_open(
-                trigger_id=str(body.get("trigger_id")), view=home.profile_modal(self.services, user)
-            )
+            form = await asyncio.to_thread(self._in_unit, profile_form, user)
+            view = home.profile_modal(self.services, form)
+            await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
         except Exception:
             log.exception("views.open failed", extra={"platform": PLATFORM})
 
@@ -317,19 +322,25 @@ class SlackAdapter:
         if not user:
             return
         names = await self._ready_directory().names([user])
-        view = await home.home_view(self.services, UserRef(PLATFORM, user, names.get(user, "")))
-        await self._ready_client().views_publish(user_id=user, view=view)
+        viewer = UserRef(PLATFORM, user, names.get(user, ""))
+        found = await asyncio.to_thread(self._in_unit, home_view, viewer)
+        await self._ready_client().views_publish(user_id=user, view=home.home_blocks(self.services, found))
 
     # -- helpers -------------------------------------------------------------------------------
 
     def _with_slack_buttons(self, reply: Reply) -> Reply:
         """A request for help gets Slack's third button, "Suggest someone else"."""
-        if not (reply.tag or "").startswith("ask:") or not reply.buttons or reply.to is None:
+        about = reply.about
+        if about is None or about.kind is not AboutKind.ASK or not reply.buttons or reply.to is None:
             return reply
-        person = self.services.store.find_person(PLATFORM, reply.to.handle)
-        language = (person.language if person else None) or self.services.config.bot.language
-        extra = home.other_button(self.services, language, (reply.tag or "").removeprefix("ask:"))
+        language = reply.language or self.services.config.bot.language
+        extra = home.other_button(self.services, language, about.id)
         return replace(reply, buttons=(*reply.buttons, extra))
+
+    def _in_unit(self, query: Callable[[Services, UserRef], T], user: UserRef) -> T:
+        """A read for the App Home or the profile form, in one unit of work (in a worker thread)."""
+        with self.services.store.unit_of_work():
+            return query(self.services, user)
 
     @staticmethod
     def _user_of(body: dict[str, Any]) -> UserRef:

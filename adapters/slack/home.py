@@ -1,8 +1,9 @@
 """App Home (views.publish) and the profile modal (views.open).
 
-The profile shown is the one the `profile` command answers, rendered by that command itself, so
-the two never disagree. What the modal changes is applied as the commands a person could type
-(`skills add …`, `skills remove …`, `language …`), through the pipeline, with the same checks.
+The profile shown is the one the `profile` command answers, rendered by the same code
+(:func:`bot.chat.home.home_view`, computed off the event loop), so the two never disagree.
+What the modal changes is applied as the commands a person could type (`skills add …`,
+`skills remove …`, `language …`), through the pipeline, with the same checks.
 """
 
 from __future__ import annotations
@@ -26,12 +27,10 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.render import SECTION_LIMIT, actions_block, mrkdwn, split_text
-from bot.chat.context import Context, Services
-from bot.chat.events import Button, Capabilities, Event, UserRef
+from bot.chat.context import Services
+from bot.chat.events import Button, ButtonPress
+from bot.chat.home import HomeView, ProfileForm
 from bot.chat.text import shorten
-from bot.commands.people import cmd_profile
-from bot.commands.registry import Arguments
-from skills_db.storage.models import ClaimSource, Person
 
 HOME_EDIT_ACTION = "entraide_home_edit"
 PROFILE_CALLBACK = "entraide_profile"
@@ -41,17 +40,6 @@ SKILLS_LIMIT = 1000
 HOME_BLOCK_LIMIT = 100
 OTHER = "other"  # button verb the adapter maps to "decline"
 LANGUAGE_NAMES = {"en": "English", "fr": "Français"}  # each language in its own words
-_CAPABILITIES = Capabilities(threads=True, ephemeral=True, reactions=True, buttons=True)
-
-
-def _context(services: Services, user: UserRef) -> Context:
-    person = services.store.person_for(user.platform, user.handle, user.display)
-    event = Event(platform=user.platform, event_id=f"home:{user.handle}", conversation="", sender=user)
-    return Context(services, event, person, _CAPABILITIES)
-
-
-def _language(ctx: Context) -> str:
-    return ctx.person.language or ctx.config.bot.language
 
 
 def _sections(text: str) -> list[dict[str, Any]]:
@@ -66,27 +54,23 @@ def ask_buttons(services: Services, language: str, ask_id: int) -> tuple[Button,
     """Accept / Not now / Suggest someone else, as on the request the colleague was sent."""
     catalog = services.catalog
     return (
-        Button(catalog.text(language, "ask.button_accept"), f"accept:{ask_id}", "primary"),
-        Button(catalog.text(language, "ask.button_decline"), f"decline:{ask_id}"),
+        Button(catalog.text(language, "ask.button_accept"), ButtonPress("accept", ask_id), "primary"),
+        Button(catalog.text(language, "ask.button_decline"), ButtonPress("decline", ask_id)),
         other_button(services, language, ask_id),
     )
 
 
-def other_button(services: Services, language: str, ask_id: int | str) -> Button:
+def other_button(services: Services, language: str, ask_id: int) -> Button:
     """The "Suggest someone else" button: it declines, so the core asks the next colleague in line."""
-    return Button(services.catalog.text(language, "slack.button_other"), f"{OTHER}:{ask_id}")
+    return Button(services.catalog.text(language, "slack.button_other"), ButtonPress(OTHER, ask_id))
 
 
-async def home_view(services: Services, user: UserRef) -> dict[str, Any]:
-    ctx = _context(services, user)
-    if ctx.person.deleted:
+def home_blocks(services: Services, home: HomeView | None) -> dict[str, Any]:
+    """The App Home view of what :func:`bot.chat.home.home_view` found."""
+    if home is None:
         return View(type="home", blocks=[]).to_dict()
-    language = _language(ctx)
-    catalog, store = services.catalog, services.store
-    await cmd_profile(ctx, Arguments({}))
-    blocks: list[dict[str, Any]] = []
-    for reply in ctx.replies:
-        blocks.extend(_sections(mrkdwn(reply.body)))
+    language, catalog = home.language, services.catalog
+    blocks: list[dict[str, Any]] = list(_sections(mrkdwn(home.profile)))
     edit = ButtonElement(
         text=PlainTextObject(text=catalog.text(language, "slack.home_edit")),
         action_id=HOME_EDIT_ACTION,
@@ -96,28 +80,17 @@ async def home_view(services: Services, user: UserRef) -> dict[str, Any]:
 
     blocks.append(DividerBlock().to_dict())
     blocks.append(_header(catalog.text(language, "slack.home_needs")))
-    needs = store.open_needs(ctx.person_id)
-    lines = [
-        mrkdwn(catalog.render(language, "slack.home_need_line", id=need.id, text=shorten(need.text, 150)))
-        for need in needs
-    ]
+    lines = [mrkdwn(line) for line in home.needs]
     blocks.extend(_sections("\n".join(lines) or mrkdwn((catalog.text(language, "slack.home_no_needs"),))))
 
     blocks.append(DividerBlock().to_dict())
     blocks.append(_header(catalog.text(language, "slack.home_asks")))
-    asks = store.pending_asks(ctx.person_id)
-    if not asks:
+    if not home.requests:
         blocks.extend(_sections(mrkdwn((catalog.text(language, "slack.home_no_asks"),))))
-    for ask in asks[:20]:  # each takes two blocks; a home view holds at most 100
-        need = store.get_need(ask.need_id)
-        asker = store.get_person(need.person_id) if need else None
-        if need is None or asker is None or ask.id is None:
-            continue
-        body = catalog.render(
-            language, "slack.home_ask_line", asker=ctx.mention(asker), text=shorten(need.text, 300)
-        )
-        blocks.extend(_sections(mrkdwn(body)))
-        blocks.append(actions_block(ask_buttons(services, language, ask.id), f"ask_{ask.id}").to_dict())
+    for request in home.requests:  # each takes two blocks; a home view holds at most 100
+        blocks.extend(_sections(mrkdwn(request.body)))
+        buttons = ask_buttons(services, language, request.ask_id)
+        blocks.append(actions_block(buttons, f"ask_{request.ask_id}").to_dict())
     return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT]).to_dict()
 
 
@@ -125,21 +98,14 @@ def _header(text: str) -> dict[str, Any]:
     return HeaderBlock(text=PlainTextObject(text=shorten(text, 150))).to_dict()
 
 
-def declared_skills(services: Services, person: Person) -> list[str]:
-    assert person.id is not None
-    claims = services.store.claims([person.id])
-    return sorted({c.skill for c in claims if c.source == ClaimSource.DECLARED}, key=str.lower)
-
-
-def profile_modal(services: Services, user: UserRef) -> dict[str, Any]:
-    ctx = _context(services, user)
-    language = _language(ctx)
+def profile_modal(services: Services, form: ProfileForm) -> dict[str, Any]:
+    language = form.language
     catalog = services.catalog
     options = [Option(value=code, label=name) for code, name in LANGUAGE_NAMES.items()]
     current = next((o for o in options if o.value == language), options[0])
     skills = PlainTextInputElement(
         action_id=SKILLS_ACTION,
-        initial_value=", ".join(declared_skills(services, ctx.person))[:SKILLS_LIMIT] or None,
+        initial_value=", ".join(form.declared_skills)[:SKILLS_LIMIT] or None,
         multiline=True,
         max_length=SKILLS_LIMIT,
     )
@@ -174,21 +140,21 @@ def submitted_values(view: Mapping[str, Any]) -> tuple[str, str | None]:
     return skills, (selected or {}).get("value")
 
 
-def modal_errors(services: Services, user: UserRef, view: Mapping[str, Any]) -> dict[str, str]:
-    """Slack shows these next to the fields, before the modal closes."""
-    skills, _ = submitted_values(view)
+def modal_errors(services: Services, view: Mapping[str, Any]) -> dict[str, str]:
+    """Slack shows these next to the fields, before the modal closes (in the language chosen
+    in the modal itself: Slack wants the answer at once, with no database read)."""
+    skills, language = submitted_values(view)
     if len(skills) <= SKILLS_LIMIT:
         return {}
-    ctx = _context(services, user)
-    return {SKILLS_BLOCK: services.catalog.text(_language(ctx), "slack.modal_too_long", limit=SKILLS_LIMIT)}
+    language = language if language in LANGUAGE_NAMES else services.config.bot.language
+    return {SKILLS_BLOCK: services.catalog.text(language, "slack.modal_too_long", limit=SKILLS_LIMIT)}
 
 
-def profile_commands(services: Services, user: UserRef, view: Mapping[str, Any]) -> list[str]:
+def profile_commands(form: ProfileForm, view: Mapping[str, Any]) -> list[str]:
     """The command lines that turn the current profile into the submitted one."""
-    ctx = _context(services, user)
     skills_text, language = submitted_values(view)
     wanted = [s.strip() for s in skills_text.replace(";", ",").replace("\n", ",").split(",") if s.strip()]
-    declared = declared_skills(services, ctx.person)
+    declared = list(form.declared_skills)
     have = {s.casefold() for s in declared}
     want = {s.casefold() for s in wanted}
     lines = []
@@ -198,6 +164,6 @@ def profile_commands(services: Services, user: UserRef, view: Mapping[str, Any])
         lines.append("skills add " + ", ".join(added))
     if removed:
         lines.append("skills remove " + ", ".join(removed))
-    if language in LANGUAGE_NAMES and language != _language(ctx):
+    if language in LANGUAGE_NAMES and language != form.language:
         lines.append(f"language {language}")
     return lines

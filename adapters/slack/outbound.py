@@ -18,7 +18,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.render import Rendered
-from bot.chat.events import Reply
+from bot.chat.events import Reply, Sent
 
 log = logging.getLogger("entraide.slack")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -30,8 +30,8 @@ class Outbound:
         self.client = client
         self.directory = directory
 
-    async def send(self, reply: Reply, rendered: Rendered, response_url: str | None = None) -> str | None:
-        """Post ``reply``; the ts of the message posted, or None when it has none (ephemeral…)."""
+    async def send(self, reply: Reply, rendered: Rendered, response_url: str | None = None) -> Sent | None:
+        """Post ``reply``; where it landed (channel and ts), or None when it has no ts (ephemeral…)."""
         if reply.to is not None and not _USER_ID.match(reply.to.handle):
             log.info("reply to someone without a Slack account dropped", extra={"to": reply.to.handle})
             return None
@@ -39,15 +39,17 @@ class Outbound:
             if response_url:
                 await self._respond(response_url, rendered, "ephemeral")
                 return None
-            return await self._ephemeral(reply, rendered)
+            ts = await self._ephemeral(reply, rendered)
+            return Sent(reply.conversation, ts) if ts else None
         if reply.to is not None:
             channel = await self.directory.dm_channel(reply.to.handle)
-            return await self._post(channel, None, rendered)
+            return Sent(channel, await self._post(channel, None, rendered))
         if not reply.conversation:
             log.warning("reply with nowhere to go dropped")
             return None
         try:
-            return await self._post_joining(reply.conversation, reply.thread, rendered)
+            ts = await self._post_joining(reply.conversation, reply.thread, rendered)
+            return Sent(reply.conversation, ts)
         except SlackApiError as error:
             if response_url and error.response.get("error") in _NOT_THERE:
                 await self._respond(response_url, rendered, "in_channel")

@@ -81,7 +81,7 @@ def actions_block(buttons: tuple[Button, ...], block_id: str = "entraide_actions
     elements = []
     seen: set[str] = set()
     for button in buttons[:25]:
-        verb = button.action.partition(":")[0] or "button"
+        verb = button.press.verb
         action_id = f"entraide_{verb}"
         while action_id in seen:  # action ids must be unique within a block
             action_id += "_"
@@ -90,7 +90,7 @@ def actions_block(buttons: tuple[Button, ...], block_id: str = "entraide_actions
             ButtonElement(
                 text=PlainTextObject(text=_cut(button.label, BUTTON_LABEL_LIMIT), emoji=True),
                 action_id=action_id,
-                value=button.action[:BUTTON_VALUE_LIMIT],
+                value=button.press.value[:BUTTON_VALUE_LIMIT],
                 style=button.style if button.style in ("primary", "danger") else None,
             )
         )

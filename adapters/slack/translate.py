@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from bot.chat.events import Event, EventKind, UserRef
+from bot.chat.events import ButtonPress, Event, EventKind, UserRef
 
 PLATFORM = "slack"
 
@@ -202,15 +202,16 @@ def action_event(payload: Payload, action: Payload, *, names: Mapping[str, str],
     """A button pressed on one of the bot's messages (or on its App Home)."""
     user = (payload.get("user") or {}).get("id", "")
     container = payload.get("container") or {}
-    verb, colon, ident = str(action.get("value", "")).partition(":")
-    value = f"{ACTION_ALIASES.get(verb, verb)}{colon}{ident}"
+    press = ButtonPress.parse(str(action.get("value", "")))
+    if press is not None:
+        press = ButtonPress(ACTION_ALIASES.get(press.verb, press.verb), press.target)
     return Event(
         platform=PLATFORM,
         event_id=f"action:{user}:{action.get('action_ts') or payload.get('trigger_id')}",
         conversation=conversation,
         sender=_sender(user, names),
         kind=EventKind.ACTION,
-        action=value,
+        action=press,
         target_message=container.get("message_ts"),
         thread=container.get("thread_ts"),
         # Buttons only exist on the bot's messages; one in a DM is in the DM with the bot.

@@ -13,6 +13,43 @@ from datetime import UTC, datetime
 from enum import StrEnum
 
 
+class AboutKind(StrEnum):
+    """What a message the bot sent is about, so reactions and threads under it make sense."""
+
+    NEED = "need"  # the answer to a need: its thread is the need's thread
+    ASK = "ask"  # a request for help to one colleague (👍/👎 answer it)
+    INTRODUCTION = "introduction"  # helper and asker introduced in the need's thread
+
+
+@dataclass(frozen=True)
+class About:
+    kind: AboutKind
+    id: int
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A button pressed: which verb (a command name) on which object."""
+
+    verb: str
+    target: int | None = None
+
+    @property
+    def value(self) -> str:
+        """How platforms carry it (a Slack button value): "accept:42"."""
+        return self.verb if self.target is None else f"{self.verb}:{self.target}"
+
+    @classmethod
+    def parse(cls, value: str) -> ButtonPress | None:
+        """The press a platform's button value stands for; None when it is none of ours."""
+        verb, _, target = value.partition(":")
+        if not verb or not verb.replace("-", "").isalpha():
+            return None
+        if not target:
+            return cls(verb)
+        return cls(verb, int(target)) if target.isdigit() and len(target) < 19 else None
+
+
 class EventKind(StrEnum):
     MESSAGE = "message"  # free text in a room, a channel or a DM
     COMMAND = "command"  # explicitly addressed to the bot (slash command, prefix, console line)
@@ -48,10 +85,11 @@ class Event:
     reaction: str | None = None  # emoji name, for REACTION events
     target_message: str | None = None  # the message a reaction or action applies to
     target_author: UserRef | None = None  # who wrote that message, when the platform says
-    action: str | None = None  # button value, for ACTION events
+    action: ButtonPress | None = None  # the button pressed, for ACTION events
     sender_is_bot: bool = False
     sender_is_admin: bool = False  # the platform says so (Matrix power level in the admin room)
     in_help_channel: bool = False  # the adapter knows which channels are help channels
+    account: str = ""  # the bot's account the event came to (Slack workspace, Matrix user id)
     received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -68,7 +106,7 @@ Segment = str | Mention
 @dataclass(frozen=True)
 class Button:
     label: str
-    action: str  # e.g. "accept:42"
+    press: ButtonPress
     style: str = "default"  # default | primary | danger
 
 
@@ -86,12 +124,22 @@ class Reply:
     to: UserRef | None = None
     ephemeral: bool = False  # only the addressee sees it, when the platform allows
     buttons: tuple[Button, ...] = ()
-    key: str | None = None  # stable identity for idempotent sending (Matrix txn id)
-    tag: str | None = None  # what the message is about ("ask:12"), to understand reactions to it
+    key: str | None = None  # stable identity for idempotent sending (Matrix txn id), set by the outbox
+    about: About | None = None  # what the message is about, to understand reactions to it
+    in_reply_to: str | None = None  # the platform event this answers (Slack response_url, Matrix reply)
+    language: str | None = None  # the language the body is written in (the addressee's)
 
     @property
     def plain(self) -> str:
         return "".join(part if isinstance(part, str) else f"@{part.user.label}" for part in self.body)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """Where a message landed: Slack message ids (``ts``) are unique per channel only."""
+
+    conversation: str
+    message_id: str
 
 
 @dataclass(frozen=True)

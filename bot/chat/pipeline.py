@@ -1,22 +1,24 @@
 """The one inbound funnel every adapter feeds.
 
-normalise (done by the adapter) → drop the bot's own and other bots' messages → drop duplicates
-by (platform, event id), persisted so a restart or a platform retry does not handle an event
-twice → route to a command, or to need detection in help channels. A handler that raises is
-logged with the event id and answered briefly; the bot goes on with the next event.
+normalise (done by the adapter) → drop the bot's own and other bots' messages → drop chatter,
+before anything is stored → run the event as an action (:mod:`bot.chat.actions`): in one unit
+of work, mark it processed by (platform, account, event id) — a retry, a replay or a second
+instance finds it marked — and dispatch it to a command, a reaction, or need detection in help
+channels. A handler that raises is logged with the event id and answered briefly; the bot goes
+on with the next event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import replace
+from functools import partial
 
+from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
-from bot.chat.context import Context, Services
-from bot.chat.events import Event, EventKind, Reply
+from bot.chat.context import Context, Outgoing, Services
+from bot.chat.events import Capabilities, Event, EventKind, Reply
 from bot.chat.reactions import handle_reaction, is_meaningful
-from bot.chat.text import safe_reply
 from bot.commands import registry
 from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
 from skills_db.vocabulary.textnorm import fold
@@ -25,8 +27,11 @@ log = logging.getLogger("entraide.pipeline")
 
 
 class Pipeline:
-    def __init__(self, services: Services, commands: Registry | None = None) -> None:
+    def __init__(
+        self, services: Services, commands: Registry | None = None, *, actions: Actions | None = None
+    ) -> None:
         self.services = services
+        self.actions = actions or Actions(services)
         self.commands = commands or registry()
         self._in_flight: set[asyncio.Task[None]] = set()
 
@@ -55,40 +60,35 @@ class Pipeline:
             return
         if not self._concerns_bot(event):
             return  # chatter: not stored, not even who said it (no surveillance)
-        store = self.services.store
-        if not store.mark_processed(event.platform, event.event_id):
-            log.info(
-                "duplicate event dropped",
-                extra={"event_id": event.event_id, "platform": event.platform},
-            )
-            return
-        log.info(
-            "event",
-            extra={"event_id": event.event_id, "platform": event.platform, "kind": str(event.kind)},
-        )
-        replies: list[Reply] = []
+        ids = _ids(event)
+        log.info("event", extra={**ids, "kind": str(event.kind)})
+        if event.platform not in self.actions.adapters:
+            self.actions.attach(adapter)  # answers leave through the platform they came from
+        key = f"{event.platform}:{event.account}:{event.event_id}"
         try:
-            replies = await self._route(adapter, event)
+            await self.actions.run(partial(self._unit, event, adapter.capabilities), key)
         except Exception:
-            log.exception("handler failed", extra={"event_id": event.event_id, "platform": event.platform})
-            replies = [self._error_reply(event)]
-        for index, reply in enumerate(replies):
-            # A key derived from the event makes a resend after a crash recognisable as such.
-            reply = replace(safe_reply(reply), key=reply.key or f"{event.event_id}:{index}")
-            try:
-                message_id = await adapter.send(reply)
-                if reply.tag and message_id:
-                    self._remember(event.platform, message_id, reply.tag)
+            log.exception("handler failed", extra=ids)
+            try:  # nothing of the handler was kept: mark the event and say so, once
+                await self.actions.run(partial(self._failed, event), key)
             except Exception:
-                log.exception("send failed", extra={"event_id": event.event_id, "platform": event.platform})
+                log.exception("error reply failed", extra=ids)
 
-    async def _route(self, adapter: Adapter, event: Event) -> list[Reply]:
+    def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
+        """The event's unit of work, in a worker thread."""
+        store = self.services.store
+        if not self._mark(event):
+            log.info("duplicate event dropped", extra=_ids(event))
+            return None
+        person = store.person_for(event.platform, event.sender.handle, event.sender.display)
+        ctx = Context(self.services, event.platform, event.account, event, person, capabilities)
+        if not person.deleted:
+            self._dispatch(ctx, event)
+        return ctx.outgoing
+
+    def _dispatch(self, ctx: Context, event: Event) -> None:
         config = self.services.config
         text = event.text.strip()
-        person = self.services.store.person_for(event.platform, event.sender.handle, event.sender.display)
-        ctx = Context(self.services, event, person, adapter.capabilities)
-        if person.deleted:
-            return []
         if len(event.text) > config.bot.max_message_length:
             ctx.say(
                 "error.too_long",
@@ -96,35 +96,33 @@ class Pipeline:
                 length=len(event.text),
                 limit=config.bot.max_message_length,
             )
-            return ctx.replies
+            return
         if event.kind is EventKind.REACTION:
             try:
-                await handle_reaction(ctx, event, self.commands)
+                handle_reaction(ctx, event, self.commands)
             except UsageError as error:
                 self._explain(ctx, error, None)
-            return ctx.replies
+            return
         parsed = self._parse(ctx, event, text)
         if parsed is None:
-            return ctx.replies
-        is_admin = event.sender_is_admin or config.is_admin(event.platform, event.sender.handle)
-        if parsed.command.admin and not is_admin:
+            return
+        if parsed.command.admin and not ctx.is_admin:
             ctx.say("error.not_allowed", private=True, command=parsed.command.name)
-            return ctx.replies
+            return
         try:
-            await parsed.command.handler(ctx, parsed.arguments)
+            parsed.command.handler(ctx, parsed.arguments)
         except UsageError as error:
-            ctx.replies.clear()
+            ctx.outgoing.clear()
             self._explain(ctx, error, parsed)
-        return ctx.replies
 
     def _parse(self, ctx: Context, event: Event, text: str) -> ParsedCommand | None:
         """The command to run, or None when there is nothing to do (or the error is answered)."""
         if event.kind is EventKind.ACTION and event.action:
-            verb, _, ident = event.action.partition(":")
-            command = self.commands.get(verb)
+            command = self.commands.get(event.action.verb)
             if command is None:
                 return None
-            return ParsedCommand(command, Arguments({"id": ident}))
+            target = event.action.target
+            return ParsedCommand(command, Arguments({"id": "" if target is None else str(target)}))
         addressed = event.kind is EventKind.COMMAND or event.is_direct
         if not addressed:
             need = self.commands.get("need")
@@ -138,14 +136,6 @@ class Pipeline:
         except UsageError as error:
             self._explain(ctx, error, None)
             return None
-
-    def _remember(self, platform: str, message_id: str, tag: str) -> None:
-        """Keep what a sent message was about, so reactions and threads under it make sense."""
-        store = self.services.store
-        store.set_state(platform, f"message:{message_id}", tag)
-        kind, _, ident = tag.partition(":")
-        if kind == "need" and ident.isdigit():
-            store.set_need_thread(int(ident), message_id)
 
     def _concerns_bot(self, event: Event) -> bool:
         if event.kind in (EventKind.COMMAND, EventKind.ACTION) or event.is_direct:
@@ -178,8 +168,29 @@ class Pipeline:
             return
         ctx.say("error.with_usage", private=True, message=message, usage=ctx.text(command.usage_key))
 
-    def _error_reply(self, event: Event) -> Reply:
-        person = self.services.store.find_person(event.platform, event.sender.handle)
+    def _mark(self, event: Event) -> bool:
+        """Mark the event processed in the current unit of work; False if it already was."""
+        at, store = self.services.clock(), self.services.store
+        return store.mark_processed(event.platform, event.event_id, account=event.account, at=at)
+
+    def _failed(self, event: Event) -> list[Outgoing] | None:
+        """After a handler failed (its work rolled back): mark the event, apologise once."""
+        store = self.services.store
+        if not self._mark(event):
+            return None
+        person = store.find_person(event.platform, event.sender.handle)
         language = (person.language if person else None) or self.services.config.bot.language
         body = self.services.catalog.render(language, "error.internal", event_id=event.event_id[:40])
-        return Reply(body=body, conversation=event.conversation, thread=event.thread)
+        reply = Reply(
+            body=body,
+            conversation=event.conversation,
+            thread=event.thread,
+            in_reply_to=event.event_id,
+            language=language,
+        )
+        return [Outgoing(event.platform, event.account, reply)]
+
+
+def _ids(event: Event) -> dict[str, str]:
+    """What a log line says of an event: ids, never its text."""
+    return {"event_id": event.event_id, "platform": event.platform}

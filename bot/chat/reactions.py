@@ -7,7 +7,7 @@ skin-tone variants are understood.
 from __future__ import annotations
 
 from bot.chat.context import Context
-from bot.chat.events import Event
+from bot.chat.events import AboutKind, Event
 from bot.commands.needs import close_need
 from bot.commands.registry import Arguments, Registry
 
@@ -27,20 +27,20 @@ def is_meaningful(reaction: str) -> bool:
     return emoji_name(reaction) in _MEANINGFUL
 
 
-async def handle_reaction(ctx: Context, event: Event, commands: Registry) -> None:
+def handle_reaction(ctx: Context, event: Event, commands: Registry) -> None:
     name = emoji_name(event.reaction or "")
     if name in _SOLVED:
-        await _solved_by_reaction(ctx, event)
+        _solved_by_reaction(ctx, event)
     elif name in YES | NO and event.target_message:
-        key = ctx.store.get_state(event.platform, f"message:{event.target_message}")
-        if key is None or not key.startswith("ask:"):
+        about = ctx.store.sent_about(event.platform, event.account, event.conversation, event.target_message)
+        if about is None or about[0] != AboutKind.ASK:
             return
         command = commands.get("accept" if name in YES else "decline")
         if command is not None:
-            await command.handler(ctx, Arguments({"id": key.removeprefix("ask:")}))
+            command.handler(ctx, Arguments({"id": str(about[1])}))
 
 
-async def _solved_by_reaction(ctx: Context, event: Event) -> None:
+def _solved_by_reaction(ctx: Context, event: Event) -> None:
     thread = event.thread or event.target_message
     if thread is None:
         return

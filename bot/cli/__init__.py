@@ -19,26 +19,45 @@ Start with `entraide demo` to try it in your terminal with demo colleagues."""
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("entraide")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+
+    def add_global_options(target: argparse.ArgumentParser, default: object) -> None:
+        target.add_argument(
+            "--config",
+            metavar="FILE",
+            default=default,
+            help="TOML configuration (default: ./entraide.toml if present, else built-in defaults)",
+        )
+        target.add_argument(
+            "--log-level",
+            choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+            default=default,
+            help="override [bot] log_level",
+        )
+
     parser = argparse.ArgumentParser(prog="entraide", description=DESCRIPTION)
-    parser.add_argument(
-        "--config",
-        metavar="FILE",
-        help="TOML configuration (default: ./entraide.toml if present, else built-in defaults)",
-    )
-    parser.add_argument(
-        "--log-level",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="override [bot] log_level",
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version}")
+    add_global_options(parser, None)
+    # The same options after any subcommand. SUPPRESS keeps an option the subcommand was not
+    # given from overwriting the top-level value, so `entraide --config A run --config B` uses B.
+    common = argparse.ArgumentParser(add_help=False)
+    add_global_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     commands.add_parser(
         "run",
+        parents=[common],
         help="start every adapter enabled in the config (the console when none is)",
         description="Apply migrations, start the enabled adapters, and stop cleanly on SIGTERM/SIGINT.",
     )
     console = commands.add_parser(
         "console",
+        parents=[common],
         help="chat with the bot in this terminal, on the configured database",
         description="An interactive terminal chat; /as NAME acts as another colleague.",
     )
@@ -49,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo = commands.add_parser(
         "demo",
+        parents=[common],
         help="the console on a fresh database seeded with a dozen demo colleagues",
         description="A fresh SQLite database with demo colleagues, skills, past help and thanks.",
     )
@@ -65,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     history = commands.add_parser(
         "import-history",
+        parents=[common],
         help="import past help threads from a Slack export (.zip or folder) or a JSONL file",
         description="Import threads (who asked, who answered, which reply solved it) as evidence of "
         "help given. Importing the same file twice changes nothing; a broken file is reported "
@@ -74,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     history.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
     profiles = commands.add_parser(
         "import-profiles",
+        parents=[common],
         help="import people from CSV or JSONL: handle, name, skills, languages, timezone",
         description="Create or update people from a directory export; their skills count as declared.",
     )
@@ -81,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     profiles.add_argument("--platform", default="slack", help="whose handles the file uses (default: slack)")
     match = commands.add_parser(
         "match",
+        parents=[common],
         help="rank the colleagues who could help with a need, and say whom it would ask",
         description="Rank colleagues for TEXT, or with --batch replay a JSONL file of needs "
         '({"id", "text", "asker", "created"}) in time order, as if they arrived live.',
@@ -90,13 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
     match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
 
-    db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db = commands.add_parser(
+        "db", parents=[common], help="database maintenance", description="Database maintenance."
+    )
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser(
-        "upgrade", help="apply pending migrations", description="Apply pending Alembic migrations."
+        "upgrade",
+        parents=[common],
+        help="apply pending migrations",
+        description="Apply pending Alembic migrations.",
     )
     db_commands.add_parser(
         "current",
+        parents=[common],
         help="print the schema revision",
         description="Print the current and latest schema revisions.",
     )
@@ -140,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _db(config: Config, action: str) -> int:
     from skills_db.storage import migrate
-    from skills_db.storage.store import make_engine
+    from skills_db.storage.database import make_engine
 
     engine = make_engine(config.database.url)
     if action == "upgrade":

@@ -12,7 +12,7 @@ from bot.commands.registry import Arguments
 from skills_db.storage.models import Need, NeedStatus
 
 
-async def cmd_stats(ctx: Context, args: Arguments) -> None:
+def cmd_stats(ctx: Context, args: Arguments) -> None:
     since = ctx.now() - timedelta(days=7)
     with ctx.store.session() as session:
         open_needs = session.exec(

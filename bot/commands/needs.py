@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.chat.context import Context
-from bot.chat.events import Button, Segment
+from bot.chat.events import About, AboutKind, Button, ButtonPress, Segment
 from bot.chat.text import shorten
-from bot.commands.people import resolve_person, sender_mention
+from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError
 from bot.matching.candidates import Candidate, Match, Reason
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
 
-async def cmd_need(ctx: Context, args: Arguments) -> None:
+def cmd_need(ctx: Context, args: Arguments) -> None:
     text = args.text("text")
-    event = ctx.event
+    event = ctx.trigger
     skills = ctx.services.matcher.recognise(text)
     need = ctx.store.create_need(
         Need(
@@ -32,25 +32,28 @@ async def cmd_need(ctx: Context, args: Arguments) -> None:
     about = ", ".join(skills) or shorten(text, 60)
     # A need typed as a command (a Slack slash command) has no message of its own: the answer
     # becomes its thread, where the introduction and the ✅ will go.
-    tag = f"need:{need.id}" if need.thread is None else None
+    assert need.id is not None
+    regarding = About(AboutKind.NEED, need.id) if need.thread is None else None
     if not any(c.relevant for c in match.candidates):
-        ctx.say("need.nobody", about=about, id=need.id, tag=tag)
+        ctx.say("need.nobody", about=about, id=need.id, regarding=regarding)
         return
     if ctx.config.routing.mode == "suggest":
-        _suggest(ctx, match, about, tag)
+        _suggest(ctx, match, about, regarding)
         return
     asked = _ask(ctx, need, match, exclude=set())
     if asked:
-        ctx.say("need.asked", count=len(asked), about=about, id=need.id, tag=tag)
+        ctx.say("need.asked", count=len(asked), about=about, id=need.id, regarding=regarding)
     else:
-        ctx.say("need.all_busy", about=about, id=need.id, tag=tag)
+        ctx.say("need.all_busy", about=about, id=need.id, regarding=regarding)
 
 
-def _suggest(ctx: Context, match: Match, about: str, tag: str | None) -> None:
+def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) -> None:
     body: list[Segment] = list(ctx.render("need.suggestions", about=about))
-    relevant = [c for c in match.candidates if c.relevant]
-    for candidate in relevant[: ctx.config.routing.suggestion_count]:
-        person = ctx.store.get_person(candidate.person_id)
+    relevant = [c for c in match.candidates if c.relevant][: ctx.config.routing.suggestion_count]
+    people = ctx.store.people([c.person_id for c in relevant])
+    ctx.know(people)
+    for candidate in relevant:
+        person = people.get(candidate.person_id)
         if person is None:
             continue
         body.append("\n")
@@ -61,27 +64,40 @@ def _suggest(ctx: Context, match: Match, about: str, tag: str | None) -> None:
                 why=_why(ctx, candidate.reasons, ctx.language),
             )
         )
-    ctx.say_segments(tuple(body), tag=tag)
+    ctx.say_segments(tuple(body), regarding=regarding)
 
 
 def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Candidate]:
     """Ask the routed candidates privately; returns those asked."""
     assert need.id is not None
-    chosen = ctx.services.matcher.route(match, ctx.now(), exclude=exclude)
+    now = ctx.now()
+    chosen = ctx.services.matcher.route(match, now, exclude=exclude)
+    people = ctx.store.people([c.person_id for c in chosen] + [need.person_id])
+    ctx.know(people)  # one query for everyone's identities, not one per mention
     reachable = []
     for candidate in chosen:
-        helper = ctx.store.get_person(candidate.person_id)
+        helper = people.get(candidate.person_id)
         user = ctx.user_ref(helper) if helper else None
-        if helper is None or user is None:
-            continue
-        reachable.append((candidate, helper, user))
+        if helper is not None and user is not None:
+            reachable.append((candidate, helper, user))
+    default_cap = ctx.config.routing.weekly_ask_cap
+    caps = {helper.id or 0: helper.weekly_ask_cap or default_cap for _, helper, _ in reachable}
+    # The cap is checked again as the asks are written, under a lock on each person: two needs
+    # handled at once (or by two instances) cannot both take someone's last place this week.
     asks = ctx.store.create_asks(
         need.id,
         [(c.person_id, [r.as_json() for r in c.reasons]) for c, _, _ in reachable],
-        at=ctx.now(),
+        at=now,
+        caps=caps,
+        since=now - timedelta(days=7),
     )
-    asker = ctx.store.get_person(need.person_id) or ctx.person
-    for ask, (candidate, helper, user) in zip(asks, reachable, strict=True):
+    by_person = {ask.person_id: ask for ask in asks}
+    asker = people.get(need.person_id) or ctx.sender
+    asked = []
+    for candidate, helper, user in reachable:
+        ask = by_person.get(candidate.person_id)
+        if ask is None or ask.id is None:
+            continue
         language = helper.language or ctx.config.bot.language
         ctx.tell(
             user,
@@ -92,12 +108,13 @@ def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Cand
             why=_why(ctx, candidate.reasons, language),
             id=ask.id,
             buttons=(
-                Button(ctx.text("ask.button_accept", language), f"accept:{ask.id}", "primary"),
-                Button(ctx.text("ask.button_decline", language), f"decline:{ask.id}"),
+                Button(ctx.text("ask.button_accept", language), ButtonPress("accept", ask.id), "primary"),
+                Button(ctx.text("ask.button_decline", language), ButtonPress("decline", ask.id)),
             ),
-            tag=f"ask:{ask.id}",
+            regarding=About(AboutKind.ASK, ask.id),
         )
-    return [c for c, _, _ in reachable]
+        asked.append(candidate)
+    return asked
 
 
 def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str) -> str:
@@ -105,7 +122,7 @@ def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str
     return "; ".join(texts)
 
 
-async def cmd_offer(ctx: Context, args: Arguments) -> None:
+def cmd_offer(ctx: Context, args: Arguments) -> None:
     text = args.text("text")
     skills = ctx.services.matcher.recognise(text)
     days = ctx.config.routing.offer_days
@@ -134,8 +151,10 @@ def _pending_ask(ctx: Context, args: Arguments) -> Ask:
     return asks[0]  # the most recent
 
 
-async def cmd_accept(ctx: Context, args: Arguments) -> None:
+def cmd_accept(ctx: Context, args: Arguments) -> None:
     ask = ctx.store.answer_ask(_pending_ask(ctx, args).id or 0, AskStatus.ACCEPTED, at=ctx.now())
+    if ask is None:  # answered meanwhile (a second tap, another instance): once is enough
+        raise UsageError(None, "error.no_pending_ask")
     need = ctx.store.get_need(ask.need_id)
     asker = ctx.store.get_person(need.person_id) if need else None
     if need is None or asker is None or need.status != NeedStatus.OPEN:
@@ -146,27 +165,38 @@ async def cmd_accept(ctx: Context, args: Arguments) -> None:
     body = ctx.services.catalog.render(
         language,
         "ask.introduction",
-        asker=ctx.mention(asker),
-        helper=sender_mention(ctx),
+        asker=ctx.mention(asker, need.platform),
+        helper=ctx.mention(ctx.sender, need.platform),
         text=shorten(need.text, 200),
     )
-    ctx.post(need.conversation, need.thread, body, key=f"intro:{ask.id}")
+    assert ask.id is not None
+    ctx.post(
+        need.platform,
+        need.conversation,
+        need.thread,
+        body,
+        language=language,
+        regarding=About(AboutKind.INTRODUCTION, ask.id),
+    )
 
 
-async def cmd_decline(ctx: Context, args: Arguments) -> None:
+def cmd_decline(ctx: Context, args: Arguments) -> None:
     ask = ctx.store.answer_ask(_pending_ask(ctx, args).id or 0, AskStatus.DECLINED, at=ctx.now())
-    ctx.say("ask.declined", private=True)
+    if ask is None:
+        raise UsageError(None, "error.no_pending_ask")
     need = ctx.store.get_need(ask.need_id)
-    if need is None or need.status != NeedStatus.OPEN:
-        return
-    # Ask the next person in line, so one "not now" does not leave the need unanswered.
-    already = {a.person_id for a in ctx.store.asks_for_need(ask.need_id)}
-    match = ctx.services.matcher.rank(need.text, need.skills, need.person_id, ctx.now(), exclude=already)
-    if match.candidates:
-        _ask(ctx, need, match, exclude=already)
+    asked: list[Candidate] = []
+    if need is not None and need.status == NeedStatus.OPEN:
+        # Ask the next person in line, so one "not now" does not leave the need unanswered.
+        already = {a.person_id for a in ctx.store.asks_for_need(ask.need_id)}
+        match = ctx.services.matcher.rank(need.text, need.skills, need.person_id, ctx.now(), exclude=already)
+        if match.candidates:
+            asked = _ask(ctx, need, match, exclude=already)
+    # Say that someone else is asked only when someone is.
+    ctx.say("ask.declined" if asked else "ask.declined_noted", private=True)
 
 
-async def cmd_solved(ctx: Context, args: Arguments) -> None:
+def cmd_solved(ctx: Context, args: Arguments) -> None:
     needs = ctx.store.open_needs(ctx.person_id)
     if not needs:
         raise UsageError(None, "error.no_open_need")
@@ -190,7 +220,7 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
         ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
 
 
-async def cmd_thanks(ctx: Context, args: Arguments) -> None:
+def cmd_thanks(ctx: Context, args: Arguments) -> None:
     token = args.person("someone")
     assert token is not None
     thanked = resolve_person(ctx, token)
@@ -225,4 +255,4 @@ async def cmd_thanks(ctx: Context, args: Arguments) -> None:
     ctx.say("thanks.recorded", who=who)
     user = ctx.user_ref(thanked)
     if user is not None:
-        ctx.tell(user, thanked.language, "thanks.notice", who=ctx.mention(ctx.person), text=reason or "—")
+        ctx.tell(user, thanked.language, "thanks.notice", who=ctx.mention(ctx.sender), text=reason or "—")

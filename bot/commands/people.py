@@ -6,7 +6,7 @@ import json
 from datetime import datetime, time, timedelta
 
 from bot.chat.context import Context
-from bot.chat.events import Mention, UserRef
+from bot.chat.events import Mention, Segment, UserRef
 from bot.commands.registry import Arguments, PersonToken, UsageError
 from skills_db.storage.models import ClaimSource, Person
 from skills_db.vocabulary.textnorm import fold
@@ -14,12 +14,12 @@ from skills_db.vocabulary.textnorm import fold
 
 def resolve_person(ctx: Context, token: PersonToken) -> Person:
     """The person an @mention names on this platform; a clear error if nobody or ambiguous."""
-    platform = ctx.event.platform
+    platform = ctx.trigger.platform
     # "@bob" names handle "bob" on Slack or the console, but "@bob:example.org" on Matrix,
     # where the "@" belongs to the handle: try both spellings.
     spellings = (token.handle, "@" + token.handle)
     wanted = {fold(spelling) for spelling in spellings}
-    for mentioned in ctx.event.mentions:
+    for mentioned in ctx.trigger.mentions:
         if fold(mentioned.handle) in wanted or fold(mentioned.display) == fold(token.handle):
             return ctx.store.person_for(platform, mentioned.handle, mentioned.display)
     for spelling in spellings:
@@ -47,7 +47,7 @@ def skill_names(ctx: Context, text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-async def cmd_help(ctx: Context, args: Arguments) -> None:
+def cmd_help(ctx: Context, args: Arguments) -> None:
     from bot.commands import registry  # the registry lists every command, including this one
 
     topic = args.text("command")
@@ -67,12 +67,12 @@ async def cmd_help(ctx: Context, args: Arguments) -> None:
     lines = [
         ctx.text("help.line", usage=ctx.text(c.usage_key), text=ctx.text(c.help_key))
         for c in registry()
-        if not c.admin or ctx.config.is_admin(ctx.event.platform, ctx.event.sender.handle)
+        if not c.admin or ctx.is_admin
     ]
     ctx.say("help.all", private=True, commands="\n".join(lines))
 
 
-async def cmd_skills(ctx: Context, args: Arguments) -> None:
+def cmd_skills(ctx: Context, args: Arguments) -> None:
     action = args.text("action")
     if action == "list":
         declared = sorted(
@@ -94,16 +94,21 @@ async def cmd_skills(ctx: Context, args: Arguments) -> None:
     ctx.say(key, private=True, skills=", ".join(removed or names))
 
 
-async def cmd_learn(ctx: Context, args: Arguments) -> None:
+def cmd_learn(ctx: Context, args: Arguments) -> None:
     names = skill_names(ctx, args.text("skill"))
     for name in names:
         ctx.store.add_learning_goal(ctx.person_id, name)
     ctx.say("learn.added", private=True, skills=", ".join(names))
 
 
-async def cmd_profile(ctx: Context, args: Arguments) -> None:
+def cmd_profile(ctx: Context, args: Arguments) -> None:
     token = args.person("someone")
-    person = resolve_person(ctx, token) if token else ctx.person
+    person = resolve_person(ctx, token) if token else ctx.sender
+    ctx.say_segments(profile_body(ctx, person), private=True)
+
+
+def profile_body(ctx: Context, person: Person) -> tuple[Segment, ...]:
+    """A person's profile as ``ctx.sender`` sees it: the `profile` command and the App Home."""
     assert person.id is not None
     claims = ctx.store.claims([person.id])
     lines: list[str] = []
@@ -119,6 +124,7 @@ async def cmd_profile(ctx: Context, args: Arguments) -> None:
         lines.append(ctx.text("profile.skill_line", skill=skill, evidence=", ".join(parts)))
     goals = sorted(name for _pid, name in ctx.store.learning_goals(person.id))
     thanks = ctx.store.thanks_received(person.id)
+    ctx.know([person.id, *(item.from_person_id for item in thanks[:3])])
     body = list(ctx.render("profile.header", who=ctx.mention(person)))
     body.append("\n" + ("\n".join(lines) if lines else ctx.text("profile.no_skills")))
     if goals:
@@ -136,7 +142,7 @@ async def cmd_profile(ctx: Context, args: Arguments) -> None:
             body.append("\n" + ctx.text("profile.opted_out_matching"))
         if person.shoutouts_opt_out:
             body.append("\n" + ctx.text("profile.opted_out_shoutouts"))
-    ctx.say_segments(tuple(body), private=True)
+    return tuple(body)
 
 
 def parse_until(word: str, now: datetime) -> datetime | None:
@@ -156,7 +162,7 @@ def parse_until(word: str, now: datetime) -> datetime | None:
     return until if until > now else None
 
 
-async def cmd_away(ctx: Context, args: Arguments) -> None:
+def cmd_away(ctx: Context, args: Arguments) -> None:
     word = args.text("until")
     if fold(word) in {"off", "fin", "stop", "back", "retour"}:
         ctx.store.update_person(ctx.person_id, away_until=None)
@@ -169,7 +175,7 @@ async def cmd_away(ctx: Context, args: Arguments) -> None:
     ctx.say("away.set", private=True, until=until.date().isoformat())
 
 
-async def cmd_cap(ctx: Context, args: Arguments) -> None:
+def cmd_cap(ctx: Context, args: Arguments) -> None:
     word = args.text("per_week")
     if not word.isdigit() or not 1 <= int(word) <= 20:
         raise UsageError(None, "error.bad_cap", word=word[:20])
@@ -177,28 +183,28 @@ async def cmd_cap(ctx: Context, args: Arguments) -> None:
     ctx.say("cap.set", private=True, count=int(word))
 
 
-async def cmd_optout(ctx: Context, args: Arguments) -> None:
-    await _set_opt(ctx, args.text("what"), True)
+def cmd_optout(ctx: Context, args: Arguments) -> None:
+    _set_opt(ctx, args.text("what"), True)
 
 
-async def cmd_optin(ctx: Context, args: Arguments) -> None:
-    await _set_opt(ctx, args.text("what"), False)
+def cmd_optin(ctx: Context, args: Arguments) -> None:
+    _set_opt(ctx, args.text("what"), False)
 
 
-async def _set_opt(ctx: Context, what: str, out: bool) -> None:
+def _set_opt(ctx: Context, what: str, out: bool) -> None:
     field = "matching_opt_out" if what == "matching" else "shoutouts_opt_out"
     ctx.store.update_person(ctx.person_id, **{field: out})
     ctx.say(f"opt.{'out' if out else 'in'}_{what}", private=True)
 
 
-async def cmd_language(ctx: Context, args: Arguments) -> None:
+def cmd_language(ctx: Context, args: Arguments) -> None:
     language = args.text("language")
     ctx.store.update_person(ctx.person_id, language=language)
-    ctx.person.language = language
+    ctx.sender.language = language
     ctx.say("language.set", private=True)
 
 
-async def cmd_export_me(ctx: Context, args: Arguments) -> None:
+def cmd_export_me(ctx: Context, args: Arguments) -> None:
     data = ctx.store.export_person(ctx.person_id)
     ctx.say(
         "export.ready",
@@ -207,7 +213,7 @@ async def cmd_export_me(ctx: Context, args: Arguments) -> None:
     )
 
 
-async def cmd_forget_me(ctx: Context, args: Arguments) -> None:
+def cmd_forget_me(ctx: Context, args: Arguments) -> None:
     if not args.text("confirm"):
         ctx.say("forget.confirm", private=True)
         return
@@ -215,7 +221,7 @@ async def cmd_forget_me(ctx: Context, args: Arguments) -> None:
     ctx.say("forget.done", private=True)
 
 
-async def cmd_endorse(ctx: Context, args: Arguments) -> None:
+def cmd_endorse(ctx: Context, args: Arguments) -> None:
     token = args.person("someone")
     assert token is not None
     endorsee = resolve_person(ctx, token)
@@ -235,11 +241,11 @@ async def cmd_endorse(ctx: Context, args: Arguments) -> None:
             user,
             endorsee.language,
             "endorse.notice",
-            who=ctx.mention(ctx.person),
+            who=ctx.mention(ctx.sender),
             skills=", ".join(new),
         )
 
 
 def sender_mention(ctx: Context) -> Mention:
-    sender = ctx.event.sender
-    return Mention(UserRef(sender.platform, sender.handle, sender.display or ctx.person.name))
+    sender = ctx.trigger.sender
+    return Mention(UserRef(sender.platform, sender.handle, sender.display or ctx.sender.name))

@@ -8,7 +8,7 @@ but :class:`UsageError`.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,8 @@ class PersonToken:
     handle: str
 
 
-Handler = Callable[["Context", "Arguments"], Awaitable[None]]
+# Handlers are synchronous: they run in a worker thread, inside their action's unit of work.
+Handler = Callable[["Context", "Arguments"], None]
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,25 @@ demonstrably helped with it: demonstrated help puts a candidate in a higher tier
 At organisation scale a popular skill has tens of thousands of claims: the people to consider
 are first chosen in memory (:mod:`bot.matching.skill_index`, the text index, the most active helpers),
 at most ``POOL`` of them, and only their claims and availability are read from the database.
+
+The indexes follow the database (:meth:`Matcher.refresh`, before each need and from a periodic
+job): new claims and threads by id, with the ids missing below the largest read again for a
+while (:class:`~skills_db.storage.feed.GapCursor`: rows can commit out of id order), and what
+was removed or changed through the change feed, which every instance on the database reads.
+Worker threads share one matcher: a lock keeps index updates and reads from interleaving.
 """
 
 from __future__ import annotations
 
 import heapq
+import logging
 import math
+import threading
+import time
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,6 +42,7 @@ from bot.matching.availability import is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
 from bot.matching.text_index import TextIndex
+from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
 from skills_db.vocabulary.taxonomy import Taxonomy
@@ -44,6 +54,8 @@ POOL = 200  # people scored for one need (their availability read from the datab
 SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
 TEXT_POOL = 200  # the people with the most text evidence considered
 LEARNER_GOALS = 50  # learning goals read for one need
+
+log = logging.getLogger("entraide.matching")
 
 
 @dataclass
@@ -61,7 +73,13 @@ class _Evidence:
 
 class Matcher:
     def __init__(
-        self, store: Store, taxonomy: Taxonomy, routing: RoutingConfig, matching: MatchingConfig
+        self,
+        store: Store,
+        taxonomy: Taxonomy,
+        routing: RoutingConfig,
+        matching: MatchingConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.taxonomy = taxonomy
@@ -69,28 +87,128 @@ class Matcher:
         self.matching = matching
         self.index = TextIndex(matching.activity_half_life_days)
         self.skills = SkillIndex(matching.half_life_days)
-        self._removals = 0  # claims removed through the store, handed to the skill index
         self._help_times: dict[int, array[float]] = defaultdict(lambda: array("d"))
+        # How far each source has been read; `clock` (seconds) times how long gaps are re-read.
+        self._clock = clock
+        self._threads = GapCursor()
+        self._claims = GapCursor()
+        self._changes: GapCursor | None = None  # placed at the end of the feed by the first refresh
+        self._lock = threading.RLock()
 
     def recognise(self, text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in self.taxonomy.recognise(text)))
 
     def refresh(self) -> None:
-        """Index the help threads and skill claims added since the last call."""
-        for thread_id, text, created_at, helpers in self.store.help_threads_after(self.index.max_thread_id):
-            self.index.add(thread_id, text, created_at, helpers)
-            for person, _weight in helpers:
-                self._help_times[person].append(created_at.timestamp())
-        self.skills.add(
-            self.store.claims_after(self.skills.max_claim_id), appending=not self.skills.max_claim_id
-        )
-        removed = self.store.removed_claims
-        for person, skill in removed[self._removals :]:
-            if skill is None:
-                self.skills.forget(person)
+        """Take in what was committed since the last call; cheap when nothing was.
+
+        New help threads and skill claims are read by id (the first call reads them all), the
+        ids missing below the largest read again; then the change feed is applied: removals,
+        and threads or declarations to read again. Run before each need, and periodically so
+        that an instance with no needs to handle stays current.
+        """
+        with self._lock:
+            now = self._clock()
+            if self._changes is None:
+                # Before the tables: whatever is committed from here on is read from the feed.
+                self._changes = GapCursor()
+                self.store.change_feed_start(self._changes, now)
+            self._read_threads(now)
+            self._read_claims(now)
+            self._apply_changes(self._changes, now)
+
+    def _read_threads(self, now: float) -> None:
+        cursor, ids = self._threads, array("q")
+        for row in self.store.help_threads_after(cursor.last, gaps=cursor.ranges(now)):
+            self._add_thread(row)
+            ids.append(row[0])
+        cursor.advance(ids, now)
+
+    def _read_claims(self, now: float) -> None:
+        cursor, ids = self._claims, array("q")
+        claims = self.store.claims_after(cursor.last, gaps=cursor.ranges(now))
+        self.skills.add(claims, appending=not cursor.last, ids=ids)
+        cursor.advance(ids, now)
+
+    def _add_thread(self, row: ThreadRow) -> None:
+        thread_id, text, created_at, helpers = row
+        self.index.add(thread_id, text, created_at, helpers)
+        when = created_at.timestamp()
+        for person, _weight in helpers:
+            times = self._help_times[person]
+            if times and when < times[-1]:
+                insort(times, when)
             else:
-                self.skills.remove_declared(person, skill)
-        self._removals = len(removed)
+                times.append(when)
+
+    def _remove_thread(self, thread_id: int) -> None:
+        removed = self.index.remove(thread_id)
+        if removed is None:
+            return
+        when, helpers = removed
+        for person, _weight in helpers:
+            times = self._help_times.get(person)
+            if times is not None and when in times:
+                times.remove(when)
+
+    def _apply_changes(self, cursor: GapCursor, now: float) -> None:
+        changes = self.store.changes_after(cursor.last, gaps=cursor.ranges(now))
+        reread: set[int] = set()  # changed threads, read again once all changes are applied
+        for change in changes:
+            self._apply(change, reread)
+        self._reread_threads(reread)
+        cursor.advance([change.id for change in changes], now)
+
+    def _apply(self, change: Change, reread: set[int]) -> None:
+        person, thread = change.person_id, change.thread_id
+        if change.kind == ChangeKind.PERSON_FORGOTTEN and person is not None:
+            self._forget(person)
+        elif change.kind == ChangeKind.DECLARED_REMOVED and person is not None and change.skill:
+            # Read again what still stands: a declaration made again at the same time stays.
+            self.skills.remove_declared(person, change.skill)
+            self.skills.add(self._claims_read(person, skill=change.skill, source=ClaimSource.DECLARED))
+        elif change.kind in (ChangeKind.THREAD_REMOVED, ChangeKind.THREAD_CHANGED) and thread is not None:
+            self._remove_thread(thread)
+            if change.kind == ChangeKind.THREAD_CHANGED:
+                reread.add(thread)
+        elif change.kind == ChangeKind.PEOPLE_MERGED and person is not None:
+            # The merge moved the rows of `person` to the one kept: read again the threads
+            # `person` helped with, and all the claims of the one kept.
+            reread.update(self.index.threads_of(person))
+            self._forget(person)
+            kept = change.other_person_id
+            if kept is not None:
+                self.skills.forget(kept)
+                self.skills.add(self._claims_read(kept))
+        else:
+            log.warning("index change skipped", extra={"change": change.id, "kind": change.kind})
+
+    def _forget(self, person: int) -> None:
+        self.skills.forget(person)
+        self.index.forget(person)
+        self._help_times.pop(person, None)
+
+    def _claims_read(
+        self, person: int, *, skill: str | None = None, source: ClaimSource | None = None
+    ) -> list[ClaimTuple]:
+        """The claims of ``person`` that the claim cursor has read (those still to read it will)."""
+        cursor = self._claims
+        unread = [(gap.low, gap.high) for gap in cursor.gaps]
+        return self.store.claims_read(person, cursor.last, unread, skill=skill, source=source)
+
+    def _reread_threads(self, threads: set[int]) -> None:
+        """Index again, as they are now, changed threads that were read before."""
+        wanted = sorted(t for t in threads if not self._threads.pending(t))
+        for thread in wanted:
+            self._remove_thread(thread)
+        ranges: list[tuple[int, int]] = []
+        for thread in wanted:  # consecutive ids in one range
+            if ranges and ranges[-1][1] == thread - 1:
+                ranges[-1] = (ranges[-1][0], thread)
+            else:
+                ranges.append((thread, thread))
+        if ranges:
+            for row in self.store.help_threads_in(ranges):
+                self._add_thread(row)
 
     def rank(
         self,
@@ -99,6 +217,17 @@ class Matcher:
         asker_id: int | None,
         at: datetime,
         exclude: set[int] | None = None,
+    ) -> Match:
+        with self._lock:
+            return self._rank(text, skills, asker_id, at, exclude)
+
+    def _rank(
+        self,
+        text: str,
+        skills: list[str],
+        asker_id: int | None,
+        at: datetime,
+        exclude: set[int] | None,
     ) -> Match:
         self.refresh()
         excluded = set(exclude or ())
@@ -257,10 +386,9 @@ class Matcher:
                 )
             else:
                 reasons.append(Reason("reason.helped", {"count": count, "skill": skill}))
-        if entry.similar and entry.example is not None and not helped:
-            reasons.append(
-                Reason("reason.similar", {"count": entry.similar, "example": self.index.title(entry.example)})
-            )
+        example = self.index.title(entry.example) if entry.example is not None else ""
+        if entry.similar and example and not helped:
+            reasons.append(Reason("reason.similar", {"count": entry.similar, "example": example}))
         endorsed = [
             (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
         ]
@@ -302,11 +430,13 @@ class Matcher:
         asks_this_week: Mapping[int, int] | None = None,
     ) -> list[Candidate]:
         """The people to ask now (see :mod:`bot.matching.asking`)."""
-        if asks_this_week is None:
-            asks_this_week = self.store.ask_counts_since(at - timedelta(days=7))
-        ids = [c.person_id for c in (*match.candidates, *match.learners)]
-        if self.routing.weekly_ask_cap > 0:
-            # Whoever was not asked this week has room, whatever their own cap: only the caps
-            # of the others matter.
-            ids = [pid for pid in ids if asks_this_week.get(pid, 0) > 0]
-        return choose(match, self.routing, asks_this_week, self.store.people_brief(ids), count, exclude)
+        with self._lock:
+            if asks_this_week is None:
+                asks_this_week = self.store.ask_counts_since(at - timedelta(days=7))
+            ids = [c.person_id for c in (*match.candidates, *match.learners)]
+            if self.routing.weekly_ask_cap > 0:
+                # Whoever was not asked this week has room, whatever their own cap: only the caps
+                # of the others matter.
+                ids = [pid for pid in ids if asks_this_week.get(pid, 0) > 0]
+            people = self.store.people_brief(ids)
+            return choose(match, self.routing, asks_this_week, people, count, exclude)

@@ -7,8 +7,8 @@ person: the claims' weights summed (each decayed with the skill half-life, relat
 epoch, so that time passing changes nothing stored), the strongest self-declaration, how many
 claims of each kind, and when each claim that is not a declaration was made (for "recently").
 
-Removals go through the store, which lists them (:attr:`Store.removed_claims`); the matcher
-hands them over before each need.
+Removals come through the change feed (:mod:`skills_db.storage.feed`), which the matcher
+applies before each need: a forgotten person is dropped, a withdrawn declaration read again.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from skills_db.storage.models import ClaimSource
 
@@ -86,21 +87,59 @@ class _Holders:
         self.start.insert(i, self.start[i])
         return i
 
+    def empty(self, i: int) -> bool:
+        """Whether the person at position ``i`` has no claim left here."""
+        return (
+            not self.declared[i]
+            and not any(counts[i] for counts in self.counts)
+            and self.start[i] == self.start[i + 1]
+            and self.people[i] not in self.later
+        )
+
+    def drop(self, i: int) -> None:
+        """Remove the person at position ``i``, and every claim of theirs."""
+        self.later.pop(self.people[i], None)
+        columns: tuple[array[Any], ...] = (
+            self.people,
+            self.weights,
+            self.latest,
+            self.declared,
+            self.declared_at,
+            *self.counts,
+        )
+        for values in columns:
+            del values[i]
+        start = self.start
+        low, high = start[i], start[i + 1]
+        if high > low:
+            del self.times[low:high]
+            del self.kinds[low:high]
+            del self.claim_weights[low:high]
+            count = high - low
+            for k in range(i + 2, len(start)):
+                start[k] -= count
+        del start[i + 1]
+        self.best = None
+
 
 class SkillIndex:
     def __init__(self, half_life_days: float) -> None:
         self.rate = math.log(2) / (half_life_days * 86400)
-        self.max_claim_id = 0
         self._epoch: float | None = None
         self._skills: dict[str, _Holders] = {}
 
     def __len__(self) -> int:
         return sum(len(h.people) for h in self._skills.values())
 
-    def add(self, claims: Iterable[ClaimTuple], *, appending: bool = False) -> None:
+    def add(
+        self, claims: Iterable[ClaimTuple], *, appending: bool = False, ids: array[int] | None = None
+    ) -> None:
         """Take in claims; ``appending``: the index is empty and they come sorted by skill,
-        person and time (the first read), so they are appended rather than inserted."""
+        person and time (the first read), so they are appended rather than inserted. The claim
+        ids are appended to ``ids``, if given (for the reader's cursor)."""
+        note = (array("q") if ids is None else ids).append
         for claim_id, person, skill, source, weight, when in claims:
+            note(claim_id)
             if self._epoch is None:
                 self._epoch = when
             value = weight * math.exp(self.rate * (when - self._epoch))
@@ -135,24 +174,23 @@ class SkillIndex:
                 else:
                     holders.later.setdefault(person, []).append((when, kind, weight))
             holders.best = None
-            self.max_claim_id = max(self.max_claim_id, claim_id)
 
     def remove_declared(self, person: int, skill: str) -> None:
+        """Forget ``person``'s declarations of ``skill`` (add the ones still standing again)."""
         holders = self._skills.get(skill)
         i = -1 if holders is None else holders.position(person, False)
         if holders is not None and i >= 0:
-            holders.declared[i] = 0.0
+            holders.declared[i] = holders.declared_at[i] = 0.0
             holders.best = None
+            if holders.empty(i):
+                holders.drop(i)
 
     def forget(self, person: int) -> None:
+        """Drop every claim of ``person``: they hold no skill any more."""
         for holders in self._skills.values():
             i = holders.position(person, False)
             if i >= 0:
-                holders.weights[i] = holders.declared[i] = 0.0
-                for counts in holders.counts:
-                    counts[i] = 0
-                holders.later.pop(person, None)
-                holders.best = None
+                holders.drop(i)
 
     def strongest(self, skill: str, count: int) -> list[int]:
         """The ``count`` people with the most evidence on ``skill``: first those who demonstrated

@@ -5,6 +5,11 @@ questions (and answers) of threads people helped with. The index lives in memory
 arrays — about 6 bytes per (term, thread) pair — and grows as new threads arrive. A search
 gives the exact BM25 top; it reads in full only the postings of the query's rarer terms, or,
 with numpy installed, scores all of them at once (see :meth:`TextIndex.search`).
+
+A thread deleted or changed is removed with a tombstone (:meth:`TextIndex.remove`): it never
+scores nor shows again, and its helpers lose its credit; a changed thread is then added again,
+as a new document. As in Lucene, removed documents still count in the collection statistics
+(number of documents, lengths, document frequencies), so removals leave every ceiling valid.
 """
 
 from __future__ import annotations
@@ -69,6 +74,15 @@ class TextIndex:
         self._max_length = 0
         self._times = array("d")  # epoch seconds
         self._thread_ids = array("q")
+        # Per document, ascending, for bisection: its thread id if larger than every earlier
+        # one, else that largest earlier id — such a document (a gap filled late, a changed
+        # thread added again) is found in _late instead.
+        self._order_ids = array("q")
+        self._late: dict[int, int] = {}  # thread id -> document, for those out of order
+        self._removed = bytearray()  # per document: 1 once removed
+        self._dead: list[int] = []  # the removed documents
+        self._dead_array: Any = None  # the same, as a numpy array (cached)
+        self._gone: set[int] = set()  # people forgotten: never credited again
         # Document d's helpers are _helper_people[_helper_start[d]:_helper_start[d + 1]].
         self._helper_start = array("q", [0])
         self._helper_people = array("q")
@@ -84,11 +98,12 @@ class TextIndex:
         self._activity = array("d")
         self._epoch: float | None = None
         self._most_active: list[int] | None = None  # slots, most active first
+        self._most_active_count = 0  # how many were asked for when it was computed
         self._weights: tuple[float, int, list[float]] | None = None  # see _single_weights
-        self.max_thread_id = 0
 
     def __len__(self) -> int:
-        return len(self._lengths)
+        """The threads indexed (not counting the removed ones)."""
+        return len(self._lengths) - len(self._dead)
 
     def add(self, thread_id: int, text: str, created_at: datetime, helpers: list[tuple[int, float]]) -> None:
         terms = index_terms(text)
@@ -121,6 +136,13 @@ class TextIndex:
         when = created_at.timestamp()
         self._times.append(when)
         self._thread_ids.append(thread_id)
+        top = self._order_ids[-1] if self._order_ids else 0
+        if thread_id > top:
+            self._order_ids.append(thread_id)
+        else:
+            self._order_ids.append(top)
+            self._late[thread_id] = doc
+        self._removed.append(0)
         self._title_bytes += " ".join(text[:120].split()).encode()
         self._title_start.append(len(self._title_bytes))
         if self._epoch is None:
@@ -139,10 +161,69 @@ class TextIndex:
         self._helper_start.append(len(self._helper_people))
         if self._most_active is not None and changed:
             # Only this thread's helpers gained: the new leaders are among the old ones and them.
-            keep = len(self._most_active)
+            keep = self._most_active_count
             pool = set(self._most_active).union(changed)
             self._most_active = sorted(pool, key=lambda s: (-self._activity[s], s))[:keep]
-        self.max_thread_id = max(self.max_thread_id, thread_id)
+
+    def _find(self, thread_id: int) -> int | None:
+        """The live document of this thread, if any."""
+        doc = self._late.get(thread_id)
+        if doc is not None:
+            return doc
+        ids = self._order_ids
+        doc = bisect_left(ids, thread_id)
+        if doc < len(ids) and ids[doc] == thread_id and not self._removed[doc]:
+            return doc
+        return None
+
+    def remove(self, thread_id: int) -> tuple[float, list[tuple[int, float]]] | None:
+        """Remove a thread: it never scores again, its helpers lose its credit, its title is gone.
+
+        Returns its time (epoch seconds) and its (helper, weight) pairs; None if not indexed.
+        """
+        doc = self._find(thread_id)
+        if doc is None:
+            return None
+        self._late.pop(thread_id, None)
+        self._removed[doc] = 1
+        self._dead.append(doc)
+        self._dead_array = None
+        when = self._times[doc]
+        growth = math.exp(self.decay_rate * (when - (self._epoch or when)))
+        helpers = []
+        for i in range(self._helper_start[doc], self._helper_start[doc + 1]):
+            person, weight = self._helper_people[i], self._helper_weights[i]
+            helpers.append((person, weight))
+            slot = self._slots[person]
+            taken = weight * growth
+            left = self._activity[slot] - taken
+            self._activity[slot] = left if left > 1e-9 * taken else 0.0  # not a rounding residue
+        self._most_active = None
+        return when, helpers
+
+    def forget(self, person: int) -> None:
+        """Never credit ``person`` again (their threads are removed or changed separately)."""
+        self._gone.add(person)
+        slot = self._slots.get(person)
+        if slot is not None:
+            self._activity[slot] = 0.0
+            self._most_active = None
+
+    def threads_of(self, person: int) -> list[int]:
+        """The threads indexed that ``person`` helped with."""
+        people, starts = self._helper_people, self._helper_start
+        found = []
+        i = 0
+        while True:
+            try:
+                i = people.index(person, i)
+            except ValueError:
+                break
+            doc = bisect_left(starts, i + 1) - 1  # the document whose helpers hold position i
+            if not self._removed[doc]:
+                found.append(doc)
+            i += 1
+        return [self._thread_ids[doc] for doc in dict.fromkeys(found)]
 
     def _set_ceilings(self, average: float) -> None:
         """Recompute every term's ceiling for this average length (when the real one drifted)."""
@@ -166,9 +247,12 @@ class TextIndex:
 
     def most_active(self, count: int) -> list[int]:
         """The people who helped most lately (the order does not depend on the time of asking)."""
-        if self._most_active is None or len(self._most_active) < count:
+        if self._most_active is None or self._most_active_count < count:
             values = self._activity
-            self._most_active = heapq.nlargest(count, range(len(values)), key=values.__getitem__)
+            best = heapq.nlargest(count, range(len(values)), key=values.__getitem__)
+            # Removals can leave people with no credit at all: they are not active.
+            self._most_active = [slot for slot in best if values[slot] > 0]
+            self._most_active_count = count
         return [self._slot_people[slot] for slot in self._most_active[:count]]
 
     def _single_weights(self, average: float) -> list[float]:
@@ -223,6 +307,8 @@ class TextIndex:
             docs, tfs, rest = self._doc_ids[term_id], self._doc_tfs[term_id], rests[position]
             if not closed:
                 self._scan(scores, docs, tfs, idf, average, weights)
+                if self._dead:
+                    self._drop_removed(scores)
             elif len(scores) * LOOK_UP_COST < len(docs):
                 self._look_up(scores, docs, tfs, idf, average, weights)
             else:
@@ -258,12 +344,28 @@ class TextIndex:
         scores = numpy.bincount(
             numpy.concatenate(docs_parts), weights=numpy.concatenate(weight_parts), minlength=len(lengths)
         )
+        if self._dead:
+            if self._dead_array is None:
+                self._dead_array = numpy.array(self._dead, dtype=numpy.int64)
+            scores[self._dead_array] = 0.0
         found = min(limit, int(numpy.count_nonzero(scores)))  # every matching document scores > 0
+        if not found:  # the only matching documents were removed
+            return []
         lowest = numpy.partition(scores, len(scores) - found)[len(scores) - found]
         top = numpy.flatnonzero(scores >= lowest)
         # Best first; equal scores in document order, as the term-at-a-time path orders them.
         top = top[numpy.lexsort((top, -scores[top]))][:found]
         return [(doc, float(scores[doc])) for doc in top.tolist()]
+
+    def _drop_removed(self, scores: dict[int, float]) -> None:
+        """Take the removed documents out of ``scores`` (before they count for the threshold)."""
+        if len(self._dead) <= len(scores):
+            for doc in self._dead:
+                scores.pop(doc, None)
+        else:
+            removed = self._removed
+            for doc in [doc for doc in scores if removed[doc]]:
+                del scores[doc]
 
     def _probe(
         self,
@@ -353,16 +455,20 @@ class TextIndex:
         result: dict[int, tuple[float, int, int]] = {}
         now = at.timestamp()
         starts, people, weights = self._helper_start, self._helper_people, self._helper_weights
+        skip = (exclude or set()) | self._gone if self._gone else exclude
         for doc, score in self.search(text, top_docs):
             age = max(now - self._times[doc], 0.0)
             decayed = score * math.exp(-self.decay_rate * age)
             for i in range(starts[doc], starts[doc + 1]):
                 person = people[i]
-                if exclude and person in exclude:
+                if skip and person in skip:
                     continue
                 total, matched, best = result.get(person, (0.0, 0, doc))
                 result[person] = (total + decayed * weights[i], matched + 1, best)
         return result
 
     def title(self, doc: int) -> str:
+        """The start of the thread's question; empty for a removed thread."""
+        if self._removed[doc]:
+            return ""
         return self._title_bytes[self._title_start[doc] : self._title_start[doc + 1]].decode()

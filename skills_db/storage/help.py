@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +10,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from skills_db.storage.database import Database
+from skills_db.storage.feed import (
+    ChangeKind,
+    ClaimTuple,
+    IdRanges,
+    ThreadRow,
+    claim_query,
+    committed,
+    in_ranges,
+    read_help_threads,
+    record_change,
+)
 from skills_db.storage.models import (
     Ask,
     AskStatus,
@@ -44,14 +55,7 @@ class ClaimRow:
     ref: str | None
 
 
-class HelpQueries:
-    # Claims removed through this store, in order: (person, skill), or (person, None) for all of
-    # a forgotten person's. Whoever keeps claims in memory (bot.matching.skill_index) follows it.
-    removed_claims: list[tuple[int, str | None]]
-
-    def session(self) -> AbstractContextManager[Session]:
-        raise NotImplementedError
-
+class HelpQueries(Database):
     # -- skills ------------------------------------------------------------------------------
 
     def vocabulary(self, categories: Iterable[str]) -> list[tuple[str, str, list[str]]]:
@@ -93,10 +97,11 @@ class HelpQueries:
                     col(SkillClaim.source) == ClaimSource.DECLARED,
                 )
             )
-            session.flush()
             removed = bool(getattr(result, "rowcount", 0))
             if removed:
-                self.removed_claims.append((person_id, skill.name))
+                # Every instance's skill index reads this and the person's declarations again.
+                record_change(session, ChangeKind.DECLARED_REMOVED, person_id=person_id, skill=skill.name)
+            session.flush()
             return removed
 
     def claims(
@@ -118,34 +123,27 @@ class HelpQueries:
         with self.session() as session:
             return [ClaimRow(*row) for row in session.execute(query)]
 
-    def claims_after(self, claim_id: int) -> Iterator[tuple[int, int, str, str, float, float]]:
-        """(claim id, person, skill, source, weight, epoch seconds) of the claims with a larger id.
+    def claims_after(self, claim_id: int, *, gaps: IdRanges = ()) -> Iterator[ClaimTuple]:
+        """(claim id, person, skill, source, weight, epoch seconds) of the claims with a larger id,
+        then of those in ``gaps`` (id ranges below it, see :class:`GapCursor`).
 
         From the start (``claim_id`` 0) they come sorted by skill, person and time, else by id.
+        Only committed claims: read outside the caller's unit of work.
         """
-        query = (
-            sa.select(
-                col(SkillClaim.id),
-                col(SkillClaim.person_id),
-                col(Skill.name),
-                col(SkillClaim.source),
-                col(SkillClaim.weight),
-                col(SkillClaim.created_at),
-            )
-            .join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
-            .where(col(SkillClaim.id) > claim_id)
-        )
+        query = claim_query()
         if claim_id:
             query = query.order_by(col(SkillClaim.id))
         else:
             query = query.order_by(
                 col(SkillClaim.skill_id), col(SkillClaim.person_id), col(SkillClaim.created_at)
             )
-        with self.session() as session:
-            for cid, person, skill, source, weight, created in session.execute(
-                query.execution_options(yield_per=20_000)
-            ):
-                yield cid or 0, person, skill, source, weight, created.timestamp()
+        conditions = [col(SkillClaim.id) > claim_id, *in_ranges(col(SkillClaim.id), gaps)]
+        for condition in conditions:
+            with committed(self.engine) as session:
+                for cid, person, skill, source, weight, created in session.execute(
+                    query.where(condition).execution_options(yield_per=20_000)
+                ):
+                    yield cid or 0, person, skill, source, weight, created.timestamp()
 
     def add_learning_goal(self, person_id: int, skill_name: str) -> bool:
         with self.session() as session:
@@ -290,42 +288,16 @@ class HelpQueries:
             return need
 
     def help_threads_after(
-        self, thread_id: int, batch: int = 5000
-    ) -> Iterator[tuple[int, str, datetime, list[tuple[int, float]]]]:
-        """Help threads with a larger id, oldest id first, each with (helper, weight) pairs.
+        self, thread_id: int, batch: int = 5000, *, gaps: IdRanges = ()
+    ) -> Iterator[ThreadRow]:
+        """Help threads with a larger id, oldest id first, each with (helper, weight) pairs; then
+        those in ``gaps`` (id ranges below it, see :class:`GapCursor`).
 
         The text is the question and its answers; a solving reply weighs twice an ordinary one.
+        Only committed threads: read outside the caller's unit of work.
         """
-        last = thread_id
-        while True:
-            with self.session() as session:
-                threads = session.exec(
-                    select(HelpThread.id, HelpThread.text, HelpThread.created_at, HelpThread.solved_by_id)
-                    .where(col(HelpThread.id) > last)
-                    .order_by(col(HelpThread.id))
-                    .limit(batch)
-                ).all()
-                if not threads:
-                    return
-                replies: dict[int, list[tuple[int, str, bool]]] = {}
-                for reply_thread, person, text, solved in session.exec(
-                    select(HelpReply.thread_id, HelpReply.person_id, HelpReply.text, HelpReply.solved)
-                    .where(col(HelpReply.thread_id).in_([t[0] for t in threads]))
-                    .order_by(col(HelpReply.id))
-                ):
-                    replies.setdefault(reply_thread, []).append((person, text, solved))
-            for number, question, created_at, solved_by in threads:
-                assert number is not None
-                helpers: dict[int, float] = {}
-                texts = [question]
-                for person, text, solved in replies.get(number, []):
-                    texts.append(text)
-                    weight = 2.0 if solved else 1.0
-                    helpers[person] = max(helpers.get(person, 0.0), weight)
-                if solved_by is not None and solved_by not in helpers:
-                    helpers[solved_by] = 2.0
-                yield number, " ".join(texts), created_at, list(helpers.items())
-                last = number
+        conditions = [col(HelpThread.id) > thread_id, *in_ranges(col(HelpThread.id), gaps)]
+        return read_help_threads(self.engine, conditions, batch)
 
     def create_offer(self, offer: Offer) -> Offer:
         with self.session() as session:
@@ -353,14 +325,30 @@ class HelpQueries:
         asks: Iterable[tuple[int, list[dict[str, Any]]]],
         *,
         at: datetime | None = None,
+        caps: dict[int, int] | None = None,
+        since: datetime | None = None,
     ) -> list[Ask]:
+        """Ask these people; with ``caps``, only those asked fewer times than their cap since
+        ``since``. The person's row is locked first (an UPDATE: a row lock on PostgreSQL, the
+        write lock on SQLite), so two handlers or two instances cannot both take the last place.
+        """
         when = at or utcnow()
+        rows = []
         with self.session() as session:
-            rows = [
-                Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when) for pid, reasons in asks
-            ]
-            session.add_all(rows)
-            session.flush()
+            for pid, reasons in asks:
+                if caps is not None and pid in caps:
+                    session.execute(sa.update(Person).where(col(Person.id) == pid).values(id=Person.id))
+                    taken = session.exec(
+                        select(sa.func.count())
+                        .select_from(Ask)
+                        .where(Ask.person_id == pid, col(Ask.asked_at) >= (since or when))
+                    ).one()
+                    if int(taken) >= caps[pid]:
+                        continue
+                row = Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when)
+                session.add(row)
+                session.flush()
+                rows.append(row)
             return rows
 
     def pending_asks(self, person_id: int) -> list[Ask]:
@@ -377,16 +365,17 @@ class HelpQueries:
         with self.session() as session:
             return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
 
-    def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask:
+    def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask | None:
+        """Answer a pending ask; None when it was no longer pending (answered concurrently)."""
         with self.session() as session:
-            ask = session.get(Ask, ask_id)
-            if ask is None:
-                raise KeyError(ask_id)
-            ask.status = status
-            ask.answered_at = at or utcnow()
-            session.add(ask)
-            session.flush()
-            return ask
+            result = session.execute(
+                sa.update(Ask)
+                .where(col(Ask.id) == ask_id, col(Ask.status) == AskStatus.PENDING)
+                .values(status=status, answered_at=at or utcnow())
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+            return session.get(Ask, ask_id, populate_existing=True)
 
     def ask_counts_since(self, since: datetime) -> dict[int, int]:
         with self.session() as session:
@@ -470,9 +459,26 @@ class HelpQueries:
             return data
 
     def forget_person(self, person_id: int) -> None:
-        """Erase a person and everything about them, in one transaction."""
+        """Erase a person and everything about them, in one transaction.
+
+        The change feed tells every instance's indexes: the person is gone, the threads they
+        asked are deleted, and those they answered or solved have changed.
+        """
         with self.session() as session:
             own_needs = select(Need.id).where(Need.person_id == person_id)
+            asked = {
+                number
+                for number in session.exec(select(HelpThread.id).where(HelpThread.asker_id == person_id))
+                if number is not None
+            }
+            answered = set(
+                session.exec(select(HelpReply.thread_id).where(HelpReply.person_id == person_id).distinct())
+            )
+            answered.update(
+                number
+                for number in session.exec(select(HelpThread.id).where(HelpThread.solved_by_id == person_id))
+                if number is not None
+            )
             for statement in (
                 delete(Ask).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(own_needs))),
                 delete(Thanks).where(
@@ -512,8 +518,12 @@ class HelpQueries:
                 delete(Person).where(col(Person.id) == person_id),
             ):
                 session.execute(statement)
+            record_change(session, ChangeKind.PERSON_FORGOTTEN, person_id=person_id)
+            for thread_id in sorted(asked):
+                record_change(session, ChangeKind.THREAD_REMOVED, thread_id=thread_id)
+            for thread_id in sorted(answered - asked):
+                record_change(session, ChangeKind.THREAD_CHANGED, thread_id=thread_id)
             session.flush()
-            self.removed_claims.append((person_id, None))
 
 
 def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:

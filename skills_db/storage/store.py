@@ -1,28 +1,25 @@
 """The skills database: every read and write the core makes goes through :class:`Store`.
 
-Each method opens its own short session and returns detached rows, so callers never hold a
-transaction across an ``await``. Methods that must be atomic (a need and its asks, an erasure)
-do all their work in one session.
+Store combines the query classes of each aggregate (people and state here; skills and help in
+:mod:`help`, the outbox in :mod:`outbox`, jobs, the index feed) over one :class:`Database`. A
+method called inside :meth:`Database.unit_of_work` joins its transaction; alone, it commits at
+its end. Rows come back detached, so callers never hold a transaction across an ``await``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Engine, event
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlmodel import Session, SQLModel, col, create_engine, delete, select
+from sqlalchemy import Engine
+from sqlmodel import col, delete, select
 
-from skills_db.storage import migrate
+from skills_db.storage.database import insert_ignoring_duplicates
+from skills_db.storage.feed import FeedQueries
 from skills_db.storage.help import HelpQueries
+from skills_db.storage.jobs import JobQueries
 from skills_db.storage.models import (
     AdapterState,
     AuditEntry,
@@ -31,40 +28,7 @@ from skills_db.storage.models import (
     ProcessedEvent,
     utcnow,
 )
-
-
-def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # With WAL, NORMAL cannot corrupt the database; a power cut may lose the last
-            # commits, which event deduplication and platform retries make harmless.
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True)
-
-
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (its key was free)."""
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
-    # RETURNING rather than rowcount, which drivers do not all report for a skipped insert.
-    statement = insert(table).values(**row).on_conflict_do_nothing().returning(sa.literal(1))
-    return session.execute(statement).first() is not None
+from skills_db.storage.outbox import OutboxQueries
 
 
 @dataclass(frozen=True)
@@ -80,57 +44,9 @@ class PersonBrief:
     weekly_ask_cap: int | None
 
 
-class Store(HelpQueries):
+class Store(HelpQueries, OutboxQueries, FeedQueries, JobQueries):
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.removed_claims = []
-        # The session of the unit of work running in this thread (or task), if any: each
-        # Store has its own, so two stores (two instances in one test) never share one.
-        self._unit: ContextVar[Session | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
-
-    @classmethod
-    def open(cls, url: str, *, upgrade: bool = True) -> Store:
-        engine = make_engine(url)
-        if upgrade:
-            migrate.upgrade(engine)
-        return cls(engine)
-
-    def close(self) -> None:
-        self.engine.dispose()
-
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """The current unit of work's session, or a short one of its own that commits at the end.
-
-        Methods never commit themselves: inside :meth:`unit_of_work` everything they do commits
-        together, or not at all.
-        """
-        current = self._unit.get()
-        if current is not None:
-            yield current
-            return
-        with Session(self.engine, expire_on_commit=False) as session:
-            yield session
-            session.commit()
-
-    @contextmanager
-    def unit_of_work(self) -> Iterator[Session]:
-        """One transaction for everything done inside, in this thread: all of it or nothing."""
-        current = self._unit.get()
-        if current is not None:
-            yield current  # nested: part of the enclosing unit
-            return
-        with Session(self.engine, expire_on_commit=False) as session:
-            token = self._unit.set(session)
-            try:
-                yield session
-                session.commit()
-            finally:
-                self._unit.reset(token)
-
-    @property
-    def in_unit_of_work(self) -> bool:
-        return self._unit.get() is not None
+        super().__init__(engine)
 
     # -- people and identities -------------------------------------------------------------
 

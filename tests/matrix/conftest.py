@@ -22,11 +22,24 @@ from tests.support import make_services
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def start_synapse(tmp_path_factory: pytest.TempPathFactory, attempts: int = 3) -> Synapse:
+    """A started Synapse. The free port is picked before Synapse binds it: if something took it
+    meanwhile, start again on another port rather than fail the session."""
+    for attempt in range(attempts):
+        server = Synapse(tmp_path_factory.mktemp("synapse"))
+        try:
+            server.start()
+            return server
+        except SynapseUnavailable as error:
+            if "Address already in use" not in str(error) or attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
 @pytest.fixture(scope="session")
 def synapse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synapse]:
     try:
-        server = Synapse(tmp_path_factory.mktemp("synapse"))
-        server.start()
+        server = start_synapse(tmp_path_factory)
     except SynapseUnavailable as error:
         if IN_CI:
             pytest.fail(f"Synapse is required under CI=true: {error}")

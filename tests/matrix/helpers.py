@@ -200,6 +200,40 @@ class Colleague:
         return str(body["event_id"])
 
 
+class HeldSync:
+    """Stands in for a client's ``sync``: the first ``let_through`` calls go through, the next
+    ones wait until ``release()``. While held, nio's view of the rooms stays what it was, as if
+    the homeserver had not answered the bot's next sync yet.
+
+    Install it with ``unittest.mock.patch.object(client, "sync", held)`` before the bot starts.
+    """
+
+    def __init__(self, client: AsyncClient, let_through: int = 1) -> None:
+        self._sync = client.sync
+        self._left = let_through
+        self._released = asyncio.Event()
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._left > 0:
+            self._left -= 1
+        else:
+            await self._released.wait()
+        return await self._sync(*args, **kwargs)
+
+    def release(self) -> None:
+        self._released.set()
+
+
+async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
+    """Polls ``condition`` until it holds; TimeoutError after ``timeout`` seconds."""
+
+    async def holds() -> None:
+        while not condition():
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(holds(), timeout=timeout)
+
+
 class Bot:
     """The whole bot (pipeline included) running against the Synapse in a task."""
 

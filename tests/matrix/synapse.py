@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import secrets
@@ -142,7 +143,7 @@ class Synapse:
         with path.open("w", encoding="utf-8") as handle:
             signedjson.key.write_signing_keys(handle, [signedjson.key.generate_signing_key("a")])
 
-    def start(self, timeout: float = 60.0) -> None:
+    def start(self, timeout: float = 120.0) -> None:
         started = time.monotonic()
         output = (self.directory / "stdout.log").open("ab")
         self.process = subprocess.Popen(
@@ -160,8 +161,8 @@ class Synapse:
                 with urllib.request.urlopen(f"{self.url}/_matrix/client/versions", timeout=1):
                     self.start_seconds = time.monotonic() - started
                     return
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.05)
+            except (urllib.error.URLError, OSError, http.client.HTTPException):
+                time.sleep(0.05)  # not listening yet, or answering half-started: poll again
         self.stop()
         raise SynapseUnavailable(f"Synapse did not answer within {timeout} s: {self.log_tail()}")
 

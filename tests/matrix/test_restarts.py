@@ -141,7 +141,7 @@ async def test_a_resend_with_the_same_key_does_not_post_twice(
     async with running(bot_services(account)) as second:
         again = await second.adapter.send(reply)
         marker = await second.adapter.send(replace(reply, body=("Marker",), key="marker"))
-        await bob.wait_for(lambda s: s.event_id == marker)
+        await bob.wait_for(lambda s: marker is not None and s.event_id == marker.message_id)
 
     assert again == sent
     assert [s.body for s in bob.notices_from(bot, room)] == ["The same answer", "Marker"]

@@ -83,7 +83,8 @@ async def test_a_direct_chat_opened_by_a_colleague_takes_commands_without_prefix
 
     assert answer.decrypted and "Terraform" in answer.body
     assert "m.relates_to" not in answer.content  # a private chat reads best without threads
-    assert services.store.get_state("matrix", f"dm:{bob.user_id}") == direct  # reused for later asks
+    # reused for later asks
+    assert services.store.get_state("matrix", f"dm:{bob.user_id}", account=bot) == direct
 
 
 ENCRYPTED = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}

@@ -1,0 +1,143 @@
+"""Actions: one unit of work off the event loop, then one way out through the outbox.
+
+An inbound event, a scheduled job and a CLI command all run the same way:
+
+1. in a worker thread, inside one database transaction, the handler reads and writes what it
+   needs and says what it has to say; for an event, marking it processed is part of the same
+   transaction, so a crash before the commit leaves it unprocessed (a platform retry or replay
+   handles it again) and a crash after leaves nothing to redo;
+2. what it said is written to the outbox in that transaction, each message with a stable key;
+3. after the commit the messages are delivered and recorded (platform, conversation, message id
+   → what they were about). A crash before a delivery leaves the message pending: the next
+   sweep sends it with the same key — Matrix recognises the transaction id; on Slack a message
+   whose delivery was cut between the post and its record can be posted twice.
+
+So processing is at least once, with effects made idempotent by the transaction and the keys.
+A unit that collides with a concurrent one (the same new person created by two instances, a
+locked SQLite database) is retried whole.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import timedelta
+from functools import partial
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from bot.chat.adapter import Adapter
+from bot.chat.context import Outgoing, Services
+from bot.chat.text import safe_reply
+from bot.chat.wire import reply_from_json, reply_to_json
+from skills_db.storage.outbox import Pending
+
+log = logging.getLogger("entraide.actions")
+
+T = TypeVar("T")
+RETRIES = 4
+DELIVERY_ATTEMPTS = 5
+SWEEP_AFTER = timedelta(minutes=1)  # a pending message this old was left by a crash or a failure
+
+
+def _retriable(error: Exception) -> bool:
+    if isinstance(error, IntegrityError):
+        return True  # a concurrent unit created the same row: the retry finds it
+    if isinstance(error, OperationalError):
+        return "locked" in str(error) or "deadlock" in str(error) or "serializ" in str(error)
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+class Actions:
+    """Runs units of work in worker threads and delivers what they said."""
+
+    def __init__(self, services: Services, *, workers: int = 8) -> None:
+        self.services = services
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entraide-db")
+        self._adapters: dict[str, Adapter] = {}
+
+    def attach(self, adapter: Adapter) -> None:
+        """Deliver this platform's messages through ``adapter``."""
+        self._adapters[adapter.platform] = adapter
+
+    @property
+    def adapters(self) -> Mapping[str, Adapter]:
+        return self._adapters
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+
+    async def in_thread(self, work: Callable[[], T]) -> T:
+        """Run ``work`` off the event loop, on the database's threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def run(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[int]:
+        """Run ``work`` as one unit of work and deliver what it said; its messages are keyed
+        ``<key>:<n>``. Returns the outbox ids written (none when ``work`` returned None)."""
+        ids = await self.in_thread(lambda: self.unit(work, key))
+        await self.deliver(ids)
+        return ids
+
+    def unit(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[int]:
+        """The synchronous part: in the calling thread (a worker, or a CLI command)."""
+        store = self.services.store
+        for attempt in range(RETRIES):
+            try:
+                with store.unit_of_work():
+                    outgoing = work()
+                    return [] if outgoing is None else self._enqueue(outgoing, key)
+            except Exception as error:
+                if attempt == RETRIES - 1 or not _retriable(error):
+                    raise
+                log.info("unit of work retried", extra={"key": key[:80], "error": type(error).__name__})
+        raise AssertionError("unreachable")
+
+    def _enqueue(self, outgoing: list[Outgoing], key: str) -> list[int]:
+        store, now = self.services.store, self.services.clock()
+        ids = []
+        for number, out in enumerate(outgoing):
+            reply = safe_reply(replace(out.reply, key=out.reply.key or f"{key}:{number}"))
+            about = (str(reply.about.kind), reply.about.id) if reply.about else None
+            assert reply.key is not None
+            found = store.enqueue(reply.key, out.platform, out.account, reply_to_json(reply), about, now)
+            if found is not None:
+                ids.append(found)
+        return ids
+
+    async def deliver(self, ids: list[int]) -> None:
+        """Send these pending messages, in order, through the attached adapters."""
+        if ids:
+            pending = await self.in_thread(lambda: self.services.store.pending(ids))
+            await self._send_all(pending)
+
+    async def sweep(self) -> int:
+        """Deliver what a crash or a failed attempt left pending; the number sent."""
+        before = self.services.clock() - SWEEP_AFTER
+        pending = await self.in_thread(lambda: self.services.store.pending(before=before))
+        return await self._send_all([p for p in pending if p.platform in self._adapters])
+
+    async def _send_all(self, pending: list[Pending]) -> int:
+        sent = 0
+        store = self.services.store
+        for message in pending:
+            adapter = self._adapters.get(message.platform)
+            if adapter is None:
+                continue  # another process, with that platform, will deliver it
+            if not await self.in_thread(partial(store.take, message.id, message.attempts)):
+                continue  # another process took it
+            try:
+                where = await adapter.send(reply_from_json(message.reply))
+            except Exception as error:
+                log.exception("send failed", extra={"key": message.key[:80], "platform": message.platform})
+                final = message.attempts + 1 >= DELIVERY_ATTEMPTS
+                await self.in_thread(partial(store.undeliverable, message.id, repr(error), final=final))
+                continue
+            conversation, message_id = (where.conversation, where.message_id) if where else (None, None)
+            now = self.services.clock()
+            await self.in_thread(partial(store.delivered, message.id, conversation, message_id, now))
+            sent += 1
+        return sent

@@ -1,0 +1,65 @@
+"""Replies as JSON, so the outbox can keep them in the database until they are delivered."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.chat.events import About, AboutKind, Button, ButtonPress, Mention, Reply, Segment, UserRef
+
+
+def _user(user: UserRef) -> dict[str, str]:
+    return {"platform": user.platform, "handle": user.handle, "display": user.display}
+
+
+def _user_from(data: Any) -> UserRef | None:
+    if not isinstance(data, dict):
+        return None
+    return UserRef(str(data["platform"]), str(data["handle"]), str(data.get("display", "")))
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    body: list[Any] = [
+        part if isinstance(part, str) else {"mention": _user(part.user)} for part in reply.body
+    ]
+    return {
+        "body": body,
+        "conversation": reply.conversation,
+        "thread": reply.thread,
+        "to": _user(reply.to) if reply.to else None,
+        "ephemeral": reply.ephemeral,
+        "buttons": [
+            {"label": b.label, "verb": b.press.verb, "target": b.press.target, "style": b.style}
+            for b in reply.buttons
+        ],
+        "key": reply.key,
+        "about": {"kind": str(reply.about.kind), "id": reply.about.id} if reply.about else None,
+        "in_reply_to": reply.in_reply_to,
+        "language": reply.language,
+    }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    body: list[Segment] = []
+    for part in data.get("body") or []:
+        if isinstance(part, str):
+            body.append(part)
+        else:
+            user = _user_from(part.get("mention"))
+            if user is not None:
+                body.append(Mention(user))
+    about = data.get("about")
+    return Reply(
+        body=tuple(body),
+        conversation=data.get("conversation"),
+        thread=data.get("thread"),
+        to=_user_from(data.get("to")),
+        ephemeral=bool(data.get("ephemeral")),
+        buttons=tuple(
+            Button(b["label"], ButtonPress(b["verb"], b.get("target")), b.get("style", "default"))
+            for b in data.get("buttons") or []
+        ),
+        key=data.get("key"),
+        about=About(AboutKind(about["kind"]), int(about["id"])) if about else None,
+        in_reply_to=data.get("in_reply_to"),
+        language=data.get("language"),
+    )

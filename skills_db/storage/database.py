@@ -1,0 +1,107 @@
+"""The database: an engine, and units of work that the query classes of each aggregate share.
+
+Each aggregate's queries (people, help, outbox, jobs, feed…) are a class deriving from
+:class:`Database`; :class:`skills_db.storage.store.Store` combines them over one engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Self
+
+import sqlalchemy as sa
+from sqlalchemy import Engine, event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, create_engine
+
+from skills_db.storage import migrate
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # With WAL, NORMAL cannot corrupt the database; a power cut may lose the last
+            # commits, which event deduplication and platform retries make harmless.
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=5000")
+            cursor.close()
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, pool_pre_ping=True)
+
+
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (its key was free)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
+    # RETURNING rather than rowcount, which drivers do not all report for a skipped insert.
+    statement = insert(table).values(**row).on_conflict_do_nothing().returning(sa.literal(1))
+    return session.execute(statement).first() is not None
+
+
+class Database:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # The session of the unit of work running in this thread (or task), if any: each
+        # Database has its own, so two stores (two instances in one test) never share one.
+        self._unit: ContextVar[Session | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
+
+    @classmethod
+    def open(cls, url: str, *, upgrade: bool = True) -> Self:
+        engine = make_engine(url)
+        if upgrade:
+            migrate.upgrade(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """The current unit of work's session, or a short one of its own that commits at the end.
+
+        Methods never commit themselves: inside :meth:`unit_of_work` everything they do commits
+        together, or not at all.
+        """
+        current = self._unit.get()
+        if current is not None:
+            yield current
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+            session.commit()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """One transaction for everything done inside, in this thread: all of it or nothing."""
+        current = self._unit.get()
+        if current is not None:
+            yield current  # nested: part of the enclosing unit
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            token = self._unit.set(session)
+            try:
+                yield session
+                session.commit()
+            finally:
+                self._unit.reset(token)
+
+    @property
+    def in_unit_of_work(self) -> bool:
+        return self._unit.get() is not None

@@ -1,0 +1,161 @@
+"""The outbox: messages written with the action that said them, delivered after its commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col, select
+
+from skills_db.storage.database import Database
+from skills_db.storage.models import Need, OutboxMessage, OutboxStatus, SentMessage
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An outbox row to deliver."""
+
+    id: int
+    key: str
+    platform: str
+    account: str
+    reply: dict[str, Any]
+    attempts: int
+
+
+class OutboxQueries(Database):
+
+    def enqueue(
+        self,
+        key: str,
+        platform: str,
+        account: str,
+        reply: dict[str, Any],
+        about: tuple[str, int] | None,
+        at: datetime,
+    ) -> int | None:
+        """Add a message to deliver; None when one with this key is already there (a re-run)."""
+        row = {
+            "key": key,
+            "platform": platform,
+            "account": account,
+            "reply": reply,
+            "about_kind": about[0] if about else None,
+            "about_id": about[1] if about else None,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "created_at": at,
+        }
+        with self.session() as session:
+            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+            table: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+            statement: Any = (
+                insert(table)
+                .values(**row)
+                .on_conflict_do_nothing()
+                .returning(sa.column("id"))
+            )
+            found = session.execute(statement).first()
+            return None if found is None else int(found[0])
+
+    def take(self, outbox_id: int, attempts: int) -> bool:
+        """Claim a pending message for one delivery attempt; False if another process has it."""
+        with self.session() as session:
+            result = session.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.id) == outbox_id,
+                    col(OutboxMessage.status) == OutboxStatus.PENDING,
+                    col(OutboxMessage.attempts) == attempts,
+                )
+                .values(attempts=attempts + 1)
+            )
+            return bool(getattr(result, "rowcount", 0))
+
+    def pending(self, ids: Sequence[int] | None = None, *, before: datetime | None = None) -> list[Pending]:
+        """Pending messages: these ids, or those created before ``before`` (left by a crash)."""
+        query = select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
+        if ids is not None:
+            query = query.where(col(OutboxMessage.id).in_(list(ids)))
+        if before is not None:
+            query = query.where(col(OutboxMessage.created_at) < before)
+        with self.session() as session:
+            return [
+                Pending(m.id or 0, m.key, m.platform, m.account, dict(m.reply), m.attempts)
+                for m in session.exec(query.order_by(col(OutboxMessage.id)).limit(500))
+            ]
+
+    def delivered(
+        self, outbox_id: int, conversation: str | None, message_id: str | None, at: datetime
+    ) -> None:
+        """Record a delivery and, when the message is about something, where it landed."""
+        with self.session() as session:
+            message = session.get(OutboxMessage, outbox_id)
+            if message is None:
+                return
+            message.status = OutboxStatus.SENT
+            message.sent_at = at
+            message.message_id = message_id
+            session.add(message)
+            if message_id is None or conversation is None or message.about_kind is None:
+                return
+            session.merge(
+                SentMessage(
+                    platform=message.platform,
+                    account=message.account,
+                    conversation=conversation,
+                    message_id=message_id,
+                    about_kind=message.about_kind,
+                    about_id=message.about_id or 0,
+                    outbox_id=outbox_id,
+                    created_at=at,
+                )
+            )
+            if message.about_kind == "need":
+                # A need typed as a command has no message of its own: this answer is its thread.
+                session.execute(
+                    sa.update(Need)
+                    .where(col(Need.id) == message.about_id, col(Need.thread).is_(None))
+                    .values(thread=message_id)
+                )
+
+    def undeliverable(self, outbox_id: int, error: str, *, final: bool) -> None:
+        with self.session() as session:
+            values: dict[str, Any] = {"error": error[:500]}
+            if final:
+                values["status"] = OutboxStatus.FAILED
+            update = sa.update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id)
+            session.execute(update.values(**values))
+
+    def sent_about(
+        self, platform: str, account: str, conversation: str, message_id: str
+    ) -> tuple[str, int] | None:
+        """What a message the bot posted was about, if it was about something."""
+        with self.session() as session:
+            row = session.get(SentMessage, (platform, account, conversation, message_id))
+            return None if row is None else (row.about_kind, row.about_id)
+
+    def forget_sent_about(self, kind: str, ids: Sequence[int]) -> None:
+        """Unlink messages about rows that are gone: a reaction to them reaches nobody."""
+        if not ids:
+            return
+        with self.session() as session:
+            session.execute(
+                sa.delete(SentMessage).where(
+                    col(SentMessage.about_kind) == kind, col(SentMessage.about_id).in_(list(ids))
+                )
+            )
+
+    def prune_outbox(self, before: datetime) -> int:
+        with self.session() as session:
+            result = session.execute(
+                sa.delete(OutboxMessage).where(
+                    col(OutboxMessage.status) != OutboxStatus.PENDING, col(OutboxMessage.created_at) < before
+                )
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
