@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import sys
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TextIO
 
 from bot.chat.adapter import EventSink
@@ -47,6 +47,8 @@ class ConsoleAdapter:
         self._session = uuid.uuid4().hex[:12]  # event ids must stay unique across runs
         self._closed = asyncio.Event()
         self._message_ids = itertools.count(1)
+        # Set by the bot when its clock can move: "/time +3d" runs what became due meanwhile.
+        self.time_travel: Callable[[str], Awaitable[str]] | None = None
 
     async def run(self, sink: EventSink) -> None:
         if self.script is not None:
@@ -99,7 +101,7 @@ class ConsoleAdapter:
         if not stripped or stripped.startswith("#"):
             return True
         if stripped.startswith("/"):
-            return self._console_command(stripped)
+            return await self._console_command(stripped)
         number = next(self._ids)
         await sink(
             Event(
@@ -114,15 +116,18 @@ class ConsoleAdapter:
         )
         return True
 
-    def _console_command(self, line: str) -> bool:
+    async def _console_command(self, line: str) -> bool:
         verb, _, rest = line.partition(" ")
         if verb == "/as" and rest.strip():
             self.user = rest.strip().split()[0]
             self._print(f"(you are now {self.user})")
         elif verb in ("/quit", "/exit"):
             return False
+        elif verb == "/time" and self.time_travel is not None:
+            self._print(f"({await self.time_travel(rest.strip())})")
         else:
-            self._print("(console: /as NAME to act as a colleague, /quit to leave)")
+            travel = ", /time +3d to move the clock" if self.time_travel is not None else ""
+            self._print(f"(console: /as NAME to act as a colleague{travel}, /quit to leave)")
         return True
 
     async def _stdin_reader(self) -> asyncio.StreamReader:

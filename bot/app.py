@@ -8,9 +8,10 @@ import functools
 import gc
 import logging
 import signal
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any, Protocol, runtime_checkable
 
 from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
@@ -19,6 +20,8 @@ from bot.chat.pipeline import Pipeline
 from bot.commands.registry import Registry
 from bot.config import Config, ConfigError
 from bot.i18n import Catalog
+from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
+from bot.jobs.builtin import register as register_builtin_jobs
 from bot.matching.engine import Matcher
 from skills_db.importers.history import LEARNED_CATEGORY
 from skills_db.storage.store import Store
@@ -56,12 +59,38 @@ def vocabulary(config: Config, store: Store) -> Taxonomy:
     return taxonomy
 
 
+@runtime_checkable
+class TimeTraveller(Protocol):
+    """An adapter that can move the bot's clock (the console's ``/time``)."""
+
+    time_travel: Callable[[str], Awaitable[str]] | None
+
+
+class _ServicesClock:
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+
+    def now(self) -> datetime:
+        return self._clock()
+
+
+INDEX_REFRESH_SECONDS = 3.0  # how soon this instance's indexes reflect another's changes
+
+
 async def run_adapters(
-    services: Services, adapters: Sequence[Adapter], commands: Registry | None = None
+    services: Services,
+    adapters: Sequence[Adapter],
+    commands: Registry | None = None,
+    *,
+    clock: MovableClock | None = None,
+    tick_seconds: float = 5.0,
 ) -> bool:
     """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
-    finish. False when an adapter failed."""
+    finish. False when an adapter failed. ``clock``: the movable clock ``services`` reads, for
+    the console's ``/time``."""
     actions = Actions(services)
+    scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
+    register_builtin_jobs(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)
@@ -69,7 +98,11 @@ async def run_adapters(
     # walking their millions of long-lived objects at every full collection.
     await actions.in_thread(services.matcher.refresh)
     gc.freeze()
-    await actions.in_thread(lambda: services.store.prune_processed(services.clock() - timedelta(days=30)))
+    for adapter in adapters:
+        if clock is not None and isinstance(adapter, TimeTraveller):
+            adapter.time_travel = partial(_travel, clock, scheduler)
+    scheduler.start()
+    refresher = asyncio.create_task(_refresh_indexes(actions), name="index-refresh")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -99,6 +132,8 @@ async def run_adapters(
     for adapter in adapters:
         await adapter.close()
     finished = await pipeline.drain(services.config.bot.shutdown_grace_seconds)
+    refresher.cancel()
+    await scheduler.stop(services.config.bot.shutdown_grace_seconds)
     if not finished:
         log.warning("stopped with handlers still running")
     for run in runs:
@@ -111,3 +146,25 @@ async def run_adapters(
     actions.close()
     log.info("stopped")
     return not failed
+
+
+async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str) -> str:
+    """``/time +3d``: move the clock, then run what became due, as it would have run live."""
+    try:
+        target = parse_time_argument(argument, clock.now())
+    except TimeArgumentError as error:
+        return str(error)
+    clock.set(target)
+    report = await scheduler.run_due()
+    done = len(report.outcomes)
+    return f"time is now {target:%Y-%m-%d %H:%M} UTC; due jobs and tasks done: {done}"
+
+
+async def _refresh_indexes(actions: Actions) -> None:
+    """Keep this instance's indexes in step with the database (another instance's erasures)."""
+    while True:
+        await asyncio.sleep(INDEX_REFRESH_SECONDS)
+        try:
+            await actions.in_thread(actions.services.matcher.refresh)
+        except Exception:
+            log.exception("index refresh failed")

@@ -8,7 +8,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, DatabaseConfig, load_config
@@ -183,18 +182,21 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
     from adapters.console import ConsoleAdapter
     from bot.app import build_services, run_adapters
     from bot.cli.demo import COLLEAGUES, seed_demo
+    from bot.jobs import MovableClock
     from skills_db.storage.store import Store
 
     store = Store.open(config.database.url)
+    clock = MovableClock()  # real time until `/time +3d` moves it
     try:
-        services = build_services(config, store)
+        services = build_services(config, store, clock.now)
         banner = None
         if seed:
-            seed_demo(store, services.taxonomy, datetime.now(UTC))
+            seed_demo(store, services.taxonomy, clock.now())
             names = ", ".join(c.name for c in COLLEAGUES)
             banner = (
                 f"Entraide demo — you are {config.console.user}; your colleagues: {names}.\n"
-                "Try: need help with terraform state locking · profile @alice · /as Alice · help · /quit"
+                "Try: need help with terraform state locking · profile @alice · /as Alice · help · "
+                "/time +3d · /quit"
             )
         lines = Path(script).read_text("utf-8").splitlines() if script else None
         adapter = ConsoleAdapter(
@@ -203,7 +205,7 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
             script=lines,
             banner=banner,
         )
-        asyncio.run(run_adapters(services, [adapter]))
+        asyncio.run(run_adapters(services, [adapter], clock=clock))
     finally:
         store.close()
     return 0

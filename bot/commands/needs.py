@@ -9,6 +9,7 @@ from bot.chat.events import About, AboutKind, Button, ButtonPress, Segment
 from bot.chat.text import shorten
 from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError
+from bot.jobs.builtin import schedule_expiry
 from bot.matching.candidates import Candidate, Match, Reason
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
@@ -98,6 +99,7 @@ def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Cand
         ask = by_person.get(candidate.person_id)
         if ask is None or ask.id is None:
             continue
+        schedule_expiry(ctx, ask.id)
         language = helper.language or ctx.config.bot.language
         ctx.tell(
             user,

@@ -1,0 +1,101 @@
+"""Entraide acts on its own: jobs and delayed work run from the console's moved clock, and one
+slow action never holds up another person's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from adapters.console import ConsoleAdapter
+from bot.app import run_adapters
+from bot.chat.context import Context
+from bot.chat.pipeline import Pipeline
+from bot.commands import registry
+from bot.commands.registry import Arguments, Command, Registry
+from bot.jobs import MovableClock
+from tests.conftest import _postgres_url
+from tests.support import MemoryAdapter, event, make_services
+
+START = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
+
+
+async def console(url: str, script: str, clock: MovableClock) -> str:
+    services = make_services(url, clock.now, routing={"ask_count": 1})
+    out = io.StringIO()
+    adapter = ConsoleAdapter(script=script.strip().splitlines(), output=out)
+    assert await asyncio.wait_for(run_adapters(services, [adapter], clock=clock), timeout=60)
+    return out.getvalue()
+
+
+async def test_time_moves_in_the_console_and_what_became_due_runs(database_url: str) -> None:
+    clock = MovableClock(START)
+    out = await console(
+        database_url,
+        """
+/as Alice
+skills add Terraform
+/as you
+need help with terraform state locking
+/time +3d
+/as Alice
+accept
+/time 2026-12-22 10:00
+""",
+        clock,
+    )
+    assert "[private to Alice] entraide: @you needs help" in out
+    # The request expired after 48 hours (a delayed task, run when the clock passed it)…
+    assert "Alice> accept\n[private to Alice] entraide: You have no pending request for help." in out
+    # …and the daily job closed the need nobody took, with one last word to the asker — a
+    # message no inbound event asked for.
+    closed = "[private to you] entraide: Your need #1 (“help with terraform state locking”) is closed"
+    assert out.count(closed) == 1
+    assert "(time is now 2026-12-22 10:00 UTC;" in out
+
+
+async def test_a_bad_time_gets_the_forms_it_takes(sqlite_url: str) -> None:
+    out = await console(sqlite_url, "/time yesterday\n/time +1d", MovableClock(START))
+    assert "+3d" in out.splitlines()[1]  # the accepted forms are named
+    assert "(time is now 2026-12-08 10:00 UTC;" in out
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine | None) -> Iterator[str]:
+    yield from _postgres_url(postgres_admin)  # fails under CI=true without a server
+
+
+@pytest.mark.postgres
+async def test_a_slow_statement_does_not_hold_up_another_persons_command(postgres_url: str) -> None:
+    database_url = postgres_url
+    sleeping = threading.Event()
+
+    def slow(ctx: Context, args: Arguments) -> None:
+        with ctx.store.session() as session:
+            sleeping.set()
+            session.execute(sa.text("select pg_sleep(2)"))
+        ctx.say("language.set")
+
+    commands = Registry()
+    for command in registry():
+        commands.add(command)
+    commands.add(Command("slow", slow))
+    services = make_services(database_url)
+    pipeline, adapter = Pipeline(services, commands), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add SQL", "bob"))  # warm: people, indexes
+    slow_task = asyncio.create_task(pipeline.handle(adapter, event("slow", "alice")))
+    assert await asyncio.to_thread(sleeping.wait, 10)  # the slow statement is under way
+    started = time.perf_counter()
+    await pipeline.handle(adapter, event("skills list", "bob"))
+    elapsed = time.perf_counter() - started
+    assert adapter.sent[-1].plain == "Your declared skills: SQL"
+    assert not slow_task.done(), "the slow action is still waiting on its statement"
+    assert elapsed < 0.3, f"another person's command took {elapsed:.3f} s"
+    await slow_task
+    assert adapter.sent[-1].plain == "From now on I'll speak English with you."
