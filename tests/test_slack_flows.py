@@ -6,8 +6,10 @@ workspace, where the bot's real slack_sdk client put them.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.jobs import MovableClock
 from tests.slack_double.harness import ALICE, BOB, CAROL, DAVE, HELP, Bot, slack_bot
 from tests.slack_double.payloads import message_events
 from tests.slack_double.workspace import Message
@@ -224,3 +226,16 @@ async def test_help_channels_can_be_named_and_the_health_check_answers(sqlite_ur
         assert (
             verified.status == 200 and "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in verified.body
         )
+
+
+async def test_a_job_posts_with_no_inbound_event(sqlite_url: str) -> None:
+    clock = MovableClock(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    async with slack_bot(sqlite_url, routing={"mode": "consent"}, clock=clock) as bot:
+        need = await bot.double.say(ALICE, HELP, "anyone know how to repot the office fern?")
+        [first] = await bot.double.wait_for(lambda: bot.double.bot_messages(HELP, need.ts))
+        assert "I know nobody yet" in first.text
+        clock.advance(timedelta(days=15))  # the daily job's time comes; nobody says anything
+        [closed] = await bot.double.wait_for(
+            lambda: [m for m in bot.double.dms_to(ALICE) if "is closed" in m.text]
+        )
+    assert "nobody could take it within 14 days" in closed.text

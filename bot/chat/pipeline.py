@@ -80,7 +80,9 @@ class Pipeline:
         if not self._mark(event):
             log.info("duplicate event dropped", extra=_ids(event))
             return None
-        person = store.person_for(event.platform, event.sender.handle, event.sender.display)
+        person = store.person_for(
+            event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
+        )
         ctx = Context(self.services, event.platform, event.account, event, person, capabilities)
         if not person.deleted:
             self._dispatch(ctx, event)

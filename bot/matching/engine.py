@@ -112,9 +112,13 @@ class Matcher:
                 # Before the tables: whatever is committed from here on is read from the feed.
                 self._changes = GapCursor()
                 self.store.change_feed_start(self._changes, now)
-            self._read_threads(now)
-            self._read_claims(now)
-            self._apply_changes(self._changes, now)
+            threads, claims, changes = self.store.latest_ids()
+            if threads > self._threads.last or self._threads.gaps:
+                self._read_threads(now)
+            if claims > self._claims.last or self._claims.gaps:
+                self._read_claims(now)
+            if changes > self._changes.last or self._changes.gaps:
+                self._apply_changes(self._changes, now)
 
     def _read_threads(self, now: float) -> None:
         cursor, ids = self._threads, array("q")

@@ -284,6 +284,19 @@ class FeedQueries(Database):
             rows = session.execute(query.where(sa.or_(*conditions)).order_by(col(IndexChange.id)))
             return [Change(*row) for row in rows]
 
+    def latest_ids(self) -> tuple[int, int, int]:
+        """The largest committed ids of help threads, skill claims and changes, in one statement:
+        what a reader checks before reading anything (cheaper than reading nothing three times)."""
+        query = sa.select(
+            *(
+                sa.select(sa.func.max(column)).scalar_subquery()
+                for column in (col(HelpThread.id), col(SkillClaim.id), col(IndexChange.id))
+            )
+        )
+        with self.engine.connect() as connection:
+            threads, claims, changes = connection.execute(query).one()
+        return int(threads or 0), int(claims or 0), int(changes or 0)
+
     def last_change_id(self) -> int:
         with committed(self.engine) as session:
             return int(session.execute(sa.select(sa.func.max(col(IndexChange.id)))).scalar() or 0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +92,12 @@ def bot_services(synapse: Synapse, tmp_path: Path) -> MakeServices:
     """Services for a bot logging in as ``account``, with [matrix] and other sections as given;
     the same ``store`` and database on every call, as after a restart."""
 
-    def make(account: Account, matrix: dict[str, Any] | None = None, **sections: dict[str, Any]) -> Services:
+    def make(
+        account: Account,
+        matrix: dict[str, Any] | None = None,
+        clock: Callable[[], datetime] | None = None,
+        **sections: dict[str, Any],
+    ) -> Services:
         settings = {
             "homeserver": synapse.url,
             "user_id": account.user_id,
@@ -100,6 +106,6 @@ def bot_services(synapse: Synapse, tmp_path: Path) -> MakeServices:
             **(matrix or {}),
         }
         sections.setdefault("routing", {"mode": "suggest"})
-        return make_services(f"sqlite:///{tmp_path}/entraide.db", None, matrix=settings, **sections)
+        return make_services(f"sqlite:///{tmp_path}/entraide.db", clock, matrix=settings, **sections)
 
     return make

@@ -25,6 +25,7 @@ from adapters.matrix import MatrixAdapter
 from adapters.matrix.client import Backoff
 from bot.app import run_adapters
 from bot.chat.context import Services
+from bot.jobs import MovableClock
 from tests.matrix.synapse import Account, Synapse
 
 ENCRYPTION = {"type": "m.room.encryption", "state_key": "", "content": {"algorithm": "m.megolm.v1.aes-sha2"}}
@@ -237,10 +238,13 @@ async def until(condition: Callable[[], bool], timeout: float = WAIT) -> None:
 class Bot:
     """The whole bot (pipeline included) running against the Synapse in a task."""
 
-    def __init__(self, services: Services, **adapter_options: Any) -> None:
+    def __init__(self, services: Services, clock: MovableClock | None = None, **adapter_options: Any) -> None:
         options = {"backoff": Backoff(base=0.2, cap=2.0), "poll_ms": 10_000, **adapter_options}
         self.adapter = MatrixAdapter(services.config.matrix, services, **options)
-        self._task = asyncio.create_task(run_adapters(services, [self.adapter]))
+        # With a clock the test moves, the scheduler ticks often: what becomes due runs promptly.
+        ticks = 0.05 if clock else 5.0
+        bot = run_adapters(services, [self.adapter], clock=clock, tick_seconds=ticks)
+        self._task = asyncio.create_task(bot)
 
     async def ready(self) -> None:
         ready = asyncio.ensure_future(self.adapter.wait_ready())
@@ -260,8 +264,10 @@ class Bot:
 
 
 @contextlib.asynccontextmanager
-async def running(services: Services, **adapter_options: Any) -> AsyncIterator[Bot]:
-    bot = Bot(services, **adapter_options)
+async def running(
+    services: Services, clock: MovableClock | None = None, **adapter_options: Any
+) -> AsyncIterator[Bot]:
+    bot = Bot(services, clock, **adapter_options)
     try:
         await bot.ready()
         yield bot

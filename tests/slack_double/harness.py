@@ -16,6 +16,7 @@ from typing import Any
 from adapters.slack import SlackAdapter
 from bot.app import run_adapters
 from bot.chat.context import Services
+from bot.jobs import MovableClock
 from skills_db.storage.models import ClaimSource
 from tests.slack_double.server import SlackDouble
 from tests.slack_double.spec_check import web_api_spec
@@ -62,6 +63,7 @@ async def slack_bot(
     workers: int = 4,
     bot: dict[str, Any] | None = None,
     check_spec: bool = True,
+    clock: MovableClock | None = None,
 ) -> AsyncIterator[Bot]:
     spec = web_api_spec() if check_spec else None  # skips (or fails under CI) before any work
     double = SlackDouble()
@@ -78,9 +80,17 @@ async def slack_bot(
         "port": 0,
         "help_channels": list(help_channels),
     }
-    services = make_services(database_url, slack=slack, routing=routing or {"mode": "suggest"}, bot=bot or {})
+    services = make_services(
+        database_url,
+        clock.now if clock else None,
+        slack=slack,
+        routing=routing or {"mode": "suggest"},
+        bot=bot or {},
+    )
     adapter = SlackAdapter(services.config.slack, services, ping_interval=ping_interval, workers=workers)
-    running = asyncio.create_task(run_adapters(services, [adapter]))
+    # With a clock the test moves, the scheduler ticks often: what becomes due runs promptly.
+    ticks = 0.05 if clock else 5.0
+    running = asyncio.create_task(run_adapters(services, [adapter], clock=clock, tick_seconds=ticks))
     try:
         ready = asyncio.create_task(adapter.ready.wait())
         await asyncio.wait({ready, running}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
