@@ -67,3 +67,9 @@ def database_url(
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path}/entraide.db"
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: sa.Engine | None) -> Iterator[str]:
+    """A fresh PostgreSQL database only: for what SQLite's single writer makes moot (races)."""
+    yield from _postgres_url(postgres_admin)

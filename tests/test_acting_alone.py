@@ -7,7 +7,6 @@ import asyncio
 import io
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -20,7 +19,6 @@ from bot.chat.pipeline import Pipeline
 from bot.commands import registry
 from bot.commands.registry import Arguments, Command, Registry
 from bot.jobs import MovableClock
-from tests.conftest import _postgres_url
 from tests.support import MemoryAdapter, event, make_services
 
 START = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
@@ -64,11 +62,6 @@ async def test_a_bad_time_gets_the_forms_it_takes(sqlite_url: str) -> None:
     out = await console(sqlite_url, "/time yesterday\n/time +1d", MovableClock(START))
     assert "+3d" in out.splitlines()[1]  # the accepted forms are named
     assert "(time is now 2026-12-08 10:00 UTC;" in out
-
-
-@pytest.fixture
-def postgres_url(postgres_admin: sa.Engine | None) -> Iterator[str]:
-    yield from _postgres_url(postgres_admin)  # fails under CI=true without a server
 
 
 @pytest.mark.postgres

@@ -75,14 +75,15 @@ class Actions:
         """Run ``work`` off the event loop, on the database's threads."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, work)
 
-    async def run(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[int]:
+    async def run(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[Pending]:
         """Run ``work`` as one unit of work and deliver what it said; its messages are keyed
-        ``<key>:<n>``. Returns the outbox ids written (none when ``work`` returned None)."""
-        ids = await self.in_thread(lambda: self.unit(work, key))
-        await self.deliver(ids)
-        return ids
+        ``<key>:<n>``. Returns the messages written (none when ``work`` returned None)."""
+        written = await self.in_thread(lambda: self.unit(work, key))
+        # Just written by this process: nobody else takes them before SWEEP_AFTER.
+        await self._send_all(written, fresh=True)
+        return written
 
-    def unit(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[int]:
+    def unit(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[Pending]:
         """The synchronous part: in the calling thread (a worker, or a CLI command)."""
         store = self.services.store
         for attempt in range(RETRIES):
@@ -96,23 +97,17 @@ class Actions:
                 log.info("unit of work retried", extra={"key": key[:80], "error": type(error).__name__})
         raise AssertionError("unreachable")
 
-    def _enqueue(self, outgoing: list[Outgoing], key: str) -> list[int]:
+    def _enqueue(self, outgoing: list[Outgoing], key: str) -> list[Pending]:
         store, now = self.services.store, self.services.clock()
-        ids = []
+        written = []
         for number, out in enumerate(outgoing):
             reply = safe_reply(replace(out.reply, key=out.reply.key or f"{key}:{number}"))
             about = (str(reply.about.kind), reply.about.id) if reply.about else None
             assert reply.key is not None
             found = store.enqueue(reply.key, out.platform, out.account, reply_to_json(reply), about, now)
             if found is not None:
-                ids.append(found)
-        return ids
-
-    async def deliver(self, ids: list[int]) -> None:
-        """Send these pending messages, in order, through the attached adapters."""
-        if ids:
-            pending = await self.in_thread(lambda: self.services.store.pending(ids))
-            await self._send_all(pending)
+                written.append(found)
+        return written
 
     async def sweep(self) -> int:
         """Deliver what a crash or a failed attempt left pending; the number sent."""
@@ -120,24 +115,26 @@ class Actions:
         pending = await self.in_thread(lambda: self.services.store.pending(before=before))
         return await self._send_all([p for p in pending if p.platform in self._adapters])
 
-    async def _send_all(self, pending: list[Pending]) -> int:
+    async def _send_all(self, pending: list[Pending], *, fresh: bool = False) -> int:
         sent = 0
         store = self.services.store
         for message in pending:
             adapter = self._adapters.get(message.platform)
             if adapter is None:
                 continue  # another process, with that platform, will deliver it
-            if not await self.in_thread(partial(store.take, message.id, message.attempts)):
+            if not fresh and not await self.in_thread(partial(store.take, message.id, message.attempts)):
                 continue  # another process took it
             try:
                 where = await adapter.send(reply_from_json(message.reply))
             except Exception as error:
                 log.exception("send failed", extra={"key": message.key[:80], "platform": message.platform})
                 final = message.attempts + 1 >= DELIVERY_ATTEMPTS
+                if fresh:  # count this attempt, as take() does for the sweeper's
+                    await self.in_thread(partial(store.take, message.id, message.attempts))
                 await self.in_thread(partial(store.undeliverable, message.id, repr(error), final=final))
                 continue
             conversation, message_id = (where.conversation, where.message_id) if where else (None, None)
             now = self.services.clock()
-            await self.in_thread(partial(store.delivered, message.id, conversation, message_id, now))
+            await self.in_thread(partial(store.delivered, message, conversation, message_id, now))
             sent += 1
         return sent

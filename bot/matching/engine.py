@@ -122,16 +122,26 @@ class Matcher:
 
     def _read_threads(self, now: float) -> None:
         cursor, ids = self._threads, array("q")
-        for row in self.store.help_threads_after(cursor.last, gaps=cursor.ranges(now)):
-            self._add_thread(row)
-            ids.append(row[0])
-        cursor.advance(ids, now)
+        try:
+            for row in self.store.help_threads_after(cursor.last, gaps=cursor.ranges(now)):
+                self._add_thread(row)
+                ids.append(row[0])
+        finally:  # cut short (the database went away): what was added is not added twice
+            cursor.advance(ids, now)
 
     def _read_claims(self, now: float) -> None:
         cursor, ids = self._claims, array("q")
+        first = not cursor.last
         claims = self.store.claims_after(cursor.last, gaps=cursor.ranges(now))
-        self.skills.add(claims, appending=not cursor.last, ids=ids)
-        cursor.advance(ids, now)
+        try:
+            self.skills.add(claims, appending=first, ids=ids)
+        except BaseException:
+            if first:  # read by skill, not by id: start again from nothing
+                self.skills = SkillIndex(self.matching.half_life_days)
+                ids = array("q")
+            raise
+        finally:
+            cursor.advance(ids, now)
 
     def _add_thread(self, row: ThreadRow) -> None:
         thread_id, text, created_at, helpers = row

@@ -333,22 +333,27 @@ class HelpQueries(Database):
         write lock on SQLite), so two handlers or two instances cannot both take the last place.
         """
         when = at or utcnow()
-        rows = []
+        wanted = list(asks)
         with self.session() as session:
-            for pid, reasons in asks:
-                if caps is not None and pid in caps:
-                    session.execute(sa.update(Person).where(col(Person.id) == pid).values(id=Person.id))
-                    taken = session.exec(
-                        select(sa.func.count())
-                        .select_from(Ask)
-                        .where(Ask.person_id == pid, col(Ask.asked_at) >= (since or when))
-                    ).one()
-                    if int(taken) >= caps[pid]:
-                        continue
-                row = Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when)
-                session.add(row)
-                session.flush()
-                rows.append(row)
+            taken: dict[int, int] = {}
+            capped = [pid for pid, _ in wanted if caps is not None and pid in caps]
+            if capped:
+                session.execute(sa.update(Person).where(col(Person.id).in_(capped)).values(id=Person.id))
+                taken = {
+                    pid: int(n)
+                    for pid, n in session.exec(
+                        select(Ask.person_id, sa.func.count())
+                        .where(col(Ask.person_id).in_(capped), col(Ask.asked_at) >= (since or when))
+                        .group_by(col(Ask.person_id))
+                    )
+                }
+            rows = [
+                Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when)
+                for pid, reasons in wanted
+                if caps is None or pid not in caps or taken.get(pid, 0) < caps[pid]
+            ]
+            session.add_all(rows)
+            session.flush()
             return rows
 
     def pending_asks(self, person_id: int) -> list[Ask]:

@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from skills_db.storage.database import Database
+from skills_db.storage.database import Database, insert_ignoring_duplicates
 from skills_db.storage.models import Need, OutboxMessage, OutboxStatus, SentMessage
 
 
@@ -38,7 +38,7 @@ class OutboxQueries(Database):
         reply: dict[str, Any],
         about: tuple[str, int] | None,
         at: datetime,
-    ) -> int | None:
+    ) -> Pending | None:
         """Add a message to deliver; None when one with this key is already there (a re-run)."""
         row = {
             "key": key,
@@ -61,7 +61,7 @@ class OutboxQueries(Database):
                 .returning(sa.column("id"))
             )
             found = session.execute(statement).first()
-            return None if found is None else int(found[0])
+            return None if found is None else Pending(int(found[0]), key, platform, account, reply, 0)
 
     def take(self, outbox_id: int, attempts: int) -> bool:
         """Claim a pending message for one delivery attempt; False if another process has it."""
@@ -91,36 +91,34 @@ class OutboxQueries(Database):
             ]
 
     def delivered(
-        self, outbox_id: int, conversation: str | None, message_id: str | None, at: datetime
+        self, message: Pending, conversation: str | None, message_id: str | None, at: datetime
     ) -> None:
         """Record a delivery and, when the message is about something, where it landed."""
         with self.session() as session:
-            message = session.get(OutboxMessage, outbox_id)
-            if message is None:
-                return
-            message.status = OutboxStatus.SENT
-            message.sent_at = at
-            message.message_id = message_id
-            session.add(message)
-            if message_id is None or conversation is None or message.about_kind is None:
-                return
-            session.merge(
-                SentMessage(
-                    platform=message.platform,
-                    account=message.account,
-                    conversation=conversation,
-                    message_id=message_id,
-                    about_kind=message.about_kind,
-                    about_id=message.about_id or 0,
-                    outbox_id=outbox_id,
-                    created_at=at,
-                )
+            session.execute(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id) == message.id)
+                .values(status=OutboxStatus.SENT, sent_at=at, message_id=message_id)
             )
-            if message.about_kind == "need":
+            about = message.reply.get("about")
+            if message_id is None or conversation is None or not about:
+                return
+            row = {
+                "platform": message.platform,
+                "account": message.account,
+                "conversation": conversation,
+                "message_id": message_id,
+                "about_kind": about["kind"],
+                "about_id": about["id"],
+                "outbox_id": message.id,
+                "created_at": at,
+            }
+            insert_ignoring_duplicates(session, SentMessage, row)
+            if about["kind"] == "need":
                 # A need typed as a command has no message of its own: this answer is its thread.
                 session.execute(
                     sa.update(Need)
-                    .where(col(Need.id) == message.about_id, col(Need.thread).is_(None))
+                    .where(col(Need.id) == about["id"], col(Need.thread).is_(None))
                     .values(thread=message_id)
                 )
 
