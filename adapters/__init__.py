@@ -7,6 +7,7 @@ from typing import cast
 
 from bot.chat.adapter import Adapter
 from bot.chat.context import Services
+from bot.chat.host import Host
 
 # Imported only when enabled: a Matrix-only deployment never loads slack_bolt, and the reverse.
 PLATFORMS = {"slack": "adapters.slack:SlackAdapter", "matrix": "adapters.matrix:MatrixAdapter"}
@@ -20,7 +21,7 @@ def enabled_adapters(services: Services) -> list[Adapter]:
         if section.enabled:
             module, _, name = PLATFORMS[platform].partition(":")
             adapter_class = getattr(importlib.import_module(module), name)
-            adapters.append(cast(Adapter, adapter_class(section, services)))
+            adapters.append(cast(Adapter, adapter_class(section, Host.of(services))))
     if config.console.enabled or not adapters:
         from adapters.console import ConsoleAdapter
 

@@ -113,6 +113,7 @@ async def serve_echo(settings: dict[str, Any]) -> None:
 async def serve_entraide(settings: dict[str, Any]) -> None:
     from adapters.matrix import MatrixAdapter
     from bot.app import run_adapters
+    from bot.chat.host import Host
     from skills_db.storage.models import ClaimSource
     from tests.support import make_services
 
@@ -124,7 +125,7 @@ async def serve_entraide(settings: dict[str, Any]) -> None:
     )
     helper = services.store.person_for("matrix", settings["helper"], "Alice")
     services.store.add_claim(helper.id or 0, "Terraform", ClaimSource.DECLARED)
-    await run_adapters(services, [MatrixAdapter(services.config.matrix, services)])
+    await run_adapters(services, [MatrixAdapter(services.config.matrix, Host.of(services))])
 
 
 def serve(role: str, settings_file: str) -> None:

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from adapters.slack.adapter import SlackAdapter, SlackStartError
+from bot.chat.host import Host
 from tests.slack_double.harness import ALICE, BOB, HELP, slack_bot
 from tests.slack_double.payloads import message_events
 from tests.slack_double.server import SlackDouble
@@ -82,7 +83,7 @@ async def test_a_token_slack_refuses_stops_the_start_with_a_clear_message(
             **wrong,
         }
         services = make_services(sqlite_url, slack=slack)
-        adapter = SlackAdapter(services.config.slack, services)
+        adapter = SlackAdapter(services.config.slack, Host.of(services))
 
         async def sink(_event: object) -> None:
             raise AssertionError("nothing should arrive")

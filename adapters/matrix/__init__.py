@@ -39,9 +39,8 @@ from adapters.matrix.rooms import (
 from adapters.matrix.sending import MatrixSendError, Outbox
 from adapters.matrix.translate import PLATFORM, RoomView, after_own_join, thread_root, translate
 from bot.chat.adapter import EventSink
-from bot.chat.context import Services
 from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
-from bot.chat.state import AdapterState
+from bot.chat.host import Host
 from bot.config import MatrixConfig
 
 log = logging.getLogger("entraide.matrix")
@@ -57,7 +56,7 @@ class MatrixAdapter:
     def __init__(
         self,
         config: MatrixConfig,
-        services: Services,
+        host: Host,
         *,
         client: AsyncClient | None = None,
         backoff: Backoff | None = None,
@@ -66,8 +65,8 @@ class MatrixAdapter:
         room_wait_seconds: float = 30.0,
     ) -> None:
         self.config = config
-        self.services = services
-        self.bot_user = UserRef(PLATFORM, config.user_id, services.config.bot.name)
+        self.host = host
+        self.bot_user = UserRef(PLATFORM, config.user_id, host.config.bot.name)
         self.account = config.user_id  # state and processed events are keyed by the bot account
         self.client = client or make_client(config)
         self._backoff = backoff or Backoff()
@@ -78,7 +77,7 @@ class MatrixAdapter:
         admin_rooms = RoomSet([config.admin_room] if config.admin_room else [])
         self._admin = AdminRoom(admin_rooms, config.admin_power_level)
         self._allowed = RoomSet(config.allowed_rooms)
-        self.state = AdapterState(services.store, PLATFORM, config.user_id)
+        self.state = host.state(PLATFORM, config.user_id)
         self._direct = DirectRooms(self.client, self.state, self._wait_for_member)
         self._recent = RecentEvents()
         self._tails: dict[str, asyncio.Task[None]] = {}  # the last event handled, per room

@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, TypeVar
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -32,15 +31,13 @@ from adapters.slack.outbound import Outbound
 from adapters.slack.render import answered_blocks, render_reply
 from adapters.slack.translate import PLATFORM, action_event, command_event, parse_text, user_ids_in
 from bot.chat.adapter import EventSink
-from bot.chat.context import Services
 from bot.chat.events import AboutKind, Capabilities, Event, EventKind, Reply, Sent, UserRef
-from bot.chat.home import home_view, profile_form
+from bot.chat.host import Host
 from bot.config import SlackConfig
 
 log = logging.getLogger("entraide.slack")
 
 Job = tuple[str, dict[str, Any]]
-T = TypeVar("T")
 
 
 class SlackStartError(RuntimeError):
@@ -55,7 +52,7 @@ class SlackAdapter:
     def __init__(
         self,
         config: SlackConfig,
-        services: Services,
+        host: Host,
         *,
         workers: int = 4,
         ping_interval: float = 10.0,
@@ -63,8 +60,8 @@ class SlackAdapter:
         queue_size: int = 10_000,
     ) -> None:
         self.config = config
-        self.services = services
-        self.bot_user = UserRef(PLATFORM, "", services.config.bot.name)
+        self.host = host
+        self.bot_user = UserRef(PLATFORM, "", host.config.bot.name)
         self.workers = workers
         self.ping_interval = ping_interval
         self.rate_limit_retries = rate_limit_retries
@@ -121,7 +118,7 @@ class SlackAdapter:
             await runner.stop()
             runner = None
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._queue.join(), self.services.config.bot.shutdown_grace_seconds)
+                await asyncio.wait_for(self._queue.join(), self.host.config.bot.shutdown_grace_seconds)
         finally:
             if runner is not None:
                 await runner.stop()
@@ -181,7 +178,7 @@ class SlackAdapter:
         """Stop taking payloads and wait (within the grace period) for those already taken."""
         self._closed.set()
         if self._running:
-            grace = self.services.config.bot.shutdown_grace_seconds + 1
+            grace = self.host.config.bot.shutdown_grace_seconds + 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), grace)
 
@@ -209,7 +206,7 @@ class SlackAdapter:
         self._spawn(self._open_profile(body))
 
     def profile_errors(self, body: dict[str, Any]) -> dict[str, str]:
-        return home.modal_errors(self.services, body.get("view") or {})
+        return home.modal_errors(self.host, body.get("view") or {})
 
     # -- the workers ---------------------------------------------------------------------------
 
@@ -291,7 +288,7 @@ class SlackAdapter:
         view = body.get("view") or {}
         channel = await self._ready_directory().dm_channel(user.handle)
         names = await self._ready_directory().names([user.handle])
-        form = await asyncio.to_thread(self._in_unit, profile_form, user)
+        form = await self.host.profile_form(user)
         for index, line in enumerate(home.profile_commands(form, view)):
             text, mentions = parse_text(line, names)
             await self._deliver(
@@ -312,8 +309,8 @@ class SlackAdapter:
         client = self._ready_client()
         user = self._user_of(body)
         try:
-            form = await asyncio.to_thread(self._in_unit, profile_form, user)
-            view = home.profile_modal(self.services, form)
+            form = await self.host.profile_form(user)
+            view = home.profile_modal(self.host, form)
             await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
         except Exception:
             log.exception("views.open failed", extra={"platform": PLATFORM})
@@ -323,8 +320,8 @@ class SlackAdapter:
             return
         names = await self._ready_directory().names([user])
         viewer = UserRef(PLATFORM, user, names.get(user, ""))
-        found = await asyncio.to_thread(self._in_unit, home_view, viewer)
-        await self._ready_client().views_publish(user_id=user, view=home.home_blocks(self.services, found))
+        found = await self.host.home(viewer)
+        await self._ready_client().views_publish(user_id=user, view=home.home_blocks(self.host, found))
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -333,14 +330,9 @@ class SlackAdapter:
         about = reply.about
         if about is None or about.kind is not AboutKind.ASK or not reply.buttons or reply.to is None:
             return reply
-        language = reply.language or self.services.config.bot.language
-        extra = home.other_button(self.services, language, about.id)
+        language = reply.language or self.host.config.bot.language
+        extra = home.other_button(self.host, language, about.id)
         return replace(reply, buttons=(*reply.buttons, extra))
-
-    def _in_unit(self, query: Callable[[Services, UserRef], T], user: UserRef) -> T:
-        """A read for the App Home or the profile form, in one unit of work (in a worker thread)."""
-        with self.services.store.unit_of_work():
-            return query(self.services, user)
 
     @staticmethod
     def _user_of(body: dict[str, Any]) -> UserRef:

@@ -27,9 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.render import SECTION_LIMIT, actions_block, mrkdwn, split_text
-from bot.chat.context import Services
 from bot.chat.events import Button, ButtonPress
 from bot.chat.home import HomeView, ProfileForm
+from bot.chat.host import Host
 from bot.chat.text import shorten
 
 HOME_EDIT_ACTION = "entraide_home_edit"
@@ -50,26 +50,26 @@ def _sections(text: str) -> list[dict[str, Any]]:
     ]
 
 
-def ask_buttons(services: Services, language: str, ask_id: int) -> tuple[Button, ...]:
+def ask_buttons(host: Host, language: str, ask_id: int) -> tuple[Button, ...]:
     """Accept / Not now / Suggest someone else, as on the request the colleague was sent."""
-    catalog = services.catalog
+    catalog = host.catalog
     return (
         Button(catalog.text(language, "ask.button_accept"), ButtonPress("accept", ask_id), "primary"),
         Button(catalog.text(language, "ask.button_decline"), ButtonPress("decline", ask_id)),
-        other_button(services, language, ask_id),
+        other_button(host, language, ask_id),
     )
 
 
-def other_button(services: Services, language: str, ask_id: int) -> Button:
+def other_button(host: Host, language: str, ask_id: int) -> Button:
     """The "Suggest someone else" button: it declines, so the core asks the next colleague in line."""
-    return Button(services.catalog.text(language, "slack.button_other"), ButtonPress(OTHER, ask_id))
+    return Button(host.catalog.text(language, "slack.button_other"), ButtonPress(OTHER, ask_id))
 
 
-def home_blocks(services: Services, home: HomeView | None) -> dict[str, Any]:
+def home_blocks(host: Host, home: HomeView | None) -> dict[str, Any]:
     """The App Home view of what :func:`bot.chat.home.home_view` found."""
     if home is None:
         return View(type="home", blocks=[]).to_dict()
-    language, catalog = home.language, services.catalog
+    language, catalog = home.language, host.catalog
     blocks: list[dict[str, Any]] = list(_sections(mrkdwn(home.profile)))
     edit = ButtonElement(
         text=PlainTextObject(text=catalog.text(language, "slack.home_edit")),
@@ -89,7 +89,7 @@ def home_blocks(services: Services, home: HomeView | None) -> dict[str, Any]:
         blocks.extend(_sections(mrkdwn((catalog.text(language, "slack.home_no_asks"),))))
     for request in home.requests:  # each takes two blocks; a home view holds at most 100
         blocks.extend(_sections(mrkdwn(request.body)))
-        buttons = ask_buttons(services, language, request.ask_id)
+        buttons = ask_buttons(host, language, request.ask_id)
         blocks.append(actions_block(buttons, f"ask_{request.ask_id}").to_dict())
     return View(type="home", blocks=blocks[:HOME_BLOCK_LIMIT]).to_dict()
 
@@ -98,9 +98,9 @@ def _header(text: str) -> dict[str, Any]:
     return HeaderBlock(text=PlainTextObject(text=shorten(text, 150))).to_dict()
 
 
-def profile_modal(services: Services, form: ProfileForm) -> dict[str, Any]:
+def profile_modal(host: Host, form: ProfileForm) -> dict[str, Any]:
     language = form.language
-    catalog = services.catalog
+    catalog = host.catalog
     options = [Option(value=code, label=name) for code, name in LANGUAGE_NAMES.items()]
     current = next((o for o in options if o.value == language), options[0])
     skills = PlainTextInputElement(
@@ -140,14 +140,14 @@ def submitted_values(view: Mapping[str, Any]) -> tuple[str, str | None]:
     return skills, (selected or {}).get("value")
 
 
-def modal_errors(services: Services, view: Mapping[str, Any]) -> dict[str, str]:
+def modal_errors(host: Host, view: Mapping[str, Any]) -> dict[str, str]:
     """Slack shows these next to the fields, before the modal closes (in the language chosen
     in the modal itself: Slack wants the answer at once, with no database read)."""
     skills, language = submitted_values(view)
     if len(skills) <= SKILLS_LIMIT:
         return {}
-    language = language if language in LANGUAGE_NAMES else services.config.bot.language
-    return {SKILLS_BLOCK: services.catalog.text(language, "slack.modal_too_long", limit=SKILLS_LIMIT)}
+    language = language if language in LANGUAGE_NAMES else host.config.bot.language
+    return {SKILLS_BLOCK: host.catalog.text(language, "slack.modal_too_long", limit=SKILLS_LIMIT)}
 
 
 def profile_commands(form: ProfileForm, view: Mapping[str, Any]) -> list[str]:

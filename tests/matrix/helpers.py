@@ -25,6 +25,7 @@ from adapters.matrix import MatrixAdapter
 from adapters.matrix.client import Backoff
 from bot.app import run_adapters
 from bot.chat.context import Services
+from bot.chat.host import Host
 from bot.jobs import MovableClock
 from tests.matrix.synapse import Account, Synapse
 
@@ -240,7 +241,7 @@ class Bot:
 
     def __init__(self, services: Services, clock: MovableClock | None = None, **adapter_options: Any) -> None:
         options = {"backoff": Backoff(base=0.2, cap=2.0), "poll_ms": 10_000, **adapter_options}
-        self.adapter = MatrixAdapter(services.config.matrix, services, **options)
+        self.adapter = MatrixAdapter(services.config.matrix, Host.of(services), **options)
         # With a clock the test moves, the scheduler ticks often: what becomes due runs promptly.
         ticks = 0.05 if clock else 5.0
         bot = run_adapters(services, [self.adapter], clock=clock, tick_seconds=ticks)

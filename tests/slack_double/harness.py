@@ -16,6 +16,7 @@ from typing import Any
 from adapters.slack import SlackAdapter
 from bot.app import run_adapters
 from bot.chat.context import Services
+from bot.chat.host import Host
 from bot.jobs import MovableClock
 from skills_db.storage.models import ClaimSource
 from tests.slack_double.server import SlackDouble
@@ -87,7 +88,8 @@ async def slack_bot(
         routing=routing or {"mode": "suggest"},
         bot=bot or {},
     )
-    adapter = SlackAdapter(services.config.slack, services, ping_interval=ping_interval, workers=workers)
+    host = Host.of(services)
+    adapter = SlackAdapter(services.config.slack, host, ping_interval=ping_interval, workers=workers)
     # With a clock the test moves, the scheduler ticks often: what becomes due runs promptly.
     ticks = 0.05 if clock else 5.0
     running = asyncio.create_task(run_adapters(services, [adapter], clock=clock, tick_seconds=ticks))
