@@ -8,8 +8,7 @@ never new positional parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -90,7 +89,6 @@ class Event:
     sender_is_admin: bool = False  # the platform says so (Matrix power level in the admin room)
     in_help_channel: bool = False  # the adapter knows which channels are help channels
     account: str = ""  # the bot's account the event came to (Slack workspace, Matrix user id)
-    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass(frozen=True)

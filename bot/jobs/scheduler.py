@@ -228,6 +228,8 @@ class Scheduler:
                 await self.tick(wait=False)
             except Exception:  # tick catches what it knows; nothing may end the loop
                 log.exception("scheduler tick failed")
+            if self.ticks == 1:  # once per start: what is due now has been claimed, here or elsewhere
+                log.info("scheduler running", extra={"jobs": sorted(self._jobs), "owner": self.owner})
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=interval)
             self._wake.clear()
