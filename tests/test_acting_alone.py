@@ -92,3 +92,19 @@ async def test_a_slow_statement_does_not_hold_up_another_persons_command(postgre
     assert elapsed < 0.3, f"another person's command took {elapsed:.3f} s"
     await slow_task
     assert adapter.sent[-1].plain == "From now on I'll speak English with you."
+
+
+async def test_the_daily_prune_forgets_old_processed_events_and_delivered_messages(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    await console(sqlite_url, "skills add Go\n/time +10d", clock)
+    store = make_services(sqlite_url, clock.now).store
+    with store.session() as session:
+        counts = [session.execute(sa.text(f"select count(*) from {t}")).scalar() for t in TABLES]
+    assert all(counts), "ten days on, nothing is old enough to prune"
+    await console(sqlite_url, "/time +25d", clock)
+    with store.session() as session:
+        counts = [session.execute(sa.text(f"select count(*) from {t}")).scalar() for t in TABLES]
+    assert counts == [0, 0], "35 days on, the first day's records are gone"
+
+
+TABLES = ("processedevent", "outboxmessage")

@@ -228,7 +228,7 @@ async def test_many_periods_missed_run_once_not_once_per_tick(store: Store, cloc
 async def test_a_run_missed_beyond_grace_is_skipped_and_logged_once(
     store: Store, clock: MovableClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.INFO, logger="bot.jobs")
+    caplog.set_level(logging.INFO, logger="entraide.jobs")
     recorder = Recorder()
     clock.set(T0 + timedelta(hours=3))  # 09:00 + 3 h; grace is 2 h
     for _ in range(2):

@@ -40,6 +40,7 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
         def work() -> None:
             services.store.prune_processed(before)
             services.store.prune_outbox(before)
+            services.store.prune_changes(before)
 
         await actions.run(work, f"job:prune:{run.period}")
 

@@ -43,7 +43,7 @@ from bot.jobs.spec import JobContext, JobFunction, JobSpec, Outcome, TaskHandler
 from skills_db.storage.jobs import JobQueries, RunState
 from skills_db.storage.models import DelayedTask
 
-log = logging.getLogger("bot.jobs")
+log = logging.getLogger("entraide.jobs")
 
 P = ParamSpec("P")
 R = TypeVar("R")

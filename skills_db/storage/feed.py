@@ -297,6 +297,13 @@ class FeedQueries(Database):
             threads, claims, changes = connection.execute(query).one()
         return int(threads or 0), int(claims or 0), int(changes or 0)
 
+    def prune_changes(self, before: datetime) -> int:
+        """Forget changes older than ``before``: every running instance read them long ago, and
+        a new one builds its indexes from the tables themselves."""
+        with self.session() as session:
+            result = session.execute(sa.delete(IndexChange).where(col(IndexChange.created_at) < before))
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def last_change_id(self) -> int:
         with committed(self.engine) as session:
             return int(session.execute(sa.select(sa.func.max(col(IndexChange.id)))).scalar() or 0)
