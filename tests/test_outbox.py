@@ -43,7 +43,7 @@ async def test_a_message_left_pending_by_a_failed_delivery_is_sent_later_with_it
     await actions.run(lambda: [Outgoing("memory", "", reply)], "job:hello:2026-11-02")
     assert adapter.sent == []  # the platform was down: nothing lost, still pending
     adapter.fail_sends = False
-    assert await actions.sweep() == 0  # too fresh to be taken for a crash's leftover
+    assert await actions.sweep() == 0  # its retry is not due yet
     clock.now += timedelta(minutes=2)
     assert await actions.sweep() == 1
     assert [(r.plain, r.key) for r in adapter.sent] == [("Good morning", "job:hello:2026-11-02:0")]
@@ -51,6 +51,24 @@ async def test_a_message_left_pending_by_a_failed_delivery_is_sent_later_with_it
     # The same action run again (a job re-run after a crash) says nothing twice: same keys.
     await actions.run(lambda: [Outgoing("memory", "", reply)], "job:hello:2026-11-02")
     assert len(adapter.sent) == 1
+
+
+async def test_a_message_whose_writer_crashed_before_delivering_it_is_sent_once_its_lease_ends(
+    database_url: str,
+) -> None:
+    clock = Clock()
+    services = make_services(database_url, clock)
+    crashed = Actions(services)
+    crashed.attach(MemoryAdapter())
+    reply = Reply(body=("Welcome",), conversation="general")
+    crashed.unit(lambda: [Outgoing("memory", "", reply)], "memory::ev-9")  # committed, then killed
+    survivor, adapter = Actions(make_services(database_url, clock)), MemoryAdapter()
+    survivor.attach(adapter)
+    clock.now += timedelta(minutes=2)
+    assert await survivor.sweep() == 0, "a slow delivery is not a crash: its writer still holds it"
+    clock.now += timedelta(minutes=4)
+    assert await survivor.sweep() == 1
+    assert [(r.plain, r.key) for r in adapter.sent] == [("Welcome", "memory::ev-9:0")]
 
 
 async def test_what_a_command_line_action_says_is_delivered_by_the_running_bot(database_url: str) -> None:

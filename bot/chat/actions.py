@@ -34,14 +34,14 @@ from bot.chat.adapter import Adapter
 from bot.chat.context import Outgoing, Services
 from bot.chat.text import safe_reply
 from bot.chat.wire import reply_from_json, reply_to_json
-from skills_db.storage.outbox import Pending
+from skills_db.storage.outbox import DELIVERY_LEASE, Pending
 
 log = logging.getLogger("entraide.actions")
 
 T = TypeVar("T")
 RETRIES = 4
 DELIVERY_ATTEMPTS = 5
-SWEEP_AFTER = timedelta(minutes=1)  # a pending message this old was left by a crash or a failure
+RETRY_AFTER = timedelta(minutes=1)  # a failed delivery is tried again by a sweep this much later
 
 
 def _retriable(error: Exception) -> bool:
@@ -79,7 +79,7 @@ class Actions:
         """Run ``work`` as one unit of work and deliver what it said; its messages are keyed
         ``<key>:<n>``. Returns the messages written (none when ``work`` returned None)."""
         written = await self.in_thread(lambda: self.unit(work, key))
-        # Just written by this process: nobody else takes them before SWEEP_AFTER.
+        # Written with a lease of this process's: nobody else takes them meanwhile.
         await self._send_all(written, fresh=True)
         return written
 
@@ -104,15 +104,20 @@ class Actions:
             reply = safe_reply(replace(out.reply, key=out.reply.key or f"{key}:{number}"))
             about = (str(reply.about.kind), reply.about.id) if reply.about else None
             assert reply.key is not None
-            found = store.enqueue(reply.key, out.platform, out.account, reply_to_json(reply), about, now)
+            # Held by this process, which delivers it after the commit — unless it has no adapter
+            # for that platform (a command-line action): then any running instance may.
+            lease = DELIVERY_LEASE if out.platform in self._adapters else timedelta(0)
+            found = store.enqueue(
+                reply.key, out.platform, out.account, reply_to_json(reply), about, now, lease=lease
+            )
             if found is not None:
                 written.append(found)
         return written
 
     async def sweep(self) -> int:
         """Deliver what a crash or a failed attempt left pending; the number sent."""
-        before = self.services.clock() - SWEEP_AFTER
-        pending = await self.in_thread(lambda: self.services.store.pending(before=before))
+        now = self.services.clock()
+        pending = await self.in_thread(lambda: self.services.store.unclaimed(now))
         return await self._send_all([p for p in pending if p.platform in self._adapters])
 
     async def _send_all(self, pending: list[Pending], *, fresh: bool = False) -> int:
@@ -122,16 +127,19 @@ class Actions:
             adapter = self._adapters.get(message.platform)
             if adapter is None:
                 continue  # another process, with that platform, will deliver it
-            if not fresh and not await self.in_thread(partial(store.take, message.id, message.attempts)):
-                continue  # another process took it
+            if not fresh:
+                if not await self.in_thread(partial(store.take, message, self.services.clock())):
+                    continue  # another process took it
+                message = replace(message, attempts=message.attempts + 1)
             try:
                 where = await adapter.send(reply_from_json(message.reply))
             except Exception as error:
                 log.exception("send failed", extra={"key": message.key[:80], "platform": message.platform})
-                final = message.attempts + 1 >= DELIVERY_ATTEMPTS
-                if fresh:  # count this attempt, as take() does for the sweeper's
-                    await self.in_thread(partial(store.take, message.id, message.attempts))
-                await self.in_thread(partial(store.undeliverable, message.id, repr(error), final=final))
+                final = message.attempts >= DELIVERY_ATTEMPTS
+                retry_at = self.services.clock() + RETRY_AFTER
+                await self.in_thread(
+                    partial(store.undeliverable, message.id, repr(error), final=final, retry_at=retry_at)
+                )
                 continue
             conversation, message_id = (where.conversation, where.message_id) if where else (None, None)
             now = self.services.clock()

@@ -268,7 +268,10 @@ class OutboxMessage(SQLModel, table=True):
     about_kind: str | None = None  # AboutKind: what the message is about…
     about_id: int | None = None  # …and which one
     status: str = Field(default=OutboxStatus.PENDING, index=True)
-    attempts: int = 0
+    attempts: int = 0  # deliveries tried (or under way)
+    # Whoever is delivering it holds it until then; a sweep takes only messages whose lease ran
+    # out (the writer crashed, or the last attempt failed and its retry is due).
+    lease_until: datetime | None = _time(nullable=True, index=True)
     created_at: datetime = _time(index=True)
     sent_at: datetime | None = _time(nullable=True)
     message_id: str | None = None

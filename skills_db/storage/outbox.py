@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,10 @@ from sqlmodel import col, select
 
 from skills_db.storage.database import Database, insert_ignoring_duplicates
 from skills_db.storage.models import Need, OutboxMessage, OutboxStatus, SentMessage
+
+# How long a delivery may take before a sweep may take the message over: a send waits at most
+# about a minute (rate limits, a Matrix room to sync), so this is a crash, not a slow send.
+DELIVERY_LEASE = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,10 @@ class OutboxQueries(Database):
         reply: dict[str, Any],
         about: tuple[str, int] | None,
         at: datetime,
+        lease: timedelta = DELIVERY_LEASE,
     ) -> Pending | None:
-        """Add a message to deliver; None when one with this key is already there (a re-run)."""
+        """Add a message to deliver, held by its writer for ``lease`` (it delivers it right after
+        the commit); None when one with this key is already there (a re-run)."""
         row = {
             "key": key,
             "platform": platform,
@@ -48,7 +54,8 @@ class OutboxQueries(Database):
             "about_kind": about[0] if about else None,
             "about_id": about[1] if about else None,
             "status": OutboxStatus.PENDING,
-            "attempts": 0,
+            "attempts": 1,
+            "lease_until": at + lease,
             "created_at": at,
         }
         with self.session() as session:
@@ -61,33 +68,33 @@ class OutboxQueries(Database):
                 .returning(sa.column("id"))
             )
             found = session.execute(statement).first()
-            return None if found is None else Pending(int(found[0]), key, platform, account, reply, 0)
+            return None if found is None else Pending(int(found[0]), key, platform, account, reply, 1)
 
-    def take(self, outbox_id: int, attempts: int) -> bool:
-        """Claim a pending message for one delivery attempt; False if another process has it."""
+    def take(self, message: Pending, now: datetime, lease: timedelta = DELIVERY_LEASE) -> bool:
+        """Claim a pending message whose lease ran out, for one more attempt; False if another
+        process has it (a conditional update: two sweeps never send the same message)."""
         with self.session() as session:
             result = session.execute(
                 sa.update(OutboxMessage)
                 .where(
-                    col(OutboxMessage.id) == outbox_id,
+                    col(OutboxMessage.id) == message.id,
                     col(OutboxMessage.status) == OutboxStatus.PENDING,
-                    col(OutboxMessage.attempts) == attempts,
+                    col(OutboxMessage.attempts) == message.attempts,
+                    col(OutboxMessage.lease_until) < now,
                 )
-                .values(attempts=attempts + 1)
+                .values(attempts=message.attempts + 1, lease_until=now + lease)
             )
             return bool(getattr(result, "rowcount", 0))
 
-    def pending(self, ids: Sequence[int] | None = None, *, before: datetime | None = None) -> list[Pending]:
-        """Pending messages: these ids, or those created before ``before`` (left by a crash)."""
-        query = select(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.PENDING)
-        if ids is not None:
-            query = query.where(col(OutboxMessage.id).in_(list(ids)))
-        if before is not None:
-            query = query.where(col(OutboxMessage.created_at) < before)
+    def unclaimed(self, now: datetime, limit: int = 500) -> list[Pending]:
+        """Pending messages nobody holds: their writer crashed, or a failed attempt's retry is due."""
+        query = select(OutboxMessage).where(
+            col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.lease_until) < now
+        )
         with self.session() as session:
             return [
                 Pending(m.id or 0, m.key, m.platform, m.account, dict(m.reply), m.attempts)
-                for m in session.exec(query.order_by(col(OutboxMessage.id)).limit(500))
+                for m in session.exec(query.order_by(col(OutboxMessage.id)).limit(limit))
             ]
 
     def delivered(
@@ -122,9 +129,10 @@ class OutboxQueries(Database):
                     .values(thread=message_id)
                 )
 
-    def undeliverable(self, outbox_id: int, error: str, *, final: bool) -> None:
+    def undeliverable(self, outbox_id: int, error: str, *, final: bool, retry_at: datetime) -> None:
+        """An attempt failed: retried from ``retry_at`` by a sweep, or given up for good."""
         with self.session() as session:
-            values: dict[str, Any] = {"error": error[:500]}
+            values: dict[str, Any] = {"error": error[:500], "lease_until": retry_at}
             if final:
                 values["status"] = OutboxStatus.FAILED
             update = sa.update(OutboxMessage).where(col(OutboxMessage.id) == outbox_id)

@@ -84,6 +84,7 @@ def upgrade() -> None:
     sa.Column('about_id', sa.Integer(), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('lease_until', skills_db.storage.models.UTCDateTime(), nullable=True),
     sa.Column('created_at', skills_db.storage.models.UTCDateTime(), nullable=False),
     sa.Column('sent_at', skills_db.storage.models.UTCDateTime(), nullable=True),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
@@ -94,6 +95,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outboxmessage_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outboxmessage_lease_until'), ['lease_until'], unique=False)
         batch_op.create_index(batch_op.f('ix_outboxmessage_status'), ['status'], unique=False)
 
     op.create_table('sentmessage',
@@ -167,6 +169,7 @@ def downgrade() -> None:
     op.drop_table('sentmessage')
     with op.batch_alter_table('outboxmessage', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_outboxmessage_status'))
+        batch_op.drop_index(batch_op.f('ix_outboxmessage_lease_until'))
         batch_op.drop_index(batch_op.f('ix_outboxmessage_created_at'))
 
     op.drop_table('outboxmessage')
