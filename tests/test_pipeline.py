@@ -15,6 +15,7 @@ from bot.chat.events import AboutKind, Capabilities, EventKind, Reply, Sent, Use
 from bot.chat.pipeline import Pipeline
 from bot.commands import registry
 from bot.commands.registry import Command, Registry
+from skills_db.storage.models import AskStatus
 from tests.support import MemoryAdapter, event, make_services
 
 
@@ -228,3 +229,30 @@ async def test_a_reply_in_a_help_thread_does_not_start_another_need(sqlite_url: 
         ),
     )
     assert adapter.sent == []
+
+
+async def test_after_forget_me_ids_are_not_reused_and_old_requests_lead_nowhere(database_url: str) -> None:
+    services = make_services(database_url)
+    pipeline, adapter = Pipeline(services), MemoryAdapter()
+    await pipeline.handle(adapter, event("skills add SQL", "bob"))
+    await pipeline.handle(adapter, event("need a slow SQL query", "alice", message_id="m1"))
+    (old_request,) = [r for r in adapter.sent if r.about and r.about.kind is AboutKind.ASK]
+    old_message = str(adapter.sent.index(old_request) + 1)
+    await pipeline.handle(adapter, event("forget-me confirm", "alice"))
+    await pipeline.handle(adapter, event("need SQL query plans", "carol", message_id="m2"))
+    (new_request,) = [r for r in adapter.sent if r.about and r.about.kind is AboutKind.ASK][1:]
+    assert new_request.about and old_request.about
+    assert new_request.about.id != old_request.about.id, "the erased request's number is not reused"
+    before = len(adapter.sent)
+    # Bob's 👍 on the request about Alice's erased need: nothing happens, nobody is introduced.
+    await pipeline.handle(
+        adapter,
+        event(
+            "", "bob", kind=EventKind.REACTION, reaction="+1", target_message=old_message, conversation="dm:bob"
+        ),
+    )
+    assert adapter.sent[before:] == []
+    carol = services.store.find_person("memory", "carol")
+    assert carol is not None and carol.id is not None
+    (need,) = services.store.open_needs(carol.id)
+    assert [a.status for a in services.store.asks_for_need(need.id or 0)] == [AskStatus.PENDING]

@@ -36,6 +36,7 @@ from skills_db.storage.models import (
     NeedStatus,
     Offer,
     Person,
+    SentMessage,
     Skill,
     SkillAlias,
     SkillClaim,
@@ -484,6 +485,23 @@ class HelpQueries(Database):
                 for number in session.exec(select(HelpThread.id).where(HelpThread.solved_by_id == person_id))
                 if number is not None
             )
+            needs = [n for n in session.exec(own_needs) if n is not None]
+            asks = [
+                a
+                for a in session.exec(
+                    select(Ask.id).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(needs)))
+                )
+                if a is not None
+            ]
+            # Messages about the erased needs and requests lead nowhere any more: a reaction to
+            # one reaches nobody (and, ids never being reused, never someone else's request).
+            for kind, ids in (("need", needs), ("ask", asks), ("introduction", asks)):
+                if ids:
+                    session.execute(
+                        delete(SentMessage).where(
+                            col(SentMessage.about_kind) == kind, col(SentMessage.about_id).in_(ids)
+                        )
+                    )
             for statement in (
                 delete(Ask).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(own_needs))),
                 delete(Thanks).where(

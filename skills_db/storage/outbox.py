@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -145,17 +144,6 @@ class OutboxQueries(Database):
         with self.session() as session:
             row = session.get(SentMessage, (platform, account, conversation, message_id))
             return None if row is None else (row.about_kind, row.about_id)
-
-    def forget_sent_about(self, kind: str, ids: Sequence[int]) -> None:
-        """Unlink messages about rows that are gone: a reaction to them reaches nobody."""
-        if not ids:
-            return
-        with self.session() as session:
-            session.execute(
-                sa.delete(SentMessage).where(
-                    col(SentMessage.about_kind) == kind, col(SentMessage.about_id).in_(list(ids))
-                )
-            )
 
     def prune_outbox(self, before: datetime) -> int:
         with self.session() as session:
