@@ -248,7 +248,12 @@ async def test_after_forget_me_ids_are_not_reused_and_old_requests_lead_nowhere(
     await pipeline.handle(
         adapter,
         event(
-            "", "bob", kind=EventKind.REACTION, reaction="+1", target_message=old_message, conversation="dm:bob"
+            "",
+            "bob",
+            kind=EventKind.REACTION,
+            reaction="+1",
+            target_message=old_message,
+            conversation="dm:bob",
         ),
     )
     assert adapter.sent[before:] == []
