@@ -85,12 +85,20 @@ class Actions:
 
     def unit(self, work: Callable[[], list[Outgoing] | None], key: str) -> list[Pending]:
         """The synchronous part: in the calling thread (a worker, or a CLI command)."""
+
+        def with_outbox() -> list[Pending]:
+            outgoing = work()
+            return [] if outgoing is None else self._enqueue(outgoing, key)
+
+        return self.transaction(with_outbox, key)
+
+    def transaction(self, work: Callable[[], T], key: str) -> T:
+        """``work`` in one unit of work, retried whole when it collides with a concurrent one."""
         store = self.services.store
         for attempt in range(RETRIES):
             try:
                 with store.unit_of_work():
-                    outgoing = work()
-                    return [] if outgoing is None else self._enqueue(outgoing, key)
+                    return work()
             except Exception as error:
                 if attempt == RETRIES - 1 or not _retriable(error):
                     raise

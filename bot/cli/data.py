@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime
 
 from bot.app import build_services
+from bot.chat.actions import Actions
 from bot.config import Config
 from bot.matching.batch import BatchMatcher, Query, read_queries
 from skills_db.importers.history import import_history
@@ -21,9 +22,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
     store = Store.open(config.database.url)
     try:
         services = build_services(config, store)
+        # Each import is one action: one unit of work, all of it or nothing (no messages).
+        actions = Actions(services, workers=1)
         if args.command == "import-history":
             archive = read_history(args.path)
-            report, learned = import_history(store, archive, services.taxonomy, args.platform)
+            report, learned = actions.transaction(
+                lambda: import_history(store, archive, services.taxonomy, args.platform),
+                f"cli:import-history:{args.path}",
+            )
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
@@ -32,7 +38,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
             return 0
         if args.command == "import-profiles":
             profiles = read_profiles(args.path, services.taxonomy.canonical)
-            count = import_profiles(store, profiles, args.platform)
+            count = actions.transaction(
+                lambda: import_profiles(store, profiles, args.platform), f"cli:import-profiles:{args.path}"
+            )
             print(f"{args.path}: {count} profiles imported")
             return 0
         return _match(args, services)
