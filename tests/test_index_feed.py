@@ -13,8 +13,8 @@ from sqlmodel import Session, col
 from bot.chat.context import Services
 from bot.matching import text_index
 from bot.matching.candidates import Match
+from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.feed import ChangeKind, Gap, GapCursor, record_change
-from skills_db.storage.help import ensure_skill_in
 from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, SkillClaim
 from skills_db.vocabulary.textnorm import fold
 from tests.support import make_services, run_console

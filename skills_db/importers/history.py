@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from skills_db.importers.model import HistoryArchive, HistoryUser
-from skills_db.storage.help import ensure_skill_in
+from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Identity, Person, SkillClaim
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill

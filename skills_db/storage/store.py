@@ -1,9 +1,11 @@
 """The skills database: every read and write the core makes goes through :class:`Store`.
 
-Store combines the query classes of each aggregate (people and state here; skills and help in
-:mod:`help`, the outbox in :mod:`outbox`, jobs, the index feed) over one :class:`Database`. A
-method called inside :meth:`Database.unit_of_work` joins its transaction; alone, it commits at
-its end. Rows come back detached, so callers never hold a transaction across an ``await``.
+Store combines the query classes of each aggregate over one :class:`Database`: people and
+adapter state here, skills and evidence in :mod:`evidence`, needs, asks and thanks in
+:mod:`needs`, export and erasure in :mod:`personal`, the outbox in :mod:`outbox`, job runs and
+delayed tasks in :mod:`jobs`, the indexes' change feed in :mod:`feed`. A method called inside
+:meth:`Database.unit_of_work` joins its transaction; alone, it commits at its end. Rows come back
+detached, so callers never hold a transaction across an ``await``.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import Engine
 from sqlmodel import col, delete, select
 
 from skills_db.storage.database import insert_ignoring_duplicates
+from skills_db.storage.evidence import EvidenceQueries
 from skills_db.storage.feed import FeedQueries
-from skills_db.storage.help import HelpQueries
 from skills_db.storage.jobs import JobQueries
 from skills_db.storage.models import (
     AdapterState,
@@ -28,7 +29,9 @@ from skills_db.storage.models import (
     ProcessedEvent,
     utcnow,
 )
+from skills_db.storage.needs import NeedQueries
 from skills_db.storage.outbox import OutboxQueries
+from skills_db.storage.personal import PersonalDataQueries
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,7 @@ class PersonBrief:
     weekly_ask_cap: int | None
 
 
-class Store(HelpQueries, OutboxQueries, FeedQueries, JobQueries):
-    def __init__(self, engine: Engine) -> None:
-        super().__init__(engine)
-
+class Store(EvidenceQueries, NeedQueries, PersonalDataQueries, OutboxQueries, FeedQueries, JobQueries):
     # -- people and identities -------------------------------------------------------------
 
     def person_for(

@@ -1,0 +1,239 @@
+"""The marketplace: needs, offers, requests for help (asks) and thanks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from skills_db.storage.database import Database
+from skills_db.storage.evidence import add_claim_in, ensure_skill_in
+from skills_db.storage.models import (
+    Ask,
+    AskStatus,
+    ClaimSource,
+    HelpReply,
+    HelpThread,
+    Need,
+    NeedStatus,
+    Offer,
+    Person,
+    Thanks,
+    utcnow,
+)
+
+
+class NeedQueries(Database):
+    # -- needs, offers, asks ------------------------------------------------------------------
+
+    def create_need(self, need: Need) -> Need:
+        with self.session() as session:
+            session.add(need)
+            session.flush()
+            return need
+
+    def get_need(self, need_id: int) -> Need | None:
+        with self.session() as session:
+            return session.get(Need, need_id)
+
+    def set_need_thread(self, need_id: int, thread: str) -> None:
+        with self.session() as session:
+            need = session.get(Need, need_id)
+            if need is not None and need.thread is None:
+                need.thread = thread
+                session.add(need)
+                session.flush()
+
+    def open_needs(self, person_id: int) -> list[Need]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Need)
+                    .where(Need.person_id == person_id, Need.status == NeedStatus.OPEN)
+                    .order_by(col(Need.created_at).desc(), col(Need.id).desc())
+                ).all()
+            )
+
+    def find_need(self, platform: str, conversation: str, thread: str) -> Need | None:
+        """The need posted as (or discussed in) this thread."""
+        with self.session() as session:
+            return session.exec(
+                select(Need).where(
+                    Need.platform == platform, Need.conversation == conversation, Need.thread == thread
+                )
+            ).first()
+
+    def solve_need(self, need_id: int, helper_id: int | None, *, at: datetime | None = None) -> Need:
+        """Close a need; credit the helper with every skill of the need."""
+        when = at or utcnow()
+        with self.session() as session:
+            need = session.get(Need, need_id)
+            if need is None:
+                raise KeyError(need_id)
+            need.status = NeedStatus.SOLVED
+            need.solved_at = when
+            need.solved_by_id = helper_id
+            session.add(need)
+            if helper_id is not None and helper_id != need.person_id:
+                # A need solved live is a help thread like an imported one: its text becomes
+                # evidence for whoever helped.
+                thread = HelpThread(
+                    source="live",
+                    external_id=f"need:{need_id}",
+                    channel=need.conversation,
+                    asker_id=need.person_id,
+                    text=need.text,
+                    created_at=need.created_at,
+                    solved_by_id=helper_id,
+                )
+                session.add(thread)
+                session.flush()
+                session.add(
+                    HelpReply(thread_id=thread.id or 0, person_id=helper_id, created_at=when, solved=True)
+                )
+                for name in need.skills:
+                    add_claim_in(
+                        session,
+                        helper_id,
+                        ensure_skill_in(session, name),
+                        ClaimSource.HELPED,
+                        ref=f"need:{need_id}",
+                        at=when,
+                    )
+            session.flush()
+            return need
+
+    def create_offer(self, offer: Offer) -> Offer:
+        with self.session() as session:
+            session.add(offer)
+            session.flush()
+            return offer
+
+    def active_offers(self, at: datetime | None = None) -> list[Offer]:
+        with self.session() as session:
+            return list(session.exec(select(Offer).where(col(Offer.expires_at) > (at or utcnow()))).all())
+
+    def active_offer_skills(self, at: datetime) -> list[tuple[int, list[str]]]:
+        """(person, skills) of the offers still active at ``at``."""
+        with self.session() as session:
+            return [
+                (person, list(skills))
+                for person, skills in session.exec(
+                    select(Offer.person_id, Offer.skills).where(col(Offer.expires_at) > at)
+                )
+            ]
+
+    def create_asks(
+        self,
+        need_id: int,
+        asks: Iterable[tuple[int, list[dict[str, Any]]]],
+        *,
+        at: datetime | None = None,
+        caps: dict[int, int] | None = None,
+        since: datetime | None = None,
+    ) -> list[Ask]:
+        """Ask these people; with ``caps``, only those asked fewer times than their cap since
+        ``since``. The person's row is locked first (an UPDATE: a row lock on PostgreSQL, the
+        write lock on SQLite), so two handlers or two instances cannot both take the last place.
+        """
+        when = at or utcnow()
+        wanted = list(asks)
+        with self.session() as session:
+            taken: dict[int, int] = {}
+            capped = [pid for pid, _ in wanted if caps is not None and pid in caps]
+            if capped:
+                session.execute(sa.update(Person).where(col(Person.id).in_(capped)).values(id=Person.id))
+                taken = {
+                    pid: int(n)
+                    for pid, n in session.exec(
+                        select(Ask.person_id, sa.func.count())
+                        .where(col(Ask.person_id).in_(capped), col(Ask.asked_at) >= (since or when))
+                        .group_by(col(Ask.person_id))
+                    )
+                }
+            rows = [
+                Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when)
+                for pid, reasons in wanted
+                if caps is None or pid not in caps or taken.get(pid, 0) < caps[pid]
+            ]
+            session.add_all(rows)
+            session.flush()
+            return rows
+
+    def pending_asks(self, person_id: int) -> list[Ask]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Ask)
+                    .where(Ask.person_id == person_id, Ask.status == AskStatus.PENDING)
+                    .order_by(col(Ask.asked_at).desc(), col(Ask.id).desc())
+                ).all()
+            )
+
+    def asks_for_need(self, need_id: int) -> list[Ask]:
+        with self.session() as session:
+            return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
+
+    def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask | None:
+        """Answer a pending ask; None when it was no longer pending (answered concurrently)."""
+        with self.session() as session:
+            result = session.execute(
+                sa.update(Ask)
+                .where(col(Ask.id) == ask_id, col(Ask.status) == AskStatus.PENDING)
+                .values(status=status, answered_at=at or utcnow())
+            )
+            if not getattr(result, "rowcount", 0):
+                return None
+            return session.get(Ask, ask_id, populate_existing=True)
+
+    def ask_counts_since(self, since: datetime) -> dict[int, int]:
+        with self.session() as session:
+            rows = session.exec(
+                select(Ask.person_id, sa.func.count())
+                .where(col(Ask.asked_at) >= since)
+                .group_by(col(Ask.person_id))
+            ).all()
+            return {pid: int(n) for pid, n in rows}
+
+    # -- thanks -------------------------------------------------------------------------------
+
+    def add_thanks(self, thanks: Thanks, skills: Iterable[str] = ()) -> Thanks:
+        """Record thanks; the skills it names count as help given by the thanked person."""
+        with self.session() as session:
+            session.add(thanks)
+            session.flush()
+            for name in skills:
+                add_claim_in(
+                    session,
+                    thanks.to_person_id,
+                    ensure_skill_in(session, name),
+                    ClaimSource.HELPED,
+                    weight=0.5,
+                    ref=f"thanks:{thanks.id}",
+                    at=thanks.created_at,
+                )
+            session.flush()
+            return thanks
+
+    def thanks_received(self, person_id: int) -> list[Thanks]:
+        with self.session() as session:
+            return list(
+                session.exec(
+                    select(Thanks)
+                    .where(Thanks.to_person_id == person_id)
+                    .order_by(col(Thanks.created_at).desc())
+                ).all()
+            )
+
+    def thanks_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
+        ids = list(person_ids)
+        with self.session() as session:
+            rows = session.exec(
+                select(Thanks.to_person_id, sa.func.count())
+                .where(col(Thanks.to_person_id).in_(ids))
+                .group_by(col(Thanks.to_person_id))
+            ).all()
+            return {pid: int(n) for pid, n in rows}

@@ -1,0 +1,156 @@
+"""A person's own data: everything stored about them, as JSON, and its erasure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import SQLModel, col, delete, select
+
+from skills_db.storage.database import Database
+from skills_db.storage.feed import (
+    ChangeKind,
+    record_change,
+)
+from skills_db.storage.models import (
+    Ask,
+    AuditEntry,
+    Endorsement,
+    HelpReply,
+    HelpThread,
+    Identity,
+    LearningGoal,
+    Need,
+    Offer,
+    Person,
+    SentMessage,
+    Skill,
+    SkillClaim,
+    Thanks,
+)
+
+
+class PersonalDataQueries(Database):
+    # -- the person's own data ----------------------------------------------------------------
+
+    def export_person(self, person_id: int) -> dict[str, Any]:
+        """Everything stored about one person, as JSON-ready data."""
+        with self.session() as session:
+            person = session.get(Person, person_id)
+            if person is None:
+                raise KeyError(person_id)
+            tables: dict[str, Any] = {
+                "identities": select(Identity).where(Identity.person_id == person_id),
+                "skill_claims": select(SkillClaim).where(SkillClaim.person_id == person_id),
+                "learning_goals": select(LearningGoal).where(LearningGoal.person_id == person_id),
+                "needs": select(Need).where(Need.person_id == person_id),
+                "offers": select(Offer).where(Offer.person_id == person_id),
+                "asks_received": select(Ask).where(Ask.person_id == person_id),
+                "thanks_received": select(Thanks).where(Thanks.to_person_id == person_id),
+                "thanks_given": select(Thanks).where(Thanks.from_person_id == person_id),
+                "endorsements_received": select(Endorsement).where(Endorsement.endorsee_id == person_id),
+                "endorsements_given": select(Endorsement).where(Endorsement.endorser_id == person_id),
+                "help_replies": select(HelpReply).where(HelpReply.person_id == person_id),
+                "help_threads_asked": select(HelpThread).where(HelpThread.asker_id == person_id),
+            }
+            skill_names = dict(session.exec(select(Skill.id, Skill.name)).all())
+            data: dict[str, Any] = {"person": _row(person)}
+            for key, query in tables.items():
+                rows = [_row(r) for r in session.exec(query).all()]
+                for row in rows:
+                    if "skill_id" in row:
+                        row["skill"] = skill_names.get(row.pop("skill_id"))
+                data[key] = rows
+            return data
+
+    def forget_person(self, person_id: int) -> None:
+        """Erase a person and everything about them, in one transaction.
+
+        The change feed tells every instance's indexes: the person is gone, the threads they
+        asked are deleted, and those they answered or solved have changed.
+        """
+        with self.session() as session:
+            own_needs = select(Need.id).where(Need.person_id == person_id)
+            asked = {
+                number
+                for number in session.exec(select(HelpThread.id).where(HelpThread.asker_id == person_id))
+                if number is not None
+            }
+            answered = set(
+                session.exec(select(HelpReply.thread_id).where(HelpReply.person_id == person_id).distinct())
+            )
+            answered.update(
+                number
+                for number in session.exec(select(HelpThread.id).where(HelpThread.solved_by_id == person_id))
+                if number is not None
+            )
+            needs = [n for n in session.exec(own_needs) if n is not None]
+            asks = [
+                a
+                for a in session.exec(
+                    select(Ask.id).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(needs)))
+                )
+                if a is not None
+            ]
+            # Messages about the erased needs and requests lead nowhere any more: a reaction to
+            # one reaches nobody (and, ids never being reused, never someone else's request).
+            for kind, ids in (("need", needs), ("ask", asks), ("introduction", asks)):
+                if ids:
+                    session.execute(
+                        delete(SentMessage).where(
+                            col(SentMessage.about_kind) == kind, col(SentMessage.about_id).in_(ids)
+                        )
+                    )
+            for statement in (
+                delete(Ask).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(own_needs))),
+                delete(Thanks).where(
+                    sa.or_(
+                        col(Thanks.to_person_id) == person_id,
+                        col(Thanks.from_person_id) == person_id,
+                        col(Thanks.need_id).in_(own_needs),
+                    )
+                ),
+                delete(SkillClaim).where(col(SkillClaim.person_id) == person_id),
+                delete(LearningGoal).where(col(LearningGoal.person_id) == person_id),
+                delete(Endorsement).where(
+                    sa.or_(
+                        col(Endorsement.endorser_id) == person_id,
+                        col(Endorsement.endorsee_id) == person_id,
+                    )
+                ),
+                delete(Offer).where(col(Offer.person_id) == person_id),
+                sa.update(Need).where(col(Need.solved_by_id) == person_id).values(solved_by_id=None),
+                delete(HelpReply).where(
+                    sa.or_(
+                        col(HelpReply.person_id) == person_id,
+                        col(HelpReply.thread_id).in_(
+                            select(HelpThread.id).where(HelpThread.asker_id == person_id)
+                        ),
+                    )
+                ),
+                delete(HelpThread).where(col(HelpThread.asker_id) == person_id),
+                sa.update(HelpThread)
+                .where(col(HelpThread.solved_by_id) == person_id)
+                .values(solved_by_id=None),
+                delete(Need).where(col(Need.person_id) == person_id),
+                sa.update(AuditEntry)
+                .where(col(AuditEntry.actor_person_id) == person_id)
+                .values(actor_person_id=None),
+                delete(Identity).where(col(Identity.person_id) == person_id),
+                delete(Person).where(col(Person.id) == person_id),
+            ):
+                session.execute(statement)
+            record_change(session, ChangeKind.PERSON_FORGOTTEN, person_id=person_id)
+            for thread_id in sorted(asked):
+                record_change(session, ChangeKind.THREAD_REMOVED, thread_id=thread_id)
+            for thread_id in sorted(answered - asked):
+                record_change(session, ChangeKind.THREAD_CHANGED, thread_id=thread_id)
+            session.flush()
+
+
+def _row(row: SQLModel) -> dict[str, Any]:
+    return {
+        key: value.isoformat() if isinstance(value, datetime) else value
+        for key, value in row.model_dump().items()
+    }
