@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from functools import cache
 from itertools import pairwise
 
 from skills_db.vocabulary.textnorm import tokens
 from skills_db.vocabulary.words import FUNCTION_WORDS
 
-# Function words (shared with the recogniser, skills_db.vocabulary.words) and the words of
-# asking for help, which say nothing about what a thread is about.
-STOPWORDS = FUNCTION_WORDS | frozenset(
+# The words of asking for help and of chat, said around any question and never about it.
+CHAT_WORDS = frozenset(
     """
     actually aide answer anybody aren because besoin better bit cannot comment days didn different
     doesn don eu even ever every example first getting herself himself however isn itself kind little
@@ -28,9 +28,21 @@ STOPWORDS = FUNCTION_WORDS | frozenset(
 )
 
 
+@cache
+def stopwords() -> frozenset[str]:
+    """The function words (the one list, shared with the recogniser) and chat words — except the
+    function words that name a skill ("ai", "go", "c"): in a thread about AI, "ai" is the topic.
+    The recogniser, not this list, decides when such a word stands for the skill."""
+    from skills_db.vocabulary.taxonomy import Taxonomy  # the vocabulary imports this module
+
+    vocabulary = Taxonomy.load_default()
+    return frozenset(w for w in FUNCTION_WORDS if vocabulary.canonical(w) is None) | CHAT_WORDS
+
+
 def content_words(text: str) -> list[str]:
     """Folded tokens of ``text`` without stopwords, numbers and single letters."""
-    return [t for t in tokens(text) if len(t) > 1 and t not in STOPWORDS and not t.isdigit()]
+    stop = stopwords()
+    return [t for t in tokens(text) if len(t) > 1 and t not in stop and not t.isdigit()]
 
 
 def recurring_phrases(
