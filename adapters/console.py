@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import stat
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -62,7 +64,7 @@ class ConsoleAdapter:
         while not self._closed.is_set():
             self.output.write(f"{self.user}> ")
             self.output.flush()
-            read = asyncio.ensure_future(reader.readline())
+            read = asyncio.ensure_future(reader())
             closed = asyncio.ensure_future(self._closed.wait())
             done, _ = await asyncio.wait({read, closed}, return_when=asyncio.FIRST_COMPLETED)
             closed.cancel()
@@ -130,11 +132,19 @@ class ConsoleAdapter:
             self._print(f"(console: /as NAME to act as a colleague{travel}, /quit to leave)")
         return True
 
-    async def _stdin_reader(self) -> asyncio.StreamReader:
+    async def _stdin_reader(self) -> Callable[[], Awaitable[bytes]]:
+        """How to read the next line of stdin without blocking the event loop.
+
+        A terminal, a pipe or a socket is watched by the event loop; a file or /dev/null cannot
+        be (epoll refuses them), but reading one never waits: a worker thread reads those.
+        """
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+        if not (sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+            return lambda: asyncio.to_thread(sys.stdin.buffer.readline)
         reader = asyncio.StreamReader()
         loop = asyncio.get_running_loop()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        return reader
+        return reader.readline
 
     def _print(self, text: str) -> None:
         self.output.write(text + "\n")

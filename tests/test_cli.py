@@ -261,3 +261,22 @@ def test_a_bad_option_shows_usage_and_exits_2(
     assert result.returncode == 2
     assert result.stderr.startswith(usage) and error in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("source", ["file", "/dev/null"])
+def test_the_console_reads_its_input_from_a_file_too(tmp_path: Path, source: str) -> None:
+    # A file or /dev/null cannot be watched by the event loop (epoll refuses them): the console
+    # must still read it, and stop at its end, rather than hang.
+    lines = tmp_path / "lines.txt"
+    lines.write_text("need help with terraform state locking\n/time +3d\n", "utf-8")
+    path = str(lines) if source == "file" else source
+    with open(path, "rb") as stdin:
+        command = [*ENTRAIDE, "demo"]
+        result = subprocess.run(
+            command, stdin=stdin, capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path
+        )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr and "PermissionError" not in result.stderr
+    if source == "file":
+        assert "I asked a colleague privately about Terraform" in result.stdout
+        assert "(time is now" in result.stdout

@@ -6,7 +6,7 @@ import json
 from datetime import datetime, time, timedelta
 
 from bot.chat.context import Context
-from bot.chat.events import Mention, Segment, UserRef
+from bot.chat.events import Segment
 from bot.commands.registry import Arguments, PersonToken, UsageError
 from skills_db.storage.models import ClaimSource, Person
 from skills_db.vocabulary.textnorm import fold
@@ -244,8 +244,3 @@ def cmd_endorse(ctx: Context, args: Arguments) -> None:
             who=ctx.mention(ctx.sender),
             skills=", ".join(new),
         )
-
-
-def sender_mention(ctx: Context) -> Mention:
-    sender = ctx.trigger.sender
-    return Mention(UserRef(sender.platform, sender.handle, sender.display or ctx.sender.name))
