@@ -39,6 +39,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python -m bench.scale
 	$(BIN)/python -m bench.slack_throughput
 	$(BIN)/python -m bench.matrix_latency
+	$(BIN)/python -m bench.statements
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis
