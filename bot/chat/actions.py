@@ -40,6 +40,7 @@ log = logging.getLogger("entraide.actions")
 
 T = TypeVar("T")
 RETRIES = 4
+POSTGRES_WORKERS = 6  # units of work at once on PostgreSQL (its pool holds 5 + 10 connections)
 DELIVERY_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=1)  # a failed delivery is tried again by a sweep this much later
 
@@ -55,8 +56,15 @@ def _retriable(error: Exception) -> bool:
 class Actions:
     """Runs units of work in worker threads and delivers what they said."""
 
-    def __init__(self, services: Services, *, workers: int = 8) -> None:
+    def __init__(self, services: Services, *, workers: int | None = None) -> None:
         self.services = services
+        if workers is None:
+            # SQLite has one writer at a time, and every unit of work writes (its event's mark):
+            # more threads would only take turns, paying for the switches (a quarter of the
+            # Slack benchmark's throughput). PostgreSQL runs units side by side: a slow statement
+            # then holds up nobody else.
+            sqlite = services.store.engine.dialect.name == "sqlite"
+            workers = 1 if sqlite else POSTGRES_WORKERS
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="entraide-db")
         self._adapters: dict[str, Adapter] = {}
 
