@@ -39,14 +39,6 @@ class NeedQueries(Database):
         with self.session() as session:
             return session.get(Need, need_id)
 
-    def set_need_thread(self, need_id: int, thread: str) -> None:
-        with self.session() as session:
-            need = session.get(Need, need_id)
-            if need is not None and need.thread is None:
-                need.thread = thread
-                session.add(need)
-                session.flush()
-
     def open_needs(self, person_id: int) -> list[Need]:
         with self.session() as session:
             return list(
