@@ -60,7 +60,7 @@ class Actions:
         self.services = services
         if workers is None:
             # SQLite has one writer at a time, and every unit of work writes (its event's mark):
-            # more threads would only take turns, paying for the switches (a quarter of the
+            # more threads would only take turns, paying for the switches (a fifth of the
             # Slack benchmark's throughput). PostgreSQL runs units side by side: a slow statement
             # then holds up nobody else.
             sqlite = services.store.engine.dialect.name == "sqlite"
