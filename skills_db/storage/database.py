@@ -45,14 +45,23 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dict[str, Any]) -> bool:
-    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (its key was free)."""
+def insert_returning(
+    session: Session, model: type[SQLModel], row: dict[str, Any], returning: Any = None
+) -> Any | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING ``returning`` (a column; by default a constant):
+    its value when the row was inserted, None when its key was taken."""
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
     insert = sqlite_insert if dialect == "sqlite" else postgresql_insert
     # RETURNING rather than rowcount, which drivers do not all report for a skipped insert.
-    statement = insert(table).values(**row).on_conflict_do_nothing().returning(sa.literal(1))
-    return session.execute(statement).first() is not None
+    what = sa.literal(1) if returning is None else returning
+    found = session.execute(insert(table).values(**row).on_conflict_do_nothing().returning(what)).first()
+    return None if found is None else found[0]
+
+
+def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dict[str, Any]) -> bool:
+    """INSERT … ON CONFLICT DO NOTHING; True when the row was inserted (its key was free)."""
+    return insert_returning(session, model, row) is not None
 
 
 class Database:

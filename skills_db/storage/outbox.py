@@ -7,11 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import col, select
 
-from skills_db.storage.database import Database, insert_ignoring_duplicates
+from skills_db.storage.database import Database, insert_ignoring_duplicates, insert_returning
 from skills_db.storage.models import Need, OutboxMessage, OutboxStatus, SentMessage
 
 # How long a delivery may take before a sweep may take the message over: a send waits at most
@@ -58,16 +56,8 @@ class OutboxQueries(Database):
             "created_at": at,
         }
         with self.session() as session:
-            insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-            table: sa.Table = OutboxMessage.__table__  # type: ignore[attr-defined]
-            statement: Any = (
-                insert(table)
-                .values(**row)
-                .on_conflict_do_nothing()
-                .returning(sa.column("id"))
-            )
-            found = session.execute(statement).first()
-            return None if found is None else Pending(int(found[0]), key, platform, account, reply, 1)
+            found = insert_returning(session, OutboxMessage, row, col(OutboxMessage.id))
+        return None if found is None else Pending(int(found), key, platform, account, reply, 1)
 
     def take(self, message: Pending, now: datetime, lease: timedelta = DELIVERY_LEASE) -> bool:
         """Claim a pending message whose lease ran out, for one more attempt; False if another
