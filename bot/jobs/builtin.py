@@ -8,16 +8,13 @@ from __future__ import annotations
 import logging
 from datetime import time, timedelta
 
-import sqlalchemy as sa
-from sqlmodel import col, select
-
 from bot.chat.actions import Actions
 from bot.chat.context import Context, Outgoing
 from bot.chat.text import shorten
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.schedules import Daily, Every
 from bot.jobs.spec import JobContext, JobSpec
-from skills_db.storage.models import Ask, AskStatus, DelayedTask, Need, NeedStatus
+from skills_db.storage.models import AskStatus, DelayedTask
 
 log = logging.getLogger("entraide.jobs")
 
@@ -68,49 +65,21 @@ def schedule_expiry(ctx: Context, ask_id: int) -> None:
 
 def expire(actions: Actions, ask_id: int) -> list[Outgoing]:
     """An unanswered request stops counting as pending (answered later, it is too late)."""
-    store, now = actions.services.store, actions.services.clock()
-    with store.session() as session:
-        session.execute(
-            sa.update(Ask)
-            .where(col(Ask.id) == ask_id, col(Ask.status) == AskStatus.PENDING)
-            .values(status=AskStatus.EXPIRED, answered_at=now)
-        )
+    actions.services.store.answer_ask(ask_id, AskStatus.EXPIRED, at=actions.services.clock())
     return []
 
 
 def close_stale_needs(actions: Actions, run: JobContext) -> list[Outgoing]:
     """Close the needs nobody accepted within ``close_after_days``; tell each asker, once."""
     services = actions.services
-    store, config = services.store, services.config
-    days = config.routing.close_after_days
-    cutoff = services.clock() - timedelta(days=days)
-    accepted = select(Ask.need_id).where(Ask.status == AskStatus.ACCEPTED)
-    with store.session() as session:
-        stale = list(
-            session.exec(
-                select(Need).where(
-                    Need.status == NeedStatus.OPEN,
-                    col(Need.created_at) < cutoff,
-                    col(Need.id).not_in(accepted),
-                )
-            )
-        )
-        outgoing: list[Outgoing] = []
-        askers = store.people([n.person_id for n in stale])
-        for need in stale:
-            # Conditional: a need solved or closed meanwhile (another instance) is left alone.
-            result = session.execute(
-                sa.update(Need)
-                .where(col(Need.id) == need.id, col(Need.status) == NeedStatus.OPEN)
-                .values(status=NeedStatus.CLOSED)
-            )
-            asker = askers.get(need.person_id)
-            if not getattr(result, "rowcount", 0) or asker is None or asker.deleted:
-                continue
-            ctx = Context(services, need.platform, person=asker)
-            user = ctx.user_ref(asker)
-            if user is None:
-                continue
+    days = services.config.routing.close_after_days
+    closed = services.store.close_unanswered(services.clock() - timedelta(days=days))
+    askers = services.store.people([need.person_id for need in closed])
+    ctx = Context(services, "")  # says things on each need's own platform
+    ctx.know(askers)  # one query for every asker's identities
+    for need in closed:
+        asker = askers.get(need.person_id)
+        user = ctx.user_ref(asker, need.platform) if asker and not asker.deleted else None
+        if asker is not None and user is not None:
             ctx.tell(user, asker.language, "need.closed", id=need.id, text=shorten(need.text, 80), days=days)
-            outgoing.extend(ctx.outgoing)
-    return outgoing
+    return ctx.outgoing

@@ -169,6 +169,29 @@ class NeedQueries(Database):
         with self.session() as session:
             return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
 
+    def close_unanswered(self, created_before: datetime) -> list[Need]:
+        """Close the open needs created before ``created_before`` that nobody accepted; the needs
+        this call closed (conditional: one solved or closed meanwhile elsewhere is left alone)."""
+        accepted = select(Ask.need_id).where(Ask.status == AskStatus.ACCEPTED)
+        with self.session() as session:
+            stale = session.exec(
+                select(Need).where(
+                    Need.status == NeedStatus.OPEN,
+                    col(Need.created_at) < created_before,
+                    col(Need.id).not_in(accepted),
+                )
+            ).all()
+            closed = []
+            for need in stale:
+                result = session.execute(
+                    sa.update(Need)
+                    .where(col(Need.id) == need.id, col(Need.status) == NeedStatus.OPEN)
+                    .values(status=NeedStatus.CLOSED)
+                )
+                if getattr(result, "rowcount", 0):
+                    closed.append(need)
+            return closed
+
     def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask | None:
         """Answer a pending ask; None when it was no longer pending (answered concurrently)."""
         with self.session() as session:
