@@ -46,14 +46,6 @@ class Outgoing:
     reply: Reply
 
 
-@dataclass(frozen=True)
-class JobTrigger:
-    """A scheduled job's run for one period, or a delayed task."""
-
-    name: str
-    period: str
-
-
 @dataclass
 class Context:
     services: Services
@@ -62,7 +54,6 @@ class Context:
     event: Event | None = None
     person: Person | None = None
     capabilities: Capabilities = field(default_factory=Capabilities)
-    job: JobTrigger | None = None
     outgoing: list[Outgoing] = field(default_factory=list)
     _identities: dict[int, list[Identity]] = field(default_factory=dict)
 
@@ -116,10 +107,6 @@ class Context:
         self.outgoing.append(
             Outgoing(platform or self.platform, self.account if account is None else account, reply)
         )
-
-    @property
-    def replies(self) -> list[Reply]:
-        return [o.reply for o in self.outgoing]
 
     def say(
         self, key: str, *, private: bool = False, regarding: About | None = None, **values: Any

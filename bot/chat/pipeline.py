@@ -17,7 +17,7 @@ from functools import partial
 from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
 from bot.chat.context import Context, Outgoing, Services
-from bot.chat.events import Capabilities, Event, EventKind, Reply
+from bot.chat.events import Capabilities, Event, EventKind
 from bot.chat.reactions import handle_reaction, is_meaningful
 from bot.commands import registry
 from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
@@ -177,20 +177,12 @@ class Pipeline:
 
     def _failed(self, event: Event) -> list[Outgoing] | None:
         """After a handler failed (its work rolled back): mark the event, apologise once."""
-        store = self.services.store
         if not self._mark(event):
             return None
-        person = store.find_person(event.platform, event.sender.handle)
-        language = (person.language if person else None) or self.services.config.bot.language
-        body = self.services.catalog.render(language, "error.internal", event_id=event.event_id[:40])
-        reply = Reply(
-            body=body,
-            conversation=event.conversation,
-            thread=event.thread,
-            in_reply_to=event.event_id,
-            language=language,
-        )
-        return [Outgoing(event.platform, event.account, reply)]
+        person = self.services.store.find_person(event.platform, event.sender.handle)
+        ctx = Context(self.services, event.platform, event.account, event, person)
+        ctx.say("error.internal", event_id=event.event_id[:40])
+        return ctx.outgoing
 
 
 def _ids(event: Event) -> dict[str, str]:
