@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from skills_db.storage.feed import ClaimTuple
 from skills_db.storage.models import ClaimSource
 
 # How much one claim weighs, by source: a self-declaration least, help actually given most.
@@ -33,8 +34,6 @@ SOURCE_WEIGHTS = {
 KINDS = (ClaimSource.ENDORSED.value, ClaimSource.HELPED.value, ClaimSource.IMPORTED.value)
 DEMONSTRATED = frozenset({KINDS.index(ClaimSource.HELPED.value), KINDS.index(ClaimSource.IMPORTED.value)})
 
-# (claim id, person, skill name, source, weight, epoch seconds)
-ClaimTuple = tuple[int, int, str, str, float, float]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from skills_db.storage.feed import (
     IdRanges,
     ThreadRow,
     claim_query,
+    claim_tuples,
     committed,
     in_ranges,
     read_help_threads,
@@ -129,10 +130,8 @@ class EvidenceQueries(Database):
         conditions = [col(SkillClaim.id) > claim_id, *in_ranges(col(SkillClaim.id), gaps)]
         for condition in conditions:
             with committed(self.engine) as session:
-                for cid, person, skill, source, weight, created in session.execute(
-                    query.where(condition).execution_options(yield_per=20_000)
-                ):
-                    yield cid or 0, person, skill, source, weight, created.timestamp()
+                rows = session.execute(query.where(condition).execution_options(yield_per=20_000))
+                yield from claim_tuples(rows)
 
     def add_learning_goal(self, person_id: int, skill_name: str) -> bool:
         with self.session() as session:

@@ -14,7 +14,7 @@ missing below the largest seen, and reads them again until they fill or stop mat
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -254,6 +254,12 @@ def read_help_threads(
                 break
 
 
+def claim_tuples(rows: Iterable[Any]) -> Iterator[ClaimTuple]:
+    """Rows of :func:`claim_query` as the skill index takes them."""
+    for cid, person, skill, source, weight, created in rows:
+        yield cid or 0, person, skill, source, weight, created.timestamp()
+
+
 def claim_query() -> sa.Select[int | None, int, str, str, float, datetime]:
     """Claims as the skill index takes them (see :data:`ClaimTuple`), before ``.where``."""
     return sa.select(
@@ -353,9 +359,4 @@ class FeedQueries(Database):
         if source is not None:
             query = query.where(col(SkillClaim.source) == source)
         with committed(self.engine) as session:
-            return [
-                (cid or 0, person, name, kind, weight, created.timestamp())
-                for cid, person, name, kind, weight, created in session.execute(
-                    query.order_by(col(SkillClaim.id))
-                )
-            ]
+            return list(claim_tuples(session.execute(query.order_by(col(SkillClaim.id)))))
