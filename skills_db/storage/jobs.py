@@ -50,6 +50,18 @@ def _run_is(job: str, period: str) -> sa.ColumnElement[bool]:
     return sa.and_(col(JobRun.job) == job, col(JobRun.period) == period)
 
 
+def _run_held(job: str, period: str, owner: str) -> sa.ColumnElement[bool]:
+    """The run is still ``owner``'s, and still running: renewing or finishing it is theirs."""
+    return sa.and_(_run_is(job, period), col(JobRun.owner) == owner, col(JobRun.status) == "running")
+
+
+def _task_held(task_id: int, owner: str) -> sa.ColumnElement[bool]:
+    """The task is still ``owner``'s, and still running."""
+    return sa.and_(
+        col(DelayedTask.id) == task_id, col(DelayedTask.owner) == owner, col(DelayedTask.status) == "running"
+    )
+
+
 def _task_claimable(now: datetime) -> sa.ColumnElement[bool]:
     """Pending and due, or taken by a process whose lease ran out (it died or hung up)."""
     return sa.or_(
@@ -118,7 +130,7 @@ class JobQueries(Database):
         with self.session() as session:
             result = session.exec(
                 update(JobRun)
-                .where(_run_is(job, period), col(JobRun.owner) == owner, col(JobRun.status) == "running")
+                .where(_run_held(job, period, owner))
                 .values(lease_until=now + lease)
             )
             return result.rowcount == 1
@@ -132,7 +144,7 @@ class JobQueries(Database):
         with self.session() as session:
             result = session.exec(
                 update(JobRun)
-                .where(_run_is(job, period), col(JobRun.owner) == owner, col(JobRun.status) == "running")
+                .where(_run_held(job, period, owner))
                 .values(status=status, detail=detail, finished_at=at or utcnow(), lease_until=None)
             )
             return result.rowcount == 1
@@ -284,11 +296,7 @@ class JobQueries(Database):
         with self.session() as session:
             result = session.exec(
                 update(DelayedTask)
-                .where(
-                    col(DelayedTask.id) == task_id,
-                    col(DelayedTask.owner) == owner,
-                    col(DelayedTask.status) == "running",
-                )
+                .where(_task_held(task_id, owner))
                 .values(lease_until=now + lease)
             )
             return result.rowcount == 1
@@ -300,11 +308,7 @@ class JobQueries(Database):
         with self.session() as session:
             result = session.exec(
                 update(DelayedTask)
-                .where(
-                    col(DelayedTask.id) == task_id,
-                    col(DelayedTask.owner) == owner,
-                    col(DelayedTask.status) == "running",
-                )
+                .where(_task_held(task_id, owner))
                 .values(status=status, done_at=at or utcnow(), lease_until=None)
             )
             return result.rowcount == 1
