@@ -46,8 +46,8 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
     )
     requests = []
     asks = services.store.pending_asks(person.id)[:max_requests]
-    asked_needs = {ask.need_id: services.store.get_need(ask.need_id) for ask in asks}
-    askers = services.store.people([n.person_id for n in asked_needs.values() if n is not None])
+    asked_needs = services.store.needs(ask.need_id for ask in asks)
+    askers = services.store.people([n.person_id for n in asked_needs.values()])
     ctx.know(askers)
     for ask in asks:
         need = asked_needs.get(ask.need_id)

@@ -389,7 +389,7 @@ class Scheduler:
                     running.result()  # re-raises the work's error
                     return
                 try:
-                    if not await asyncio.to_thread(renew):
+                    if not await self._db(renew):
                         log.warning("%s lost its lease while running; another process may take it", label)
                 except Exception:
                     log.exception("could not renew the lease of %s", label)

@@ -39,6 +39,15 @@ class NeedQueries(Database):
         with self.session() as session:
             return session.get(Need, need_id)
 
+    def needs(self, need_ids: Iterable[int]) -> dict[int, Need]:
+        """These needs, by id, in one query."""
+        ids = list(set(need_ids))
+        if not ids:
+            return {}
+        with self.session() as session:
+            rows = session.exec(select(Need).where(col(Need.id).in_(ids)))
+            return {need.id: need for need in rows if need.id is not None}
+
     def open_needs(self, person_id: int) -> list[Need]:
         with self.session() as session:
             return list(
