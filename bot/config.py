@@ -71,7 +71,7 @@ class RoutingConfig:
     comparable_ratio: float = 0.6
     # Keep one of the asks for someone who wants to learn the skill, next to the experts.
     learner_slot: bool = True
-    # A request for help nobody answered expires after this many hours (it no longer counts).
+    # A request for help nobody answered expires after this many hours (no longer pending).
     ask_expiry_hours: float = 48.0
     # An open need nobody accepted is closed after this many days, with a last word to the asker.
     close_after_days: int = 14

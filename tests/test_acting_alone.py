@@ -19,6 +19,7 @@ from bot.chat.pipeline import Pipeline
 from bot.commands import registry
 from bot.commands.registry import Arguments, Command, Registry
 from bot.jobs import MovableClock
+from skills_db.storage.models import AskStatus
 from tests.support import MemoryAdapter, event, make_services
 
 START = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
@@ -42,20 +43,35 @@ skills add Terraform
 /as you
 need help with terraform state locking
 /time +3d
-/as Alice
-accept
-/time 2026-12-22 10:00
+need help repotting the office fern
+/time 2026-12-25 10:00
 """,
         clock,
     )
     assert "[private to Alice] entraide: @you needs help" in out
     # The request expired after 48 hours (a delayed task, run when the clock passed it)…
-    assert "Alice> accept\n[private to Alice] entraide: You have no pending request for help." in out
-    # …and the daily job closed the need nobody took, with one last word to the asker — a
-    # message no inbound event asked for.
-    closed = "[private to you] entraide: Your need #1 (“help with terraform state locking”) is closed"
-    assert out.count(closed) == 1
-    assert "(time is now 2026-12-22 10:00 UTC;" in out
+    store = make_services(database_url, clock.now).store
+    assert [a.status for a in store.asks_for_need(1)] == [AskStatus.EXPIRED]
+    # …and the daily job closed the needs nobody took, each with one last word to the asker —
+    # messages no inbound event asked for.
+    for number, text in ((1, "help with terraform state locking"), (2, "help repotting the office fern")):
+        closed = f"[private to you] entraide: Your need #{number} (“{text}”) is closed"
+        assert out.count(closed) == 1
+    assert "(time is now 2026-12-25 10:00 UTC;" in out
+
+
+async def test_an_expired_request_can_still_be_accepted_while_its_need_is_open(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    out = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\n/as you\nneed help with terraform state locking\n"
+        "/time +3d\n/as Alice\naccept",
+        clock,
+    )
+    # The asker was told "I'll introduce you as soon as they accept": a late yes keeps that word.
+    assert "@you, meet @Alice, who offers to help with" in out
+    store = make_services(sqlite_url, clock.now).store
+    assert [a.status for a in store.asks_for_need(1)] == [AskStatus.ACCEPTED]
 
 
 async def test_a_bad_time_gets_the_forms_it_takes(sqlite_url: str) -> None:

@@ -140,8 +140,8 @@ def cmd_offer(ctx: Context, args: Arguments) -> None:
     ctx.say("offer.recorded", private=True, about=", ".join(skills) or shorten(text, 60), days=days)
 
 
-def _pending_ask(ctx: Context, args: Arguments) -> Ask:
-    asks = ctx.store.pending_asks(ctx.person_id)
+def _pending_ask(ctx: Context, args: Arguments, *, expired_too: bool = False) -> Ask:
+    asks = ctx.store.pending_asks(ctx.person_id, expired_too=expired_too)
     wanted = args.text("id").lstrip("#")
     if wanted:
         found = [a for a in asks if str(a.id) == wanted]
@@ -154,7 +154,10 @@ def _pending_ask(ctx: Context, args: Arguments) -> Ask:
 
 
 def cmd_accept(ctx: Context, args: Arguments) -> None:
-    ask = ctx.store.answer_ask(_pending_ask(ctx, args).id or 0, AskStatus.ACCEPTED, at=ctx.now())
+    # An expired request can still be accepted while its need is open: the asker was told they
+    # would be introduced as soon as someone accepts, with no deadline.
+    wanted = _pending_ask(ctx, args, expired_too=True)
+    ask = ctx.store.answer_ask(wanted.id or 0, AskStatus.ACCEPTED, at=ctx.now(), late=True)
     if ask is None:  # answered meanwhile (a second tap, another instance): once is enough
         raise UsageError(None, "error.no_pending_ask")
     need = ctx.store.get_need(ask.need_id)

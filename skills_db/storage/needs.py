@@ -164,12 +164,15 @@ class NeedQueries(Database):
             session.flush()
             return rows
 
-    def pending_asks(self, person_id: int) -> list[Ask]:
+    def pending_asks(self, person_id: int, *, expired_too: bool = False) -> list[Ask]:
+        """The person's unanswered requests, the latest first; with ``expired_too``, also those
+        that expired unanswered (a late yes is still welcome while the need is open)."""
+        statuses = [AskStatus.PENDING, AskStatus.EXPIRED] if expired_too else [AskStatus.PENDING]
         with self.session() as session:
             return list(
                 session.exec(
                     select(Ask)
-                    .where(Ask.person_id == person_id, Ask.status == AskStatus.PENDING)
+                    .where(Ask.person_id == person_id, col(Ask.status).in_(statuses))
                     .order_by(col(Ask.asked_at).desc(), col(Ask.id).desc())
                 ).all()
             )
@@ -201,12 +204,16 @@ class NeedQueries(Database):
                     closed.append(need)
             return closed
 
-    def answer_ask(self, ask_id: int, status: AskStatus, *, at: datetime | None = None) -> Ask | None:
-        """Answer a pending ask; None when it was no longer pending (answered concurrently)."""
+    def answer_ask(
+        self, ask_id: int, status: AskStatus, *, at: datetime | None = None, late: bool = False
+    ) -> Ask | None:
+        """Answer a pending ask (with ``late``, an expired one too); None when it was answered
+        already (concurrently: the conditional update lets one answer through)."""
+        answerable = [AskStatus.PENDING, AskStatus.EXPIRED] if late else [AskStatus.PENDING]
         with self.session() as session:
             result = session.execute(
                 sa.update(Ask)
-                .where(col(Ask.id) == ask_id, col(Ask.status) == AskStatus.PENDING)
+                .where(col(Ask.id) == ask_id, col(Ask.status).in_(answerable))
                 .values(status=status, answered_at=at or utcnow())
             )
             if not getattr(result, "rowcount", 0):
