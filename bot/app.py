@@ -156,8 +156,14 @@ async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str) -> s
         return str(error)
     clock.set(target)
     report = await scheduler.run_due()
-    done = len(report.outcomes)
-    return f"time is now {target:%Y-%m-%d %H:%M} UTC; due jobs and tasks done: {done}"
+    statuses = [outcome.status for outcome in report.outcomes]
+    counts = {status: statuses.count(status) for status in ("done", "failed", "skipped")}
+    said = f"time is now {target:%Y-%m-%d %H:%M} UTC; due jobs and tasks done: {counts['done']}"
+    if counts["failed"]:
+        said += f", failed: {counts['failed']}"
+    if counts["skipped"]:
+        said += f", skipped as too late: {counts['skipped']}"
+    return said
 
 
 async def _refresh_indexes(actions: Actions) -> None:
