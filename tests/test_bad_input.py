@@ -56,7 +56,7 @@ async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> Non
     assert await say(bot, "away someday") == [
         "“someday” is not a date I understand.\nUsage: away <YYYY-MM-DD | 3d | 2w | off>"
     ]
-    assert await say(bot, "solved") == ["You have no open need.\nUsage: solved [@helper]"]
+    assert await say(bot, "solved") == ["You have no open need.\nUsage: solved [need number] [@helper]"]
 
 
 @pytest.mark.parametrize("mention", ["bob", "@", "@@bob", "@bo\x00b"])

@@ -8,6 +8,9 @@ from datetime import datetime, time, timedelta
 from bot.chat.context import Context
 from bot.chat.events import Segment
 from bot.commands.registry import Arguments, PersonToken, UsageError
+from bot.followup.evidence import reach_open_needs, welcome_back
+from bot.followup.status import open_needs_status
+from bot.matching.candidates import Reason
 from skills_db.storage.models import ClaimSource, Person
 from skills_db.vocabulary.textnorm import fold
 
@@ -88,6 +91,9 @@ def cmd_skills(ctx: Context, args: Arguments) -> None:
         for name in names:
             ctx.store.add_claim(ctx.person_id, name, ClaimSource.DECLARED, at=ctx.now())
         ctx.say("skills.added", private=True, skills=", ".join(names))
+        # Open needs on these skills that nobody could take get a new colleague to ask.
+        reasons = {name: Reason("reason.declared", {"skill": name}) for name in names}
+        reach_open_needs(ctx, ctx.sender, reasons)
         return
     removed = [name for name in names if ctx.store.remove_declared(ctx.person_id, name)]
     key = "skills.removed" if removed else "skills.none_removed"
@@ -107,8 +113,9 @@ def cmd_profile(ctx: Context, args: Arguments) -> None:
     ctx.say_segments(profile_body(ctx, person), private=True)
 
 
-def profile_body(ctx: Context, person: Person) -> tuple[Segment, ...]:
-    """A person's profile as ``ctx.sender`` sees it: the `profile` command and the App Home."""
+def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[Segment, ...]:
+    """A person's profile as ``ctx.sender`` sees it: the `profile` command and the App Home
+    (which lists the open needs apart: ``needs`` False)."""
     assert person.id is not None
     claims = ctx.store.claims([person.id])
     lines: list[str] = []
@@ -138,6 +145,8 @@ def profile_body(ctx: Context, person: Person) -> tuple[Segment, ...]:
     if person.away_until and person.away_until > ctx.now():
         body.append("\n" + ctx.text("profile.away", until=person.away_until.date().isoformat()))
     if person.id == ctx.person_id:
+        if needs:
+            body.extend(open_needs_status(ctx, person))
         if person.matching_opt_out:
             body.append("\n" + ctx.text("profile.opted_out_matching"))
         if person.shoutouts_opt_out:
@@ -166,7 +175,9 @@ def cmd_away(ctx: Context, args: Arguments) -> None:
     word = args.text("until")
     if fold(word) in {"off", "fin", "stop", "back", "retour"}:
         ctx.store.update_person(ctx.person_id, away_until=None)
+        ctx.sender.away_until = None
         ctx.say("away.off", private=True)
+        welcome_back(ctx, ctx.sender)
         return
     until = parse_until(word, ctx.now())
     if until is None:
