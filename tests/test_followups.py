@@ -16,10 +16,15 @@ import sqlalchemy as sa
 
 from adapters.console import ConsoleAdapter
 from bot.app import run_adapters
+from bot.chat.actions import Actions
+from bot.chat.context import Context, Outgoing
+from bot.chat.events import EventKind
+from bot.chat.pipeline import Pipeline
+from bot.followup.notices import SOLVED_CHECK, follow_up
 from bot.jobs import MovableClock
 from skills_db.storage.models import AskStatus, ClaimSource, NeedStatus, OutboxMessage
 from skills_db.storage.store import Store
-from tests.support import make_services
+from tests.support import MemoryAdapter, event, make_services
 
 START = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)  # a Monday
 
@@ -241,3 +246,78 @@ async def test_someone_outside_working_hours_is_asked_when_their_day_starts(sqli
     assert "I'll ask them when their day starts (Tuesday 8 December, 07:00 UTC)" in out
     out, store = await console(sqlite_url, "/time 2026-12-08 07:01", clock)
     assert asked(out) == ["Alice"]
+
+
+async def test_the_best_expert_away_is_waited_for_while_another_is_asked_meanwhile(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    out, store = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\n/as Bruno\nskills add Terraform\n"
+        "/as Zoe\nthanks @alice for terraform\n/as Alice\naway 2d\n"
+        "/as you\nneed help with terraform state locking",
+        clock,
+    )
+    assert asked(out) == ["Bruno"]
+    assert (
+        "I asked a colleague privately about Terraform; besides, a colleague who knows it is away until "
+        "Wednesday 9 December: I'll ask them then if nobody has accepted." in out
+    )
+    out, store = await console(sqlite_url, "/time 2026-12-09 10:30", clock)
+    assert asked(out) == ["Alice"]
+    # Had Bruno accepted, Alice would not have been bothered.
+    statuses = {a.person_id: a.status for a in store.asks_for_need(1)}
+    assert sorted(statuses.values()) == [AskStatus.EXPIRED, AskStatus.PENDING]
+
+
+async def test_a_request_kept_for_later_is_dropped_once_someone_accepted(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    out, store = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\n/as Bruno\nskills add Terraform\n"
+        "/as Zoe\nthanks @alice for terraform\n/as Alice\naway 2d\n"
+        "/as you\nneed help with terraform state locking\n/as Bruno\naccept\n/time 2026-12-09 10:30",
+        clock,
+    )
+    assert asked(out) == ["Bruno"]
+    assert sorted(a.status for a in store.asks_for_need(1)) == [AskStatus.ACCEPTED, AskStatus.SKIPPED]
+
+
+async def test_a_check_mark_on_was_it_solved_solves_the_need_and_credits_the_helper(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    services = make_services(sqlite_url, clock.now, routing={"ask_count": 1})
+    adapter = MemoryAdapter()
+    actions = Actions(services)
+    actions.attach(adapter)
+    pipeline = Pipeline(services, actions=actions)
+    await pipeline.handle(adapter, event("skills add Terraform", "alice"))
+    await pipeline.handle(adapter, event("need help with terraform state locking", "bob", message_id="m1"))
+    await pipeline.handle(adapter, event("accept", "alice", conversation="dm:alice", is_direct=True))
+    clock.advance(timedelta(days=3, minutes=1))
+    need = services.store.get_need(1)
+    assert need is not None
+
+    def check() -> list[Outgoing]:
+        ctx = Context(services, "")
+        follow_up(ctx, need, SOLVED_CHECK)
+        return ctx.outgoing
+
+    await actions.run(check, "test:solved-check")
+    question = adapter.sent[-1]
+    assert question.to is not None and question.to.handle == "bob"
+    assert [b.press.verb for b in question.buttons] == ["solved", "not-solved"]
+    await pipeline.handle(
+        adapter,
+        event(
+            "",
+            "bob",
+            kind=EventKind.REACTION,
+            reaction="white_check_mark",
+            conversation="dm:bob",
+            is_direct=True,
+            target_message=str(len(adapter.sent)),
+        ),
+    )
+    assert adapter.sent[-1].plain.endswith("@Alice is credited for the help.")
+    solved = services.store.get_need(1)
+    assert solved is not None and solved.status == NeedStatus.SOLVED
+    actions.close()
