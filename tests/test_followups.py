@@ -321,3 +321,17 @@ async def test_a_check_mark_on_was_it_solved_solves_the_need_and_credits_the_hel
     solved = services.store.get_need(1)
     assert solved is not None and solved.status == NeedStatus.SOLVED
     actions.close()
+
+
+async def test_when_the_only_colleague_declines_nobody_is_promised_and_the_asker_hears_it(
+    sqlite_url: str,
+) -> None:
+    clock = MovableClock(START)
+    out, _ = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\n/as you\nneed help with terraform state locking\n/as Alice\ndecline",
+        clock,
+    )
+    assert "I've asked someone else" not in out
+    assert "[private to Alice] entraide: No problem, thanks for saying so." in out
+    assert out.count("[private to you] entraide: Nobody I know could take your need #1") == 1

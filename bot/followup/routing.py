@@ -126,17 +126,20 @@ def ask_now(ctx: Context, need: Need, chosen: list[Candidate], people: dict[int,
     )
     by_person = {c.person_id: c for c in chosen}
     for ask in asks:
-        send_request(ctx, need, ask, people[ask.person_id], list(by_person[ask.person_id].reasons))
+        reasons = list(by_person[ask.person_id].reasons)
+        send_request(ctx, need, ask, people[ask.person_id], reasons, people.get(need.person_id))
     return asks
 
 
-def send_request(ctx: Context, need: Need, ask: Ask, helper: Person, reasons: list[Reason]) -> None:
+def send_request(
+    ctx: Context, need: Need, ask: Ask, helper: Person, reasons: list[Reason], asker: Person | None = None
+) -> None:
     """The private request to ``helper``, with its buttons; it expires if nobody answers."""
     from bot.commands.needs import _why  # the reasons' wording lives with the commands that show them
 
     assert ask.id is not None
     user = ctx.user_ref(helper, need.platform)
-    asker = ctx.store.get_person(need.person_id)
+    asker = asker or ctx.store.get_person(need.person_id)
     if user is None or asker is None:
         return
     schedule_expiry(ctx, ask, helper)
