@@ -329,7 +329,8 @@ async def test_when_the_only_colleague_declines_nobody_is_promised_and_the_asker
     clock = MovableClock(START)
     out, _ = await console(
         sqlite_url,
-        "/as Alice\nskills add Terraform\n/as you\nneed help with terraform state locking\n/as Alice\ndecline",
+        "/as Alice\nskills add Terraform\n/as you\nneed help with terraform state locking\n"
+        "/as Alice\ndecline",
         clock,
     )
     assert "I've asked someone else" not in out
