@@ -32,9 +32,8 @@ def seed_everything(store: Store) -> int:
     store.add_learning_goal(me, "Haskell")
 
     def need(person: int, text: str) -> int:
-        created = store.create_need(
-            Need(person_id=person, text=text, skills=["Rust"], platform="memory", conversation="g", created_at=T0)
-        )
+        row = Need(person_id=person, text=text, skills=["Rust"], platform="memory", conversation="g")
+        created = store.create_need(row)
         assert created.id is not None
         return created.id
 
@@ -42,14 +41,13 @@ def seed_everything(store: Store) -> int:
     store.solve_need(mine, other, at=T0 + timedelta(hours=1))  # a help thread I asked
     store.create_asks(theirs, [(me, [{"key": "declared", "values": {"skills": "Rust"}}])], at=T0)
     store.solve_need(theirs, me, at=T0 + timedelta(hours=2))  # my reply in a help thread
-    store.create_offer(
-        Offer(person_id=me, text="Rust this week", skills=["Rust"], created_at=T0, expires_at=T0 + timedelta(days=7))
-    )
+    week = T0 + timedelta(days=7)
+    store.create_offer(Offer(person_id=me, text="Rust", skills=["Rust"], created_at=T0, expires_at=week))
     # A row stored before others yet numbered after them: on PostgreSQL, rows come back in their
     # physical order (which updates and vacuum reshuffle) unless the export orders them.
     store.add_thanks(Thanks(id=900, from_person_id=other, to_person_id=me, text="early", created_at=T0))
-    store.add_thanks(Thanks(from_person_id=other, to_person_id=me, need_id=theirs, text="great", created_at=T0))
-    store.add_thanks(Thanks(from_person_id=me, to_person_id=other, need_id=mine, text="merci", created_at=T0))
+    store.add_thanks(Thanks(from_person_id=other, to_person_id=me, need_id=theirs, text="great"))
+    store.add_thanks(Thanks(from_person_id=me, to_person_id=other, need_id=mine, text="merci"))
     store.endorse(other, me, "Rust", at=T0)
     store.endorse(me, other, "Rust", at=T0)
     return me
