@@ -217,6 +217,7 @@ def cmd_language(ctx: Context, args: Arguments) -> None:
 
 def cmd_export_me(ctx: Context, args: Arguments) -> None:
     data = ctx.store.export_person(ctx.person_id)
+    # Not sort_keys: the export keeps its documented order of sections and keys (docs/export.md).
     ctx.say(
         "export.ready",
         private=True,
