@@ -11,6 +11,7 @@ from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError
 from bot.jobs.builtin import schedule_expiry
 from bot.matching.candidates import Candidate, Match, Reason
+from bot.matching.reasons import Grammatical, explain
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
 
@@ -62,7 +63,8 @@ def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) ->
             ctx.render(
                 "need.suggestion_line",
                 who=ctx.mention(person),
-                why=_why(ctx, candidate.reasons, ctx.language),
+                # Said to the asker, about the candidate.
+                why=_why(ctx, candidate.reasons, ctx.language, person="them"),
             )
         )
     ctx.say_segments(tuple(body), regarding=regarding)
@@ -119,9 +121,13 @@ def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Cand
     return asked
 
 
-def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str) -> str:
-    texts = [ctx.text(r.key, language, **r.values) for r in reasons[:3]]
-    return "; ".join(texts)
+def _why(
+    ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str, *, person: Grammatical = "you"
+) -> str:
+    """The reasons, to the candidate ("you helped…") or about them ("helped…"), skills named
+    in the reader's language."""
+    label = ctx.services.matcher.taxonomy.label
+    return explain(ctx.services.catalog, reasons, language, person=person, label=label)
 
 
 def cmd_offer(ctx: Context, args: Arguments) -> None:

@@ -25,9 +25,13 @@ class Candidate:
     demonstrated: bool
     reasons: tuple[Reason, ...]
     learner: bool = False
-    # Has evidence about this need (skills, similar threads, an offer), not only general activity.
-    # Only relevant people are suggested or asked; the others only complete a ranking.
+    # Has evidence specific to this need: on one of its skills (help given, answers, endorsements,
+    # declaring it), an offer of it, or a past thread close to the need as a whole. Only relevant
+    # people are suggested or asked; the others only complete a ranking.
     relevant: bool = True
+    # Not relevant, but some past thread shares words with the need: a loose hint, not a reason
+    # to interrupt anyone ("I only found loose hints, I asked nobody").
+    weak: bool = False
 
 
 @dataclass(frozen=True)
