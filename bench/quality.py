@@ -9,7 +9,10 @@ arrived live (`entraide match --batch` does the same). Reported per export and p
   aggregated per replier;
 - route: the share of questions where the people Entraide would ask include a real replier,
   beside asking the 3 most active repliers every time;
-- the most asks any one person got in a 7-day window (the weekly cap is 3 by default).
+- the most asks any one person got in a 7-day window (the weekly cap is 3 by default);
+- ask: the share of questions for which Entraide finds someone to ask (a relevant candidate);
+- off-topic: the same share for questions taken from the *other* exports, matched against this
+  one — people asked about what their community never discusses. Lower is better.
 
 Run: `python -m bench.quality [EXPORT.zip …]`.
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 from bench.shared import DEV_DATA
 from bot.app import build_services, vocabulary
+from bot.chat.context import Services
 from bot.config import config_from_dict
 from bot.matching.batch import BatchMatcher, Query
 from bot.matching.text_index import TextIndex
@@ -39,6 +43,7 @@ DEV = DEV_DATA
 SKIP = {"slack-houstondatavis.zip"}
 TRAIN_SHARE = 0.8
 DEPTH = 100  # ranks looked at for MRR
+OFF_TOPIC = 30  # questions taken from each other export for the off-topic ask rate
 
 
 @dataclass
@@ -70,6 +75,17 @@ class Result:
     route_hits: list[float] = field(default_factory=list)
     active3_hits: list[float] = field(default_factory=list)
     max_weekly_asks: int = 0
+    asks: list[float] = field(default_factory=list)
+    off_topic: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Community:
+    """One export, its history imported, and the questions held out from it."""
+
+    result: Result
+    services: Services
+    queries: list[Query]
 
 
 def split(archive: HistoryArchive) -> tuple[list[HistoryThread], list[HistoryThread]]:
@@ -78,7 +94,7 @@ def split(archive: HistoryArchive) -> tuple[list[HistoryThread], list[HistoryThr
     return threads[:cut], threads[cut:]
 
 
-def evaluate(path: Path, workdir: Path) -> Result:
+def evaluate(path: Path, workdir: Path) -> Community:
     archive = read_history(path)
     train, test = split(archive)
     config = config_from_dict(
@@ -109,6 +125,7 @@ def evaluate(path: Path, workdir: Path) -> Result:
     by_id = {q.id: q for q in queries}
     for line in BatchMatcher(services, limit=DEPTH).run(queries):
         query, truth = by_id[line["id"]], truths[line["id"]]
+        result.asks.append(1.0 if any(c["relevant"] for c in line["candidates"]) else 0.0)
         ranking = [next(iter(c["handles"].values()), "") for c in line["candidates"]]
         result.entraide.add(ranking, truth)
         most_active = [who for who, _ in activity.most_common(DEPTH + 1) if who != query.asker]
@@ -125,8 +142,18 @@ def evaluate(path: Path, workdir: Path) -> Result:
             while window and window[0] <= when - timedelta(days=7).total_seconds():
                 window.popleft()
             result.max_weekly_asks = max(result.max_weekly_asks, len(window))
-    store.close()
-    return result
+    return Community(result, services, queries)
+
+
+def off_topic(community: Community, others: list[Community]) -> None:
+    """Would anyone here be asked the questions of other communities? (at the end of the history)"""
+    matcher = community.services.matcher
+    at = max((q.created for q in community.queries), default=None)
+    for other in others:
+        for query in other.queries[:OFF_TOPIC]:
+            when = at or query.created
+            match = matcher.rank(query.text, matcher.recognise(query.text), None, when)
+            community.result.off_topic.append(1.0 if any(c.relevant for c in match.candidates) else 0.0)
 
 
 def _mean(values: list[float]) -> float:
@@ -143,13 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not exports:
         print(f"no exports found in {DEV}", file=sys.stderr)
         return 1
-    results = []
     with tempfile.TemporaryDirectory() as workdir:
-        for path in exports:
-            results.append(evaluate(path, Path(workdir)))
+        communities = [evaluate(path, Path(workdir)) for path in exports]
+        for community in communities:
+            off_topic(community, [c for c in communities if c is not community])
+        for community in communities:
+            community.services.store.close()
+    results = [c.result for c in communities]
     header = (
         f"{'export':<26} {'n':>4} | {'MRR':>6} {'hit@5':>6} | {'active':>6} {'hit@5':>6} | "
-        f"{'BM25':>6} {'hit@5':>6} | {'route':>6} {'top3':>6} | {'max/wk':>6}"
+        f"{'BM25':>6} {'hit@5':>6} | {'route':>6} {'top3':>6} | {'max/wk':>6} | {'ask':>5} {'off':>5}"
     )
     print(header)
     print("-" * len(header))
@@ -166,13 +196,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     mine.reciprocal += theirs.reciprocal
                     mine.hits5 += theirs.hits5
                 pooled.route_hits += other.route_hits
+                pooled.asks += other.asks
+                pooled.off_topic += other.off_topic
                 pooled.active3_hits += other.active3_hits
                 pooled.max_weekly_asks = max(pooled.max_weekly_asks, other.max_weekly_asks)
             print("-" * len(header))
         print(
             f"{r.name:<26} {r.queries:>4} | {r.entraide.mrr:>6.3f} {r.entraide.hit5:>6.3f} | "
             f"{r.active.mrr:>6.3f} {r.active.hit5:>6.3f} | {r.bm25.mrr:>6.3f} {r.bm25.hit5:>6.3f} | "
-            f"{_mean(r.route_hits):>6.3f} {_mean(r.active3_hits):>6.3f} | {r.max_weekly_asks:>6}"
+            f"{_mean(r.route_hits):>6.3f} {_mean(r.active3_hits):>6.3f} | {r.max_weekly_asks:>6} | "
+            f"{_mean(r.asks):>5.3f} {_mean(r.off_topic):>5.3f}"
         )
     best = max(pooled.active.mrr, pooled.bm25.mrr)
     print()
@@ -180,6 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     route_ratio = _mean(pooled.route_hits) / max(_mean(pooled.active3_hits), 1e-9)
     print(f"route vs 3 most active: {route_ratio:.2f}x (target >= 0.90)")
     print(f"most asks in a week: {pooled.max_weekly_asks} (cap 3)")
+    print(f"off-topic questions that would ask someone: {_mean(pooled.off_topic):.3f} (lower is better)")
     return 0
 
 

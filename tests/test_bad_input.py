@@ -34,7 +34,7 @@ async def test_unknown_command_suggests_the_closest(bot: tuple[Pipeline, MemoryA
 async def test_unknown_command_in_french(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     await say(bot, "langue fr")
     assert await say(bot, "besion de SQL") == [
-        "Je ne connais pas la commande « besion ». Vouliez-vous dire need ?"
+        "Je ne connais pas la commande «\u00a0besion\u00a0». Vouliez-vous dire need\u00a0?"
     ]
 
 

@@ -49,14 +49,15 @@ async def test_french_suggestion_with_reason_thanks_and_profile(sqlite_url: str)
     services = make_services(sqlite_url, routing={"mode": "suggest"})
     out = await run_console(services, FRENCH_SUGGEST)
     assert "Désormais je vous parlerai en français." in out
-    assert "C'est noté, vous connaissez : Web development, Project management" in out
-    assert "Collègues qui peuvent aider pour Project management :" in out
-    assert "• @Chloé — avez déclaré Project management" in out
+    assert "C'est noté, vous connaissez\u00a0: Web development, Project management" in out
+    assert "Collègues qui peuvent aider pour Gestion de projet\u00a0:" in out  # named in French
+    # About Chloé, to Hugo: in the third person, the skill named in French.
+    assert "• @Chloé — a déclaré Gestion de projet" in out
     assert "Remerciement enregistré pour @Chloé." in out
     profile = out.split("Hugo> profil @chloé", 1)[1]
     assert "Profil de @Chloé" in profile
-    assert "Remerciements reçus : 1" in profile
-    assert "« la gestion de projet » — @Hugo" in profile
+    assert "Remerciements reçus\u00a0: 1" in profile
+    assert "«\u00a0la gestion de projet\u00a0» — @Hugo" in profile
 
 
 CONSENT = """

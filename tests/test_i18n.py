@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 
 from bot.chat.events import Mention, UserRef
@@ -24,6 +25,27 @@ def test_mentions_stay_segments_and_plural_forms() -> None:
     catalog = Catalog.load()
     bob = Mention(UserRef("slack", "U1", "Bob"))
     assert catalog.render("en", "thanks.recorded", who=bob) == ("Thanks recorded for ", bob, ".")
-    assert catalog.text("en", "reason.helped", count=1, skill="SQL") == "helped once with SQL"
-    assert catalog.text("fr", "reason.helped", count=3, skill="SQL") == "avez aidé 3 fois en SQL"
+    assert catalog.text("en", "reason.helped", count=1, skill="SQL") == "you helped once with SQL"
+    assert catalog.text("fr", "reason_them.helped", count=3, skill="SQL") == "a aidé 3 fois en SQL"
     assert catalog.text("de", "thanks.recorded", who="x") == "Thanks recorded for x."
+
+
+def _outside_placeholders(text: str) -> str:
+    """The text a reader sees around placeholders, URLs and `/commands` (left as they are)."""
+    return re.sub(r"\{[^}]*\}|https?://\S+|`[^`]*`|/\w+", "", text)
+
+
+def test_french_typography_no_break_space_before_double_signs_and_inside_guillemets() -> None:
+    for key, text in Catalog.load().messages["fr"].items():
+        seen = _outside_placeholders(text)
+        for at, sign in enumerate(seen):
+            before = seen[at - 1] if at else ""
+            if sign in ";:?!":
+                assert before in NO_BREAK, f"{key}: {sign!r} without a no-break space before it: {text!r}"
+            if sign == "«":
+                assert seen[at + 1 : at + 2] in NO_BREAK, f"{key}: « without a no-break space: {text!r}"
+            if sign == "»":
+                assert before in NO_BREAK, f"{key}: » without a no-break space: {text!r}"
+
+
+NO_BREAK = ("\u00a0", "\u202f")

@@ -16,6 +16,7 @@ from bot.followup.routing import Progress, advance, schedule_expiry
 from bot.followup.status import status_segments, waiting_text
 from bot.followup.tasks import move_on, schedule_solved_check
 from bot.matching.candidates import Match, Reason
+from bot.matching.reasons import Grammatical, explain
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
 
@@ -35,7 +36,8 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
         )
     )
     match = ctx.services.matcher.rank(text, skills, ctx.person_id, ctx.now())
-    about = ", ".join(skills) or shorten(text, 60)
+    label = ctx.services.matcher.taxonomy.label  # skills named in the asker's language
+    about = ", ".join(label(skill, ctx.language) for skill in skills) or shorten(text, 60)
     # A need typed as a command (a Slack slash command) has no message of its own: the answer
     # becomes its thread, where the introduction and the ✅ will go.
     assert need.id is not None
@@ -90,15 +92,20 @@ def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) ->
             ctx.render(
                 "need.suggestion_line",
                 who=ctx.mention(person),
-                why=_why(ctx, candidate.reasons, ctx.language),
+                # Said to the asker, about the candidate.
+                why=_why(ctx, candidate.reasons, ctx.language, person="them"),
             )
         )
     ctx.say_segments(tuple(body), regarding=regarding)
 
 
-def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str) -> str:
-    texts = [ctx.text(r.key, language, **r.values) for r in reasons[:3]]
-    return "; ".join(texts)
+def _why(
+    ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str, *, person: Grammatical = "you"
+) -> str:
+    """The reasons, to the candidate ("you helped…") or about them ("helped…"), skills named
+    in the reader's language."""
+    label = ctx.services.matcher.taxonomy.label
+    return explain(ctx.services.catalog, reasons, language, person=person, label=label)
 
 
 def cmd_offer(ctx: Context, args: Arguments) -> None:

@@ -7,6 +7,7 @@ cap; those who cannot be asked now are asked when back, as in :mod:`bot.followup
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
 from bot.chat.context import Context
@@ -129,9 +130,21 @@ def welcome_back(ctx: Context, person: Person) -> None:
     for ask in ctx.store.waiting_asks(person.id):
         if ask.wait_reason == "away":
             send_waiting(ctx, ask, person)
-    reasons: dict[str, Reason] = {}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
     for claim in ctx.store.claims([person.id]):
-        reasons.setdefault(claim.skill, Reason("reason.declared", {"skill": claim.skill}))
-        if claim.source in (ClaimSource.HELPED, ClaimSource.IMPORTED):
-            reasons[claim.skill] = Reason("reason.helped", {"count": 1, "skill": claim.skill})
+        counts[claim.skill][claim.source] += 1
+    reasons: dict[str, Reason] = {}
+    for skill, by_source in counts.items():  # the strongest evidence on each skill, as it is
+        if by_source[ClaimSource.HELPED]:
+            reasons[skill] = Reason("reason.helped", {"count": by_source[ClaimSource.HELPED], "skill": skill})
+        elif by_source[ClaimSource.IMPORTED]:
+            reasons[skill] = Reason(
+                "reason.imported", {"count": by_source[ClaimSource.IMPORTED], "skill": skill}
+            )
+        elif by_source[ClaimSource.ENDORSED]:
+            reasons[skill] = Reason(
+                "reason.endorsed", {"count": by_source[ClaimSource.ENDORSED], "skill": skill}
+            )
+        else:
+            reasons[skill] = Reason("reason.declared", {"skill": skill})
     reach_open_needs(ctx, person, reasons)

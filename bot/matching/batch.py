@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.context import Services
-from bot.matching.candidates import Candidate
+from bot.matching.candidates import Candidate, Reason
+from bot.matching.reasons import explain
 from skills_db.importers.model import HistoryFileError
 
 WEEK = timedelta(days=7)
@@ -86,6 +87,10 @@ class BatchMatcher:
             return next(iter(mapping.values()), str(person_id))
 
         catalog, language = services.catalog, services.config.bot.language
+        label = matcher.taxonomy.label
+
+        def said(reason: Reason) -> str:
+            return explain(catalog, [reason], language, person="them", label=label)
         return {
             "id": query.id,
             "skills": list(result.skills),
@@ -95,7 +100,9 @@ class BatchMatcher:
                     "name": c.name,
                     "handles": handle_map(c.person_id),
                     "score": c.score,
-                    "reasons": [catalog.text(language, r.key, **r.values) for r in c.reasons],
+                    "relevant": c.relevant,
+                    "weak": c.weak,
+                    "reasons": [said(r) for r in c.reasons],
                 }
                 for c in shown
             ],

@@ -26,13 +26,15 @@ class Candidate:
     demonstrated: bool
     reasons: tuple[Reason, ...]
     learner: bool = False
-    # Has evidence about this need (skills, similar threads, an offer), not only general activity.
-    # Only relevant people are suggested or asked; the others only complete a ranking.
+    # Has evidence specific to this need: on one of its skills (help given, answers, endorsements,
+    # declaring it), an offer of it, or a past thread close to the need as a whole. Only relevant
+    # people are suggested or asked; the others only complete a ranking.
     relevant: bool = True
-    # None: may be asked now. Else when they are back (away, off hours), within the configured
-    # wait: they are ranked as usual, and asked then rather than passed over.
+    # None: may be asked now. Else when they are back (away, off hours): they are ranked as
+    # usual, and asked then if that is soon enough, rather than passed over.
     available_at: datetime | None = None
-    # Only loose hints (a common word shared with old threads): not enough to interrupt anyone.
+    # Not relevant, but some past thread shares words with the need: a loose hint, not a reason
+    # to interrupt anyone ("I only found loose hints, I asked nobody").
     weak: bool = False
 
 

@@ -41,7 +41,7 @@ from bot.matching.asking import choose
 from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
-from bot.matching.text_index import TextIndex
+from bot.matching.text_index import TextEvidence, TextIndex
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
@@ -67,6 +67,7 @@ class _Evidence:
     recent: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
     text: float = 0.0
     similar: int = 0
+    close: int = 0  # threads close to the need as a whole: specific text evidence
     example: int | None = None
     offer: str | None = None
     demonstrated: bool = False
@@ -252,10 +253,10 @@ class Matcher:
         offers = self._offers(skills, at, excluded)
         evidence = {pid: _Evidence() for pid in self._pool(skills, text_people, offers, at, excluded)}
         self._skill_evidence(evidence, skills, at)
-        for person, (score, matched, best) in text_people.items():
+        for person, found in text_people.items():
             entry = evidence.get(person)
             if entry is not None:
-                entry.text, entry.similar, entry.example = score, matched, best
+                entry.text, entry.similar, entry.example, entry.close = found
                 entry.demonstrated = True
         for person, skill in offers.items():
             if person in evidence:
@@ -276,7 +277,7 @@ class Matcher:
     def _pool(
         self,
         skills: list[str],
-        text_people: dict[int, tuple[float, int, int]],
+        text_people: dict[int, TextEvidence],
         offers: dict[int, str],
         at: datetime,
         excluded: set[int],
@@ -317,7 +318,7 @@ class Matcher:
         def estimate(person: int) -> tuple[float, float, int]:
             entry = people[person]
             score = (
-                weights.text_weight * text_people.get(person, (0.0, 0, 0))[0] / max_text
+                weights.text_weight * (text_people[person].score if person in text_people else 0.0) / max_text
                 + weights.skill_weight * entry[0] / max_skill
                 + weights.activity_weight * activity[person] / max_activity
                 + (weights.offer_bonus if person in offers else 0.0)
@@ -384,7 +385,9 @@ class Matcher:
             if score < weights.min_score:
                 continue
             reasons = self._reasons(pid, entry, at)
-            relevant = bool(entry.skill or entry.declared or entry.text or entry.offer)
+            # Specific to the need: evidence on one of its skills, an offer of it, or a past thread
+            # close to it. Text matching the need loosely (one ordinary word) is only a hint.
+            relevant = bool(entry.skill or entry.declared or entry.offer or entry.close)
             candidates.append(
                 Candidate(
                     pid,
@@ -394,27 +397,32 @@ class Matcher:
                     reasons,
                     relevant=relevant,
                     available_at=later.get(pid),
+                    weak=not relevant and entry.text > 0,
                 )
             )
         candidates.sort(key=lambda c: (c.demonstrated, c.score, -c.person_id), reverse=True)
         return candidates
 
     def _reasons(self, person_id: int, entry: _Evidence, at: datetime) -> tuple[Reason, ...]:
+        """Why this person, in facts as they are: all-time counts with how many were recent
+        (recent help ranks higher: the reasons show it), periods only on counts of that period."""
         reasons: list[Reason] = []
         if entry.offer:
             reasons.append(Reason("reason.offer", {"skill": entry.offer}))
         helped = [(n, skill, source) for (skill, source), n in entry.counts.items() if source in DEMONSTRATED]
-        for count, skill, _source in sorted(helped, reverse=True)[:2]:
+        by_skill: dict[str, int] = defaultdict(int)
+        for count, skill, _source in helped:
+            by_skill[skill] += count
+        for skill, count in sorted(by_skill.items(), key=lambda kv: (-kv[1], kv[0]))[:2]:
             recent = sum(n for (s, src), n in entry.recent.items() if s == skill and src in DEMONSTRATED)
-            if recent:
-                reasons.append(
-                    Reason("reason.helped_recently", {"count": recent, "skill": skill, "days": RECENT.days})
-                )
-            else:
-                reasons.append(Reason("reason.helped", {"count": count, "skill": skill}))
+            values = {"count": count, "skill": skill, "recent": recent, "days": RECENT.days}
+            reasons.append(Reason("reason.helped", values))
         example = self.index.title(entry.example) if entry.example is not None else ""
-        if entry.similar and example and not helped:
-            reasons.append(Reason("reason.similar", {"count": entry.similar, "example": example}))
+        if example and not helped:
+            if entry.close:
+                reasons.append(Reason("reason.similar", {"count": entry.close, "example": example}))
+            elif entry.similar:  # a loose hint, said as such
+                reasons.append(Reason("reason.related", {"count": entry.similar, "example": example}))
         endorsed = [
             (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
         ]
@@ -425,7 +433,10 @@ class Matcher:
         if not reasons:
             times = self._help_times.get(person_id) or array("d")
             recent = len(times) - bisect_left(times, (at - RECENT).timestamp())
-            reasons.append(Reason("reason.active", {"count": recent or len(times), "days": RECENT.days}))
+            if recent:
+                reasons.append(Reason("reason.active_recent", {"count": recent, "days": RECENT.days}))
+            elif times:
+                reasons.append(Reason("reason.active", {"count": len(times)}))
         return tuple(reasons[:3])
 
     def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import compress
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from skills_db.vocabulary.terms import content_words
 from skills_db.vocabulary.textnorm import stem
@@ -41,6 +41,12 @@ MAX_DOC_CHARS = 4000
 CEILING_SLACK = 1.1  # term ceilings hold for average lengths up to this much above the real one
 LOOK_UP_COST = 6  # finding one document in a posting list costs about this many scanned postings
 MAX_PROBES = 3  # attempts per search to show that the rest of the documents cannot make the top
+MIN_IDF = 0.1  # a term in almost every thread says nothing (and costs much to score)
+# A thread is close to a need when the terms they share carry at least this share of the need's
+# information (the sum of its terms' IDF, unseen terms counting as the rarest), or are at least
+# this share of its informative terms, two or more: one ordinary word in common is not enough,
+# one rare word that is most of the need is.
+CLOSE_SHARE = 0.5
 
 
 def _tf_factor(tf: int, length: int, average: float) -> float:
@@ -51,6 +57,15 @@ def _tf_factor(tf: int, length: int, average: float) -> float:
 def index_terms(text: str) -> list[str]:
     """The words of ``text`` that carry meaning: folded, stemmed, without stopwords."""
     return [stem(t) for t in content_words(text[:MAX_DOC_CHARS])]
+
+
+class TextEvidence(NamedTuple):
+    """What one person's past threads say about a need."""
+
+    score: float  # BM25 of the matching threads, decayed with age, summed
+    threads: int  # threads matched
+    best: int  # the best matching document
+    close: int  # threads close to the need as a whole (see CLOSE_SHARE)
 
 
 @dataclass(frozen=True)
@@ -279,16 +294,11 @@ class TextIndex:
         if not count or limit <= 0:
             return []
         average = max(self._total_length / count, 1.0)
-        query: list[tuple[float, float, int]] = []
-        for term in set(index_terms(text)):
-            term_id = self._terms.get(term)
-            if term_id is None:
-                continue
-            frequency = len(self._doc_ids[term_id])
-            idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
-            if idf < 0.1:
-                continue  # in almost every thread: says nothing, costs much
-            query.append((idf * self._ceilings[term_id], idf, term_id))
+        query = [
+            (idf * self._ceilings[term_id], idf, term_id)
+            for idf, term_id in self._query_terms(text)
+            if term_id is not None
+        ]
         if numpy is not None and query:
             return self._search_vectorised(query, limit, average)
         query.sort(reverse=True)
@@ -328,6 +338,33 @@ class TextIndex:
                     threshold = max(threshold, heapq.nlargest(limit, scores.values())[-1])
                 scores = {doc: score for doc, score in scores.items() if score + rest >= threshold}
         return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
+
+    def _query_terms(self, text: str) -> list[tuple[float, int | None]]:
+        """(IDF, term id) of the informative terms of ``text``; None for a term no thread has."""
+        count = len(self._lengths)
+        terms: list[tuple[float, int | None]] = []
+        for term in sorted(set(index_terms(text))):
+            term_id = self._terms.get(term)
+            frequency = len(self._doc_ids[term_id]) if term_id is not None else 0
+            idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
+            if idf >= MIN_IDF:
+                terms.append((idf, term_id))
+        return terms
+
+    def _is_close(self, doc: int, terms: list[tuple[float, int | None]]) -> bool:
+        """Whether document ``doc`` shares enough of ``terms`` (see CLOSE_SHARE)."""
+        shared, count = 0.0, 0
+        for idf, term_id in terms:
+            if term_id is None:
+                continue
+            docs = self._doc_ids[term_id]
+            i = bisect_left(docs, doc)
+            if i < len(docs) and docs[i] == doc:
+                shared += idf
+                count += 1
+        if count >= 2 and count >= CLOSE_SHARE * len(terms):
+            return True
+        return bool(count) and shared >= CLOSE_SHARE * sum(idf for idf, _term in terms)
 
     def _search_vectorised(
         self, query: list[tuple[float, float, int]], limit: int, average: float
@@ -450,21 +487,31 @@ class TextIndex:
 
     def people(
         self, text: str, at: datetime, exclude: set[int] | None = None, top_docs: int = TOP_DOCS
-    ) -> dict[int, tuple[float, int, int]]:
-        """Per person: (text evidence score, threads matched, best document)."""
-        result: dict[int, tuple[float, int, int]] = {}
+    ) -> dict[int, TextEvidence]:
+        """Per person: their text evidence (score, threads matched, best document, close threads).
+
+        A thread is close when the terms it shares with ``text`` carry at least CLOSE_SHARE of
+        the IDF of ``text``'s informative terms (or are that share of them, two or more): IDF
+        relative to this collection, so "pod" weighs little against "kubernetes", which no
+        coffee thread has.
+        """
+        result: dict[int, TextEvidence] = {}
         now = at.timestamp()
         starts, people, weights = self._helper_start, self._helper_people, self._helper_weights
         skip = (exclude or set()) | self._gone if self._gone else exclude
+        terms = self._query_terms(text)
         for doc, score in self.search(text, top_docs):
             age = max(now - self._times[doc], 0.0)
             decayed = score * math.exp(-self.decay_rate * age)
+            close: bool | None = None  # computed once per document, when someone needs it
             for i in range(starts[doc], starts[doc + 1]):
                 person = people[i]
                 if skip and person in skip:
                     continue
-                total, matched, best = result.get(person, (0.0, 0, doc))
-                result[person] = (total + decayed * weights[i], matched + 1, best)
+                if close is None:
+                    close = self._is_close(doc, terms)
+                total, matched, best, near = result.get(person, (0.0, 0, doc, 0))
+                result[person] = TextEvidence(total + decayed * weights[i], matched + 1, best, near + close)
         return result
 
     def title(self, doc: int) -> str:

@@ -111,6 +111,12 @@ def _name_key(name: str) -> str:
     return " ".join(tokens(name))
 
 
+def _contains(words: list[str], part: list[str]) -> bool:
+    """Whether ``part`` occurs in ``words`` as consecutive words."""
+    size = len(part)
+    return bool(size) and any(words[i : i + size] == part for i in range(len(words) - size + 1))
+
+
 def _merge(skills: Iterable[Skill]) -> list[Skill]:
     """Merge entries sharing a canonical name (folded): union of aliases, first category."""
     merged: dict[str, Skill] = {}
@@ -250,6 +256,32 @@ class Taxonomy:
     def get(self, name: str) -> Skill | None:
         """The entry whose canonical name is ``name`` (case/accent-insensitive)."""
         return self._by_name.get(name) or self._by_name.get(_name_key(name))
+
+    def label(self, name: str, language: str | None) -> str:
+        """How to name a skill to a reader of ``language``: in French, its first French name
+        where it is a translation, else the canonical name.
+
+        A French name that only wraps the canonical one ("langage c", "requêtes sql") and the
+        name of a product (one word, technical or with capitals inside: Python, VBA) stay as they
+        are; words of the canonical name keep their case ("animations css" → "Animations CSS").
+        """
+        skill = self.get(name)
+        if skill is None or language != "fr" or not skill.names_fr:
+            return skill.name if skill is not None else name
+        french = skill.names_fr[0].split()
+        canonical = skill.name.split()
+        folded = tokens(skill.names_fr[0])
+        product = len(canonical) == 1 and (skill.category in ("tech", "data") or not skill.name[1:].islower())
+        if product or _contains(folded, tokens(skill.name)):
+            return skill.name
+        cased: dict[str, str] = {}
+        for word in canonical:
+            if not word.islower():
+                cased[_name_key(word)] = word
+                if word.endswith("s") and not word[:-1].islower():  # "APIs" names "api" too
+                    cased.setdefault(_name_key(word[:-1]), word[:-1])
+        words = [cased.get(_name_key(word), word) for word in french]
+        return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]])
 
     @property
     def skills(self) -> tuple[Skill, ...]:
