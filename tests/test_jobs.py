@@ -431,3 +431,23 @@ async def test_the_live_ticker_runs_due_work_and_stop_waits_for_it(store: Store,
     assert [r.period for r in recorder.runs] == ["2026-12-01"]
     run = store.job_run("digest", "2026-12-01")
     assert run is not None and run.status == "done"
+
+
+async def test_finished_tasks_and_old_runs_are_pruned_but_pending_tasks_stay(
+    store: Store, clock: MovableClock
+) -> None:
+    recorder = Recorder()
+    scheduler = Scheduler(store, clock)
+    scheduler.on_task("expire", recorder.task)
+    scheduler.add_job(daily(recorder))
+    store.schedule_task("expire", "expire:1", T0)
+    store.schedule_task("expire", "expire:2", T0 + timedelta(days=60))
+    clock.set(T0 + timedelta(days=1))
+    await scheduler.run_due()
+    assert [t.key for t in recorder.tasks] == ["expire:1"] and len(recorder.runs) == 1
+    assert store.prune_jobs(T0) == 0  # nothing finished that long ago
+    assert store.prune_jobs(T0 + timedelta(days=2)) == 2  # the task done and the day's run
+    # The pending task is still due, and runs when its time comes.
+    clock.set(T0 + timedelta(days=61))
+    await scheduler.run_due()
+    assert [t.key for t in recorder.tasks] == ["expire:1", "expire:2"]

@@ -114,4 +114,5 @@ async def test_console_an_unrelated_need_asks_nobody_a_related_one_asks_the_righ
     out = await run_console(services, "/as Erin\nneed my espresso machine leaks under the group head")
     assert asked(services) == ["Alice"]
     answer = out.split("Erin> need", 1)[1]
-    assert "I thought of you because you answered a similar question: “My espresso machine leaks" in answer
+    assert "I thought of you because you answered " in answer
+    assert "similar question" in answer and "“My espresso machine leaks" in answer

@@ -16,7 +16,7 @@ from bot.jobs.spec import JobContext, JobSpec
 
 log = logging.getLogger("entraide.jobs")
 
-RETENTION = timedelta(days=30)  # processed events and delivered outbox rows kept this long
+RETENTION = timedelta(days=30)  # processed events, delivered messages, finished tasks kept this long
 
 
 def register(scheduler: Scheduler, actions: Actions) -> None:
@@ -35,6 +35,7 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
             services.store.prune_processed(before)
             services.store.prune_outbox(before)
             services.store.prune_changes(before)
+            services.store.prune_jobs(before)
 
         await actions.run(work, f"job:prune:{run.period}")
 

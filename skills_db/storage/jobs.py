@@ -222,6 +222,24 @@ class JobQueries(Database):
         with self.session() as session:
             return insert_ignoring_duplicates(session, DelayedTask, row)
 
+    def prune_jobs(self, before: datetime) -> int:
+        """Forget delayed tasks finished before ``before`` and job runs started before it.
+
+        Safe for exactly-once: a finished task's key is never scheduled again (each names its
+        ask, need or period), and a period that old is beyond every job's grace.
+        """
+        finished = ("done", "cancelled", "failed")
+        with self.session() as session:
+            tasks = session.execute(
+                sa.delete(DelayedTask).where(
+                    col(DelayedTask.status).in_(finished), col(DelayedTask.done_at) < before
+                )
+            )
+            runs = session.execute(
+                sa.delete(JobRun).where(col(JobRun.status) != "running", col(JobRun.started_at) < before)
+            )
+            return int(getattr(tasks, "rowcount", 0) or 0) + int(getattr(runs, "rowcount", 0) or 0)
+
     def cancel_task(self, key: str, *, at: datetime | None = None) -> bool:
         """Cancel a task not yet taken; False when there is none pending under this key."""
         with self.session() as session:
