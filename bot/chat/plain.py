@@ -35,6 +35,7 @@ THANKS = _folded(*"thanks thank thx ty cheers merci remercie".split())
 COURTESY = _folded(
     *"you all everyone everybody there team folks guys a lot so much very again bot entraide".split(),
     *"tout le monde tous a vous beaucoup bien encore mille fois toi infiniment".split(),
+    *"ok okay great cool nice perfect awesome super parfait top genial d'accord".split(),
 )
 # Whom a greeting at the start of a message may address: "hi all,", "bonjour à tous".
 ADDRESSEES = _folded(
