@@ -42,9 +42,12 @@ async def test_missing_argument_shows_usage(bot: tuple[Pipeline, MemoryAdapter])
     assert await say(bot, "need") == [
         "Something is missing: what you need help with.\nUsage: need <what you need help with>"
     ]
-    assert await say(bot, "endorse @bob") == ["Something is missing: a skill.\nUsage: endorse @someone <skill>"]
+    assert await say(bot, "endorse @bob") == [
+        "Something is missing: a skill.\nUsage: endorse @someone <skill>"
+    ]
     assert await say(bot, "skills add") == [
-        "Something is missing: the skills, separated by commas.\nUsage: skills add|remove|list <skill, skill…>"
+        "Something is missing: the skills, separated by commas.\n"
+        "Usage: skills add|remove|list <skill, skill…>"
     ]
     assert await say(bot, "away") == [
         "Something is missing: a day or a duration (2026-12-24, 3d, 2w, until monday, off).\n"

@@ -78,7 +78,9 @@ async def test_greetings_get_a_friendly_answer(bot: tuple[Pipeline, MemoryAdapte
 async def test_thanks_without_a_command_get_a_friendly_answer(
     bot: tuple[Pipeline, MemoryAdapter], text: str
 ) -> None:
-    assert await dm(bot, text) == ["You're welcome! To thank a colleague who helped you, write thanks @name for …"]
+    assert await dm(bot, text) == [
+        "You're welcome! To thank a colleague who helped you, write thanks @name for …"
+    ]
     store = bot[0].services.store
     assert store.thanks_received(store.find_person("memory", "alice").id or 0) == []  # type: ignore[union-attr]
 
@@ -86,8 +88,8 @@ async def test_thanks_without_a_command_get_a_friendly_answer(
 async def test_greetings_and_thanks_in_french(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     await dm(bot, "langue fr")
     assert await dm(bot, "coucou") == [
-        f"Bonjour{NBSP}! Dites-moi avec vos mots pour quoi vous cherchez de l'aide, ou envoyez aide pour voir "
-        "ce que je sais faire."
+        f"Bonjour{NBSP}! Dites-moi avec vos mots pour quoi vous cherchez de l'aide, "
+        "ou envoyez aide pour voir ce que je sais faire."
     ]
     assert await dm(bot, "merci !") == [
         f"Avec plaisir{NBSP}! Pour remercier un·e collègue qui vous a aidé, écrivez merci @nom pour …"
@@ -100,10 +102,14 @@ async def test_a_command_after_a_greeting_runs(bot: tuple[Pipeline, MemoryAdapte
     ]
 
 
-async def test_what_is_neither_a_need_nor_a_greeting_gets_did_you_mean(bot: tuple[Pipeline, MemoryAdapter]) -> None:
+async def test_what_is_neither_a_need_nor_a_greeting_gets_did_you_mean(
+    bot: tuple[Pipeline, MemoryAdapter],
+) -> None:
     assert await dm(bot, "skils add python") == ["I don't know the command “skils”. Did you mean skills?"]
     assert await dm(bot, "xyzzy") == ["I don't know the command “xyzzy”. Send help to see what I can do."]
-    assert await dm(bot, "lunch at noon") == ["I don't know the command “lunch”. Send help to see what I can do."]
+    assert await dm(bot, "lunch at noon") == [
+        "I don't know the command “lunch”. Send help to see what I can do."
+    ]
     assert needs_of(bot) == []
 
 
