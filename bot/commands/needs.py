@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from bot.chat.context import Context
@@ -226,6 +227,9 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
         ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
 
 
+_FOR = re.compile(r"^(?:for|pour)\b\s*", re.IGNORECASE)
+
+
 def cmd_thanks(ctx: Context, args: Arguments) -> None:
     thanked: dict[int, Person] = {}
     for token in args.people("someone"):
@@ -234,10 +238,7 @@ def cmd_thanks(ctx: Context, args: Arguments) -> None:
             raise UsageError(None, "error.self_thanks")
         assert person.id is not None
         thanked.setdefault(person.id, person)
-    reason = " ".join(visible(args.text("reason")).split())
-    for word in ("for ", "pour "):
-        if reason.lower().startswith(word):
-            reason = reason[len(word) :].strip()
+    reason = _FOR.sub("", " ".join(visible(args.text("reason")).split()))
     said = has_words(reason)  # "for 🎉" or "for @carol" says nothing to keep
     skills = ctx.services.matcher.recognise(reason) if said else []
     credits = []
