@@ -16,7 +16,7 @@ from skills_db.vocabulary.textnorm import fold
 # Characters that show nothing: zero-width space, non-joiner and joiner, word joiner, the
 # invisible operators, the byte-order mark, the soft hyphen, the Mongolian vowel separator.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u180e"))
-_MENTION = re.compile(r"(?<!\S)@\S+")
+_MENTION = re.compile(r"(?<![^\W_])@[^\s,;]+")  # "@bob", "!@bob"; not "me@example.org"
 _WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 
 # Words that say "help" without saying with what: "need help please", "besoin d'aide svp".
