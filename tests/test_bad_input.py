@@ -70,7 +70,7 @@ async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> Non
 async def test_malformed_mentions(bot: tuple[Pipeline, MemoryAdapter], mention: str) -> None:
     (answer,) = await say(bot, f"thanks {mention} for SQL")
     assert "is not a mention: write @name." in answer
-    assert answer.endswith("Usage: thanks @someone [for …]")
+    assert answer.endswith("Usage: thanks @someone [@someone…] [for …]")
 
 
 async def test_unknown_person(bot: tuple[Pipeline, MemoryAdapter]) -> None:

@@ -82,7 +82,7 @@ async def test_no_thanking_yourself_among_others(bot: tuple[Pipeline, MemoryAdap
     await say(bot, "skills list", "bob")
     before = stored(bot[0].services)
     assert await say(bot, "thanks @bob @alice for docker") == [
-        "You cannot thank yourself.\nUsage: thanks @someone [for …]"
+        "You cannot thank yourself.\nUsage: thanks @someone [@someone…] [for …]"
     ]
     assert stored(bot[0].services) == before
 

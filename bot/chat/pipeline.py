@@ -118,7 +118,7 @@ class Pipeline:
         if parsed is None:
             return
         if parsed.command.admin and not ctx.is_admin:
-            ctx.say("error.not_allowed", private=True, command=parsed.command.name)
+            ctx.say("error.not_allowed", private=True, command=parsed.command.word(ctx.language))
             return
         try:
             parsed.command.handler(ctx, parsed.arguments)
