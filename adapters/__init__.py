@@ -23,7 +23,9 @@ def enabled_adapters(services: Services) -> list[Adapter]:
             adapter_class = getattr(importlib.import_module(module), name)
             adapters.append(cast(Adapter, adapter_class(section, Host.of(services))))
     if config.console.enabled or not adapters:
-        from adapters.console import ConsoleAdapter
+        from adapters.console import ConsoleAdapter, store_names
 
-        adapters.append(ConsoleAdapter(user=config.console.user, conversation=config.console.conversation))
+        console = config.console
+        names = store_names(services.store)
+        adapters.append(ConsoleAdapter(user=console.user, conversation=console.conversation, names=names))
     return adapters

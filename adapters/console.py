@@ -1,28 +1,48 @@
 """A terminal chat to try Entraide without any server, acting as several colleagues.
 
-Every line you type is a command (``need …``, ``skills add …``); ``/as NAME`` changes who you
-are; private messages to a colleague are printed as such. ``--script FILE`` feeds FILE's lines
-as if typed and prints every reply: the tests drive the whole bot this way.
+Every line you type is a command (``need …``, ``skills add …``), also after ``/entraide`` or
+``!entraide`` as on Slack and Matrix; ``/as NAME`` changes who you are; private messages to a
+colleague are printed as such. On a terminal, lines are edited and recalled with the arrow keys
+(:mod:`adapters.terminal`). ``--script FILE`` feeds FILE's lines as if typed and prints every
+reply: the tests drive the whole bot this way.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import os
-import stat
 import sys
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from adapters.terminal import LineEditor, LineReader, ReaderKind, load_readline, plain_reader, reader_kind
 from bot.chat.adapter import EventSink
 from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
 from skills_db.vocabulary.textnorm import fold
 
+if TYPE_CHECKING:
+    from skills_db.storage.store import Store
+
 PLATFORM = "console"
 BANNER = """Entraide console — you are {user}. Type `help` for commands, `/as NAME` to become
 another colleague, `/quit` to leave."""
+# What Slack's slash command and Matrix's prefix look like; the console takes them too, so that
+# what people are used to typing elsewhere works here (the console's own commands are /as, /time…).
+COMMAND_PREFIXES = ("/entraide", "!entraide")
+
+# The name an existing console colleague goes by, for a name typed after /as; None if none.
+NameLookup = Callable[[str], Awaitable[str | None]]
+
+
+def store_names(store: Store) -> NameLookup:
+    """Look up /as names among the console people of ``store`` (their identity is the folded name)."""
+
+    def lookup(name: str) -> str | None:
+        person = store.find_person(PLATFORM, fold(name))
+        return None if person is None else person.name
+
+    return lambda name: asyncio.to_thread(lookup, name)
 
 
 class ConsoleAdapter:
@@ -38,6 +58,7 @@ class ConsoleAdapter:
         script: Iterable[str] | None = None,
         output: TextIO | None = None,
         banner: str | None = None,
+        names: NameLookup | None = None,
     ) -> None:
         self.bot_user = UserRef(PLATFORM, "entraide", "Entraide")
         self.user = user
@@ -45,6 +66,10 @@ class ConsoleAdapter:
         self.script = script
         self.output = output or sys.stdout
         self.banner = banner
+        self.names = names
+        # Who has been who this session, by folded name: "/as chloe" after "/as Chloé" is Chloé.
+        self._personas: dict[str, str] = {fold(user): user}
+        self._editor: LineEditor | None = None
         self._ids = itertools.count(1)
         self._session = uuid.uuid4().hex[:12]  # event ids must stay unique across runs
         self._closed = asyncio.Event()
@@ -61,22 +86,24 @@ class ConsoleAdapter:
             return
         self._print(self.banner or BANNER.format(user=self.user))
         reader = await self._stdin_reader()
-        while not self._closed.is_set():
-            self.output.write(f"{self.user}> ")
-            self.output.flush()
-            read = asyncio.ensure_future(reader())
-            closed = asyncio.ensure_future(self._closed.wait())
-            done, _ = await asyncio.wait({read, closed}, return_when=asyncio.FIRST_COMPLETED)
-            closed.cancel()
-            if read not in done:
-                read.cancel()
-                break
-            data = read.result()
-            if not data:  # end of input
-                self._print("")
-                break
-            if not await self._line(data.decode("utf-8", "replace").rstrip("\n"), sink, echo=False):
-                break
+        try:
+            while not self._closed.is_set():
+                read = asyncio.ensure_future(reader(f"{self.user}> "))
+                closed = asyncio.ensure_future(self._closed.wait())
+                done, _ = await asyncio.wait({read, closed}, return_when=asyncio.FIRST_COMPLETED)
+                closed.cancel()
+                if read not in done:
+                    read.cancel()
+                    break
+                typed = read.result()
+                if typed is None:  # end of input
+                    self._print("")
+                    break
+                if not await self._line(typed, sink, echo=False):
+                    break
+        finally:
+            if self._editor is not None:
+                self._editor.restore()
 
     async def send(self, reply: Reply) -> Sent | None:
         text = reply.plain
@@ -102,7 +129,10 @@ class ConsoleAdapter:
             self._print(f"{self.user}> {line}")
         if not stripped or stripped.startswith("#"):
             return True
-        if stripped.startswith("/"):
+        command = _without_prefix(stripped)
+        if command is not None:
+            line = command or "help"  # a bare prefix asks for help, as on Slack
+        elif stripped.startswith("/"):
             return await self._console_command(stripped)
         number = next(self._ids)
         await sink(
@@ -121,7 +151,7 @@ class ConsoleAdapter:
     async def _console_command(self, line: str) -> bool:
         verb, _, rest = line.partition(" ")
         if verb == "/as" and rest.strip():
-            self.user = rest.strip().split()[0]
+            self.user = await self._persona(rest.strip().split()[0])
             self._print(f"(you are now {self.user})")
         elif verb in ("/quit", "/exit"):
             return False
@@ -132,20 +162,40 @@ class ConsoleAdapter:
             self._print(f"(console: /as NAME to act as a colleague{travel}, /quit to leave)")
         return True
 
-    async def _stdin_reader(self) -> Callable[[], Awaitable[bytes]]:
-        """How to read the next line of stdin without blocking the event loop.
+    async def _persona(self, name: str) -> str:
+        """Who ``/as name`` makes you: a colleague whose name folds the same keeps their own
+        spelling ("/as chloe" is Chloé, not a Chloe renaming her), else a new colleague ``name``."""
+        known = self._personas.get(fold(name))
+        if known is None and self.names is not None:
+            known = await self.names(name)
+        self._personas[fold(name)] = known = known or name
+        return known
 
-        A terminal, a pipe or a socket is watched by the event loop; a file or /dev/null cannot
-        be (epoll refuses them), but reading one never waits: a worker thread reads those.
-        """
-        mode = os.fstat(sys.stdin.fileno()).st_mode
-        if not (sys.stdin.isatty() or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
-            return lambda: asyncio.to_thread(sys.stdin.buffer.readline)
-        reader = asyncio.StreamReader()
-        loop = asyncio.get_running_loop()
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        return reader.readline
+    async def _stdin_reader(self) -> LineReader:
+        """How to read the next line of stdin without blocking the event loop."""
+        readline = load_readline() if sys.stdin.isatty() else None
+        kind = reader_kind(
+            sys.stdin.fileno(),
+            output_is_terminal=self.output is sys.stdout and sys.stdout.isatty(),
+            line_editing=readline is not None,
+        )
+        if kind is ReaderKind.EDITED and readline is not None:
+            self._editor = LineEditor(readline, self.output)
+            return self._editor.read
+        return await plain_reader(kind, self.output)
 
     def _print(self, text: str) -> None:
+        if self._editor is not None:
+            self._editor.print(text)  # above a line being typed, if one is
+            return
         self.output.write(text + "\n")
         self.output.flush()
+
+
+def _without_prefix(line: str) -> str | None:
+    """The command after ``/entraide`` or ``!entraide`` (case-insensitive), else None."""
+    for prefix in COMMAND_PREFIXES:
+        head, rest = line[: len(prefix)], line[len(prefix) :]
+        if head.casefold() == prefix and (not rest or rest[0].isspace()):
+            return rest.strip()
+    return None

@@ -19,6 +19,7 @@ from bot.chat.context import Services
 from bot.chat.pipeline import Pipeline
 from bot.commands.registry import Registry
 from bot.config import Config, ConfigError
+from bot.followup.tasks import register as register_followups
 from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
@@ -91,6 +92,7 @@ async def run_adapters(
     actions = Actions(services)
     scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
     register_builtin_jobs(scheduler, actions)
+    register_followups(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)

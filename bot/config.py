@@ -71,9 +71,15 @@ class RoutingConfig:
     comparable_ratio: float = 0.6
     # Keep one of the asks for someone who wants to learn the skill, next to the experts.
     learner_slot: bool = True
-    # A request for help nobody answered expires after this many hours (no longer pending).
-    ask_expiry_hours: float = 48.0
-    # An open need nobody accepted is closed after this many days, with a last word to the asker.
+    # A request for help nobody answered expires after this many of the helper's working hours,
+    # and the next colleague is asked.
+    ask_expiry_hours: float = 8.0
+    # Someone unavailable now (away, off hours, at their weekly cap) who is back within this many
+    # hours is asked then, rather than passed over.
+    wait_for_hours: float = 72.0
+    # This many days after an introduction the asker is asked whether the need was solved.
+    solved_check_days: int = 3
+    # An open need is closed after this many days, with a last word to the asker.
     close_after_days: int = 14
 
     @property
@@ -248,6 +254,9 @@ def _check(config: Config) -> None:
         "routing.weekly_ask_cap": config.routing.weekly_ask_cap,
         "routing.suggestion_count": config.routing.suggestion_count,
         "routing.offer_days": config.routing.offer_days,
+        "routing.ask_expiry_hours": config.routing.ask_expiry_hours,
+        "routing.solved_check_days": config.routing.solved_check_days,
+        "routing.close_after_days": config.routing.close_after_days,
         "matching.half_life_days": config.matching.half_life_days,
         "matching.activity_half_life_days": config.matching.activity_half_life_days,
     }

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from adapters.console import ConsoleAdapter
+from adapters.console import ConsoleAdapter, NameLookup
 from bot.app import build_services
 from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter, EventSink
@@ -100,8 +100,10 @@ def pipeline_for(services: Services, *adapters: Adapter) -> Pipeline:
     return Pipeline(services, actions=actions)
 
 
-async def run_console(services: Services, script: str, user: str = "you") -> str:
+async def run_console(
+    services: Services, script: str, user: str = "you", *, names: NameLookup | None = None
+) -> str:
     out = io.StringIO()
-    adapter = ConsoleAdapter(user=user, script=script.strip().splitlines(), output=out)
+    adapter = ConsoleAdapter(user=user, script=script.strip().splitlines(), output=out, names=names)
     await adapter.run(partial(pipeline_for(services, adapter).handle, adapter))
     return out.getvalue()

@@ -63,7 +63,7 @@ async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> Non
         "“someday” is not a date I understand.\n"
         "Usage: away <YYYY-MM-DD | DD/MM/YYYY | 3d | 2w | until monday | off>"
     ]
-    assert await say(bot, "solved") == ["You have no open need.\nUsage: solved [@helper]"]
+    assert await say(bot, "solved") == ["You have no open need.\nUsage: solved [need number] [@helper]"]
 
 
 @pytest.mark.parametrize("mention", ["bob", "@", "@@bob", "@bo\x00b"])

@@ -115,7 +115,9 @@ need kubernetes pods keep restarting
 
 def test_demo_script_from_the_command_line(tmp_path: Path) -> None:
     script = tmp_path / "demo.txt"
-    script.write_text("need help with terraform state locking\n/as Alice\naccept\n", "utf-8")
+    script.write_text(
+        "/entraide need help with terraform state locking\n/as alice\naccept\n/as Camille\nstats\n", "utf-8"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "bot.cli", "demo", "--script", str(script)],
         capture_output=True,
@@ -128,3 +130,79 @@ def test_demo_script_from_the_command_line(tmp_path: Path) -> None:
     assert "[private to Alice]" in result.stdout
     assert "helped 2 times with Terraform" in result.stdout
     assert "@you, meet @Alice" in result.stdout
+    assert "(need #1)" in result.stdout and "(you are now Alice)" in result.stdout
+    assert "[private to Camille] entraide: People: 14 · open needs: 1" in result.stdout
+
+
+async def test_entraide_prefixes_as_on_slack_and_matrix(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)
+    out = await run_console(
+        services,
+        """
+/entraide skills add Helm
+!entraide skills list
+!ENTRAIDE
+/entraidex
+/as Bob
+""",
+    )
+    assert "Noted, you know: Helm" in out
+    assert out.count("Here is what I can do:") == 1  # the bare prefix asks for help
+    listed = out.split("you> !entraide skills list", 1)[1].split("you> !ENTRAIDE", 1)[0]
+    assert "Helm" in listed
+    # the console's own slash commands are untouched
+    assert "(console: /as NAME to act as a colleague" in out.split("you> /entraidex", 1)[1]
+    assert "(you are now Bob)" in out
+
+
+async def test_as_a_name_that_folds_to_a_colleague_becomes_them(database_url: str) -> None:
+    from adapters.console import store_names
+    from bot.cli.demo import seed_demo
+
+    services = make_services(database_url)
+    store = services.store
+    seed_demo(store, services.taxonomy, services.clock())
+    people = store.count_people()
+    out = await run_console(
+        services, "/as chloe\nskills add Figma\n/as CHLOÉ\nprofile", names=store_names(store)
+    )
+    assert out.count("(you are now Chloé)") == 2
+    assert "Chloé> profile" in out and "Profil de @Chloé" in out
+    chloe = store.find_person("console", "chloe")
+    assert chloe is not None and chloe.id is not None
+    assert [(i.handle, i.display) for i in store.identities(chloe.id)] == [("chloe", "Chloé")]
+    assert store.count_people() == people  # nobody new
+
+
+async def test_as_remembers_who_was_who_in_the_session(sqlite_url: str) -> None:
+    services = make_services(sqlite_url)  # no colleague list: what this session typed counts
+    out = await run_console(services, "/as Inès\nskills add Pandas\n/as ines\nprofile")
+    assert out.count("(you are now Inès)") == 2 and "Profile of @Inès" in out
+
+
+async def test_in_the_demo_the_first_need_is_number_one(database_url: str) -> None:
+    from bot.cli.demo import seed_demo
+
+    services = make_services(database_url)
+    seed_demo(services.store, services.taxonomy, services.clock())
+    out = await run_console(services, "need help with terraform state locking\n/as Alice\nprofile")
+    assert "(need #1)" in out
+    assert "Answer: accept 1 or decline 1" in out
+    # the seeded history is still evidence: Alice's past help and thanks
+    assert "helped 2 times with Terraform" in out
+    assert "“unblocked our Terraform state lock in minutes” — @Hugo" in out
+
+
+async def test_the_demo_community_manager_sees_stats(database_url: str) -> None:
+    from bot.app import build_services
+    from bot.cli.demo import demo_config, seed_demo
+    from skills_db.storage.store import Store
+    from tests.support import config_with
+
+    config = demo_config(config_with(database_url), database_url)
+    services = build_services(config, Store.open(config.database.url))
+    seed_demo(services.store, services.taxonomy, services.clock())
+    out = await run_console(services, "stats\n/as Camille\nstats")
+    mine, camille = out.split("Camille> stats", 1)
+    assert "Only community managers may run stats." in mine
+    assert "People: 14 · open needs: 0 · solved in the last 7 days: 0" in camille

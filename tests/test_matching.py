@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -106,7 +107,7 @@ def test_a_need_with_no_known_skill_finds_people_by_the_text_of_past_threads(ser
     assert "grinder burrs squeak" in best.reasons[0].values["example"]
 
 
-def test_ranking_excludes_asker_opted_out_away_deleted_and_off_hours(services: Services) -> None:
+def test_ranking_leaves_out_asker_opted_out_deleted_and_dates_away_off_hours(services: Services) -> None:
     names = ["asker", "optout", "away", "gone", "tokyo", "paris", "unknown"]
     ids = {n: person(services, n) for n in names}
     services.store.update_person(ids["optout"], matching_opt_out=True)
@@ -116,9 +117,20 @@ def test_ranking_excludes_asker_opted_out_away_deleted_and_off_hours(services: S
     services.store.update_person(ids["paris"], timezone="Europe/Paris")  # 11:00 there
     for pid in ids.values():
         claim(services, pid, "Rust", ClaimSource.HELPED)
-    assert sorted(ranked(services, "rust lifetimes", ids["asker"], ["Rust"])) == ["Paris", "Unknown"]
+    match = services.matcher.rank("rust lifetimes", ["Rust"], ids["asker"], NOW)
+    back = {c.name: c.available_at for c in match.candidates}
+    # The unavailable are ranked, with when they can be asked: not mistaken for unknown.
+    assert sorted(back) == ["Away", "Paris", "Tokyo", "Unknown"]
+    assert back["Paris"] is None and back["Unknown"] is None
+    assert back["Away"] == NOW + timedelta(days=3)
+    tokyo = back["Tokyo"]
+    assert tokyo is not None and tokyo > NOW and tokyo.astimezone(ZoneInfo("Asia/Tokyo")).hour == 8
+    # Only those who can be asked now are routed.
+    routed = services.matcher.route(match, NOW, count=5)
+    assert sorted(c.name for c in routed) == ["Paris", "Unknown"]
     services.store.update_person(ids["away"], away_until=NOW - timedelta(hours=1))  # back
-    assert "Away" in ranked(services, "rust lifetimes", ids["asker"], ["Rust"])
+    match = services.matcher.rank("rust lifetimes", ["Rust"], ids["asker"], NOW)
+    assert {c.name: c.available_at for c in match.candidates}["Away"] is None
 
 
 def test_routing_respects_the_weekly_cap_and_spreads_asks(services: Services) -> None:

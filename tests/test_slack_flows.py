@@ -239,3 +239,24 @@ async def test_a_job_posts_with_no_inbound_event(sqlite_url: str) -> None:
             lambda: [m for m in bot.double.dms_to(ALICE) if "is closed" in m.text]
         )
     assert "nobody could take it within 14 days" in closed.text
+
+
+async def test_was_it_solved_comes_by_dm_and_its_button_solves_the_need(sqlite_url: str) -> None:
+    clock = MovableClock(datetime(2026, 12, 7, 10, 0, tzinfo=UTC))
+    async with slack_bot(sqlite_url, routing={"mode": "consent", "ask_count": 1}, clock=clock) as bot:
+        double = bot.double
+        bot.knows(BOB, "Bob", "Terraform")
+        await double.say(ALICE, HELP, "anyone know Terraform state locking?")
+        [request] = await asked(bot, BOB)
+        await double.click(BOB, request, "Accept")
+        await double.wait_for(lambda: double.dms_to(BOB)[1:])  # the acceptance is handled
+        clock.advance(timedelta(days=3, minutes=1))  # solved_check_days later
+        [question] = await double.wait_for(
+            lambda: [m for m in double.dms_to(ALICE) if "Was your need #1" in m.text]
+        )
+        assert buttons(question) == ["Solved", "Not yet"]
+        await double.click(ALICE, question, "Solved")
+        done = await double.wait_for(lambda: [m for m in double.dms_to(ALICE) if "as solved" in m.text])
+        assert f"<@{BOB}> is credited" in done[0].text
+        need = bot.services.store.get_need(1)
+        assert need is not None and need.status == "solved"

@@ -36,7 +36,8 @@ async def test_app_home_shows_profile_open_needs_and_requests_to_answer(sqlite_u
         home = await home_of(bot, ALICE, containing="Your open needs")
         text = shown(home)
         assert f"Profile of <@{ALICE}>" in text and "Python" in text
-        assert "#1 anyone know Terraform workspaces?" in text
+        # Each open need with where it stands; the colleague asked is not named before they accept.
+        assert "#1 “anyone know Terraform workspaces?” — A colleague is considering it." in text
         assert "Nobody is waiting for your answer." in text
 
         await double.open_home(BOB)

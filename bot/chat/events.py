@@ -18,6 +18,7 @@ class AboutKind(StrEnum):
     NEED = "need"  # the answer to a need: its thread is the need's thread
     ASK = "ask"  # a request for help to one colleague (👍/👎 answer it)
     INTRODUCTION = "introduction"  # helper and asker introduced in the need's thread
+    FOLLOW_UP = "follow-up"  # news of a need, to its asker (a ✅ on it solves the need)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from bot.chat.context import Context, Services
 from bot.chat.events import Segment, UserRef
 from bot.chat.text import shorten
 from bot.commands.people import profile_body
+from bot.followup.status import need_status_lines
 from skills_db.storage.models import ClaimSource
 
 
@@ -40,10 +41,7 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
     if person.deleted or person.id is None:
         return None
     ctx = Context(services, user.platform, person=person)
-    needs = tuple(
-        ctx.render("slack.home_need_line", id=need.id, text=shorten(need.text, 150))
-        for need in services.store.open_needs(person.id)
-    )
+    needs = tuple(need_status_lines(ctx, person))  # each need with where it stands
     requests = []
     asks = services.store.pending_asks(person.id)[:max_requests]
     asked_needs = services.store.needs(ask.need_id for ask in asks)
@@ -56,7 +54,7 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
             continue
         body = ctx.render("slack.home_ask_line", asker=ctx.mention(asker), text=shorten(need.text, 300))
         requests.append(PendingRequest(ask.id, body))
-    return HomeView(ctx.language, profile_body(ctx, person), needs, tuple(requests))
+    return HomeView(ctx.language, profile_body(ctx, person, needs=False), needs, tuple(requests))
 
 
 def profile_form(services: Services, user: UserRef) -> ProfileForm:

@@ -45,6 +45,11 @@ def _solved_by_reaction(ctx: Context, event: Event) -> None:
     if thread is None:
         return
     need = ctx.store.find_need(event.platform, event.conversation, thread)
+    if need is None and event.target_message:
+        # ✅ on "was your need solved?" (or other news of a need), in the asker's DM.
+        about = ctx.store.sent_about(event.platform, event.account, event.conversation, event.target_message)
+        if about is not None and about[0] == AboutKind.FOLLOW_UP:
+            need = ctx.store.get_need(about[1])
     # Only the person who asked can say which reply solved their need.
     if need is None or need.person_id != ctx.person_id or need.status != "open":
         return

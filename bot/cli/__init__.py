@@ -7,10 +7,9 @@ import asyncio
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from bot.config import Config, ConfigError, DatabaseConfig, load_config
+from bot.config import Config, ConfigError, load_config
 from bot.logs import setup_logging
 
 DESCRIPTION = """Entraide: peer help and expertise discovery for Slack, Matrix and the terminal.
@@ -179,9 +178,9 @@ def _db(config: Config, action: str) -> int:
 
 
 def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
-    from adapters.console import ConsoleAdapter
+    from adapters.console import ConsoleAdapter, store_names
     from bot.app import build_services, run_adapters
-    from bot.cli.demo import COLLEAGUES, seed_demo
+    from bot.cli.demo import COLLEAGUES, MANAGER, seed_demo
     from bot.jobs import MovableClock
     from skills_db.storage.store import Store
 
@@ -195,6 +194,7 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
             names = ", ".join(c.name for c in COLLEAGUES)
             banner = (
                 f"Entraide demo — you are {config.console.user}; your colleagues: {names}.\n"
+                f"{MANAGER} is the community manager: `/as {MANAGER}` then `stats`.\n"
                 "Try: need help with terraform state locking · profile @alice · /as Alice · help · "
                 "/time +3d · /quit"
             )
@@ -204,6 +204,7 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
             conversation=config.console.conversation,
             script=lines,
             banner=banner,
+            names=store_names(store),
         )
         asyncio.run(run_adapters(services, [adapter], clock=clock))
     finally:
@@ -212,9 +213,11 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
 
 
 def _demo(config: Config, script: str | None, database: str | None) -> int:
+    from bot.cli.demo import demo_config
+
     with tempfile.TemporaryDirectory(prefix="entraide-demo-") as folder:
         url = database or f"sqlite:///{folder}/demo.db"
-        return _console(replace(config, database=DatabaseConfig(url=url)), script, seed=True)
+        return _console(demo_config(config, url), script, seed=True)
 
 
 def _run(config: Config) -> int:

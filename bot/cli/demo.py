@@ -1,11 +1,17 @@
-"""A dozen demo colleagues with skills, past help and thanks, so `need …` answers at once."""
+"""A dozen demo colleagues with skills, past help and thanks, so `need …` answers at once.
+
+The past help is seeded as answered help threads (with their evidence and thanks), not as needs:
+the first need someone posts in the demo is need #1. Camille is the demo's community manager
+(see :data:`MANAGER`), so `stats` can be tried with `/as Camille`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from skills_db.storage.models import ClaimSource, Need, Thanks
+from bot.config import Config, DatabaseConfig
+from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Thanks
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Taxonomy
 from skills_db.vocabulary.textnorm import fold
@@ -36,7 +42,13 @@ COLLEAGUES = (
         "Karim", "en", "Security engineer", ("Information security", "OWASP", "Penetration testing")
     ),
     DemoColleague("Léa", "fr", "Responsable marketing", ("Marketing", "SEO", "Copywriting")),
+    DemoColleague(
+        "Camille", "en", "Community manager", ("Community management", "Onboarding", "Facilitation")
+    ),
 )
+
+# The demo colleague configured as a community manager (`[bot] admins`) in the demo.
+MANAGER = "Camille"
 
 # (helper, asker, skill, days ago, thanks text): help given in the past, the strongest evidence.
 PAST_HELP = (
@@ -54,6 +66,7 @@ PAST_HELP = (
     ("Gabrielle", "Jules", "Project management", 45, "planning finally makes sense"),
     ("Chloé", "Léa", "Accessibility", 18, "contrast audit was spot on"),
     ("Jules", "Karim", "Microsoft Excel", 9, ""),
+    ("Camille", "Léa", "Onboarding", 22, "the onboarding checklist is perfect"),
 )
 
 # (endorser, endorsee, skill)
@@ -66,10 +79,22 @@ ENDORSEMENTS = (
 )
 
 
+def demo_config(config: Config, url: str) -> Config:
+    """``config`` on the demo database, with the demo's community manager among the admins."""
+    manager = f"console:{fold(MANAGER)}"
+    admins = config.bot.admins if manager in config.bot.admins else [*config.bot.admins, manager]
+    return replace(config, database=DatabaseConfig(url=url), bot=replace(config.bot, admins=admins))
+
+
 def seed_demo(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
     """Fill an empty database with the demo colleagues (idempotent: does nothing twice)."""
     if store.find_person("console", fold(COLLEAGUES[0].name)) is not None:
         return
+    with store.unit_of_work():
+        _seed(store, taxonomy, now)
+
+
+def _seed(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
     ids: dict[str, int] = {}
     for colleague in COLLEAGUES:
         person = store.person_for(
@@ -85,30 +110,29 @@ def seed_demo(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
                 ClaimSource.DECLARED,
                 at=now - timedelta(days=180),
             )
-    for helper, asker, skill, days, text in PAST_HELP:
+    for number, (helper, asker, skill, days, text) in enumerate(PAST_HELP, 1):
         when = now - timedelta(days=days)
         name = _canonical(taxonomy, skill)
-        need = store.create_need(
-            Need(
-                person_id=ids[asker],
+        # What a need solved live leaves behind (a help thread, the helper's evidence, thanks),
+        # without the need itself: need numbers are for the needs people post in the demo.
+        with store.session() as session:
+            thread = HelpThread(
+                source="demo",
+                external_id=f"demo:{number}",
+                channel="general",
+                asker_id=ids[asker],
                 text=f"help with {name}",
-                skills=[name],
-                platform="console",
-                conversation="general",
                 created_at=when - timedelta(hours=3),
+                solved_by_id=ids[helper],
             )
-        )
-        assert need.id is not None
-        store.solve_need(need.id, ids[helper], at=when)
+            session.add(thread)
+            session.flush()
+            assert thread.id is not None
+            session.add(HelpReply(thread_id=thread.id, person_id=ids[helper], created_at=when, solved=True))
+        store.add_claim(ids[helper], name, ClaimSource.HELPED, ref=f"thread:{thread.id}", at=when)
         if text:
             store.add_thanks(
-                Thanks(
-                    from_person_id=ids[asker],
-                    to_person_id=ids[helper],
-                    need_id=need.id,
-                    text=text,
-                    created_at=when,
-                )
+                Thanks(from_person_id=ids[asker], to_person_id=ids[helper], text=text, created_at=when)
             )
     for endorser, endorsee, skill in ENDORSEMENTS:
         store.endorse(ids[endorser], ids[endorsee], _canonical(taxonomy, skill), at=now - timedelta(days=50))

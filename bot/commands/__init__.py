@@ -157,9 +157,21 @@ def registry() -> Registry:
         Command(
             "solved",
             needs.cmd_solved,
-            (Argument("helper", ArgKind.PERSON, required=False),),
+            (
+                Argument("id", ArgKind.WORD, required=False),
+                Argument("helper", ArgKind.PERSON, required=False),
+            ),
             ("resolu", "resolved", "done"),
             words={"fr": "résolu"},
+        )
+    )
+    r.add(
+        Command(
+            "not-solved",
+            needs.cmd_not_solved,
+            (Argument("id", ArgKind.WORD, required=False),),
+            ("pas-resolu", "not-yet", "pas-encore", "unsolved"),
+            words={"fr": "pas-resolu"},
         )
     )
     r.add(

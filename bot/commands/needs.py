@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Any
 
 from bot.chat.context import Context
-from bot.chat.events import About, AboutKind, Button, ButtonPress, Mention, Segment
+from bot.chat.events import About, AboutKind, Mention, Segment
 from bot.chat.text import shorten
 from bot.commands.clean import has_words, need_text, visible
 from bot.commands.people import resolve_person
-from bot.commands.registry import Arguments, UsageError
-from bot.jobs.builtin import schedule_expiry
-from bot.matching.candidates import Candidate, Match, Reason
+from bot.commands.registry import Arguments, UsageError, parse_person
+from bot.followup.evidence import offer_matches
+from bot.followup.notices import PROGRESS, follow_up
+from bot.followup.routing import Progress, advance, schedule_expiry
+from bot.followup.status import status_segments, waiting_text
+from bot.followup.tasks import move_on, schedule_solved_check
+from bot.matching.candidates import Match, Reason
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
 
 
@@ -37,17 +42,40 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
     # becomes its thread, where the introduction and the ✅ will go.
     assert need.id is not None
     regarding = About(AboutKind.NEED, need.id) if need.thread is None else None
-    if not any(c.relevant for c in match.candidates):
-        ctx.say("need.nobody", about=about, id=need.id, regarding=regarding)
-        return
     if ctx.config.routing.mode == "suggest":
-        _suggest(ctx, match, about, regarding)
-        return
-    asked = _ask(ctx, need, match, exclude=set())
-    if asked:
-        ctx.say("need.asked", count=len(asked), about=about, id=need.id, regarding=regarding)
+        if any(c.relevant for c in match.candidates):
+            _suggest(ctx, match, about, regarding)
+            return
+        progress = Progress(weak=any(c.weak for c in match.candidates))
     else:
-        ctx.say("need.all_busy", about=about, id=need.id, regarding=regarding)
+        progress = advance(ctx, need, match=match)
+    ctx.say_segments(need_answer(ctx, need, progress, about), regarding=regarding)
+
+
+def need_answer(ctx: Context, need: Need, progress: Progress, about: str) -> tuple[Segment, ...]:
+    """What the asker is told once their need is posted: exactly what was done, and what will be."""
+    language, timezone = ctx.language, ctx.sender.timezone
+    helpers = ctx.store.people([ask.person_id for ask in progress.waiting])
+    waiting = "; ".join(
+        waiting_text(ctx, ask, helpers.get(ask.person_id), language, timezone) for ask in progress.waiting
+    )
+    still_open = ctx.text("need.open_skills" if need.skills else "need.open_text", id=need.id, about=about)
+    values: dict[str, Any] = {"about": about, "id": need.id, "waiting": waiting, "open": still_open}
+    if progress.asked and waiting:
+        return ctx.render("need.asked_waiting", count=progress.asked, **values)
+    if progress.asked:
+        return ctx.render("need.asked", count=progress.asked, **values)
+    if waiting:
+        return ctx.render("need.waiting", **values)
+    if progress.unavailable:
+        return ctx.render("need.unavailable", **values)
+    if progress.unreachable:
+        return ctx.render("need.unreachable", **values)
+    if progress.relevant:
+        return ctx.render("need.all_busy", **values)
+    if progress.weak:
+        return ctx.render("need.weak", **values)
+    return ctx.render("need.nobody", **values)
 
 
 def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) -> None:
@@ -70,57 +98,6 @@ def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) ->
     ctx.say_segments(tuple(body), regarding=regarding)
 
 
-def _ask(ctx: Context, need: Need, match: Match, exclude: set[int]) -> list[Candidate]:
-    """Ask the routed candidates privately; returns those asked."""
-    assert need.id is not None
-    now = ctx.now()
-    chosen = ctx.services.matcher.route(match, now, exclude=exclude)
-    people = ctx.store.people([c.person_id for c in chosen] + [need.person_id])
-    ctx.know(people)  # one query for everyone's identities, not one per mention
-    reachable = []
-    for candidate in chosen:
-        helper = people.get(candidate.person_id)
-        user = ctx.user_ref(helper) if helper else None
-        if helper is not None and user is not None:
-            reachable.append((candidate, helper, user))
-    default_cap = ctx.config.routing.weekly_ask_cap
-    caps = {helper.id or 0: helper.weekly_ask_cap or default_cap for _, helper, _ in reachable}
-    # The cap is checked again as the asks are written, under a lock on each person: two needs
-    # handled at once (or by two instances) cannot both take someone's last place this week.
-    asks = ctx.store.create_asks(
-        need.id,
-        [(c.person_id, [r.as_json() for r in c.reasons]) for c, _, _ in reachable],
-        at=now,
-        caps=caps,
-        since=now - timedelta(days=7),
-    )
-    by_person = {ask.person_id: ask for ask in asks}
-    asker = people.get(need.person_id) or ctx.sender
-    asked = []
-    for candidate, helper, user in reachable:
-        ask = by_person.get(candidate.person_id)
-        if ask is None or ask.id is None:
-            continue
-        schedule_expiry(ctx, ask.id)
-        language = helper.language or ctx.config.bot.language
-        ctx.tell(
-            user,
-            language,
-            "ask.request",
-            asker=ctx.mention(asker),
-            text=shorten(need.text, 300),
-            why=_why(ctx, candidate.reasons, language),
-            id=ask.id,
-            buttons=(
-                Button(ctx.text("ask.button_accept", language), ButtonPress("accept", ask.id), "primary"),
-                Button(ctx.text("ask.button_decline", language), ButtonPress("decline", ask.id)),
-            ),
-            regarding=About(AboutKind.ASK, ask.id),
-        )
-        asked.append(candidate)
-    return asked
-
-
 def _why(ctx: Context, reasons: tuple[Reason, ...] | list[Reason], language: str) -> str:
     texts = [ctx.text(r.key, language, **r.values) for r in reasons[:3]]
     return "; ".join(texts)
@@ -130,16 +107,33 @@ def cmd_offer(ctx: Context, args: Arguments) -> None:
     text = need_text(args, "offer")
     skills = ctx.services.matcher.recognise(text)
     days = ctx.config.routing.offer_days
+    now = ctx.now()
     ctx.store.create_offer(
         Offer(
             person_id=ctx.person_id,
             text=text,
             skills=skills,
-            created_at=ctx.now(),
-            expires_at=ctx.now() + timedelta(days=days),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
         )
     )
-    ctx.say("offer.recorded", private=True, about=", ".join(skills) or shorten(text, 60), days=days)
+    body = list(ctx.render("offer.recorded", about=", ".join(skills) or shorten(text, 60), days=days))
+    # The open needs it matches become requests to the one who offers: `accept N` takes one.
+    needs = offer_matches(ctx, ctx.sender, text, skills)
+    skill = skills[0] if skills else ""
+    reasons = [Reason("reason.offer", {"skill": skill}).as_json()] if skill else []
+    lines = []
+    for need in needs:
+        assert need.id is not None
+        asks = ctx.store.create_asks(need.id, [(ctx.person_id, reasons)], at=now)
+        if not asks or asks[0].id is None:
+            continue
+        schedule_expiry(ctx, asks[0], ctx.sender)
+        follow_up(ctx, need, PROGRESS)
+        lines.append(ctx.text("offer.need_line", need=need.id, text=shorten(need.text, 100), ask=asks[0].id))
+    if lines:
+        body.append("\n" + ctx.text("offer.needs", count=len(lines)) + "\n" + "\n".join(lines))
+    ctx.say_segments(tuple(body), private=True)
 
 
 def _pending_ask(ctx: Context, args: Arguments, *, expired_too: bool = False) -> Ask:
@@ -185,6 +179,7 @@ def cmd_accept(ctx: Context, args: Arguments) -> None:
         language=language,
         regarding=About(AboutKind.INTRODUCTION, ask.id),
     )
+    schedule_solved_check(ctx, need)
 
 
 def cmd_decline(ctx: Context, args: Arguments) -> None:
@@ -192,23 +187,44 @@ def cmd_decline(ctx: Context, args: Arguments) -> None:
     if ask is None:
         raise UsageError(None, "error.no_pending_ask")
     need = ctx.store.get_need(ask.need_id)
-    asked: list[Candidate] = []
-    if need is not None and need.status == NeedStatus.OPEN:
-        # Ask the next person in line, so one "not now" does not leave the need unanswered.
-        already = {a.person_id for a in ctx.store.asks_for_need(ask.need_id)}
-        match = ctx.services.matcher.rank(need.text, need.skills, need.person_id, ctx.now(), exclude=already)
-        if match.candidates:
-            asked = _ask(ctx, need, match, exclude=already)
+    before = len(ctx.outgoing)
+    if need is not None:
+        # Ask the next person in line at once, so one "not now" does not leave the need waiting.
+        move_on(ctx, need)
+    asked = any(item.reply.about and item.reply.about.kind == AboutKind.ASK for item in ctx.outgoing[before:])
     # Say that someone else is asked only when someone is.
     ctx.say("ask.declined" if asked else "ask.declined_noted", private=True)
 
 
-def cmd_solved(ctx: Context, args: Arguments) -> None:
+def _own_open_need(ctx: Context, args: Arguments) -> Need:
+    """The need a button names (it must be the sender's and open), else the sender's latest."""
+    wanted = args.text("id").lstrip("#")
     needs = ctx.store.open_needs(ctx.person_id)
+    if wanted:
+        needs = [n for n in needs if str(n.id) == wanted]
     if not needs:
         raise UsageError(None, "error.no_open_need")
+    return needs[0]
+
+
+def cmd_solved(ctx: Context, args: Arguments) -> None:
     token = args.person("helper")
-    close_need(ctx, needs[0], resolve_person(ctx, token) if token else None)
+    first = args.text("id")
+    if first.startswith("@"):  # `solved @bob`: the need number is optional, the helper comes first
+        token, args = parse_person(None, first), Arguments({})
+    need = _own_open_need(ctx, args)
+    close_need(ctx, need, resolve_person(ctx, token) if token else None)
+
+
+def cmd_not_solved(ctx: Context, args: Arguments) -> None:
+    """"Not yet" to "was it solved?": the need stays open, and more colleagues are asked."""
+    need = _own_open_need(ctx, args)
+    assert need.id is not None
+    advance(ctx, need)
+    asks = ctx.store.asks_for_need(need.id)
+    people = ctx.store.people([a.person_id for a in asks])
+    status = status_segments(ctx, need, asks, people, ctx.language, ctx.sender.timezone)
+    ctx.say("followup.not_solved", private=True, id=need.id, status=status)
 
 
 def close_need(ctx: Context, need: Need, helper: Person | None) -> None:

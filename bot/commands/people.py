@@ -9,6 +9,9 @@ from bot.chat.events import Segment
 from bot.commands.clean import mentions_in, skill_terms
 from bot.commands.dates import parse_until
 from bot.commands.registry import Arguments, Label, PersonToken, UnknownCommand, UsageError
+from bot.followup.evidence import reach_open_needs, welcome_back
+from bot.followup.status import open_needs_status
+from bot.matching.candidates import Reason
 from skills_db.storage.models import ClaimSource, Person
 from skills_db.vocabulary.textnorm import fold
 
@@ -84,6 +87,9 @@ def cmd_skills(ctx: Context, args: Arguments) -> None:
         for name in names:
             ctx.store.add_claim(ctx.person_id, name, ClaimSource.DECLARED, at=ctx.now())
         ctx.say("skills.added", private=True, skills=", ".join(names))
+        # Open needs on these skills that nobody could take get a new colleague to ask.
+        reasons = {name: Reason("reason.declared", {"skill": name}) for name in names}
+        reach_open_needs(ctx, ctx.sender, reasons)
         return
     removed = [name for name in names if ctx.store.remove_declared(ctx.person_id, name)]
     key = "skills.removed" if removed else "skills.none_removed"
@@ -103,8 +109,9 @@ def cmd_profile(ctx: Context, args: Arguments) -> None:
     ctx.say_segments(profile_body(ctx, person), private=True)
 
 
-def profile_body(ctx: Context, person: Person) -> tuple[Segment, ...]:
-    """A person's profile as ``ctx.sender`` sees it: the `profile` command and the App Home."""
+def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[Segment, ...]:
+    """A person's profile as ``ctx.sender`` sees it: the `profile` command and the App Home
+    (which lists the open needs apart: ``needs`` False)."""
     assert person.id is not None
     claims = ctx.store.claims([person.id])
     lines: list[str] = []
@@ -134,6 +141,8 @@ def profile_body(ctx: Context, person: Person) -> tuple[Segment, ...]:
     if person.away_until and person.away_until > ctx.now():
         body.append("\n" + ctx.text("profile.away", until=person.away_until.date().isoformat()))
     if person.id == ctx.person_id:
+        if needs:
+            body.extend(open_needs_status(ctx, person))
         if person.matching_opt_out:
             body.append("\n" + ctx.text("profile.opted_out_matching"))
         if person.shoutouts_opt_out:
@@ -148,7 +157,9 @@ def cmd_away(ctx: Context, args: Arguments) -> None:
     word = args.text("until")
     if fold(word).strip(" .!") in _BACK:
         ctx.store.update_person(ctx.person_id, away_until=None)
+        ctx.sender.away_until = None
         ctx.say("away.off", private=True)
+        welcome_back(ctx, ctx.sender)
         return
     until = parse_until(word, ctx.now(), ctx.sender.timezone)
     ctx.store.update_person(ctx.person_id, away_until=until)
@@ -186,6 +197,7 @@ def cmd_language(ctx: Context, args: Arguments) -> None:
 
 def cmd_export_me(ctx: Context, args: Arguments) -> None:
     data = ctx.store.export_person(ctx.person_id)
+    # Not sort_keys: the export keeps its documented order of sections and keys (docs/export.md).
     ctx.say(
         "export.ready",
         private=True,

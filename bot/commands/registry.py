@@ -217,7 +217,7 @@ def parse_arguments(command: Command, rest: str) -> Arguments:
     return Arguments(values)
 
 
-def parse_person(command: Command, token: str) -> PersonToken:
+def parse_person(command: Command | None, token: str) -> PersonToken:
     handle = token[1:] if token.startswith("@") else ""
     # A mention is "@" and a handle made of visible characters, without a second "@" glued on
     # (Matrix ids "@user:server" keep their one leading "@").

@@ -33,7 +33,11 @@ def choose(
     def has_room(candidate: Candidate) -> bool:
         person = people.get(candidate.person_id)
         cap = (person.weekly_ask_cap if person else None) or routing.weekly_ask_cap
-        return candidate.person_id not in excluded and asks_this_week.get(candidate.person_id, 0) < cap
+        return (
+            candidate.person_id not in excluded
+            and candidate.available_at is None
+            and asks_this_week.get(candidate.person_id, 0) < cap
+        )
 
     eligible = [c for c in match.candidates if c.relevant and has_room(c)]
     if not eligible or count <= 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -28,6 +29,11 @@ class Candidate:
     # Has evidence about this need (skills, similar threads, an offer), not only general activity.
     # Only relevant people are suggested or asked; the others only complete a ranking.
     relevant: bool = True
+    # None: may be asked now. Else when they are back (away, off hours), within the configured
+    # wait: they are ranked as usual, and asked then rather than passed over.
+    available_at: datetime | None = None
+    # Only loose hints (a common word shared with old threads): not enough to interrupt anyone.
+    weak: bool = False
 
 
 @dataclass(frozen=True)

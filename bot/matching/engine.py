@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 
 from bot.config import MatchingConfig, RoutingConfig
 from bot.matching.asking import choose
-from bot.matching.availability import is_available
+from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
 from bot.matching.text_index import TextIndex
@@ -54,6 +54,7 @@ POOL = 200  # people scored for one need (their availability read from the datab
 SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
 TEXT_POOL = 200  # the people with the most text evidence considered
 LEARNER_GOALS = 50  # learning goals read for one need
+BACK_WITHIN = timedelta(days=31)  # people away for longer are left out of rankings
 
 log = logging.getLogger("entraide.matching")
 
@@ -260,9 +261,13 @@ class Matcher:
             if person in evidence:
                 evidence[person].offer = skill
         people = self.store.people_brief(list(evidence))
-        available = {pid: p for pid, p in people.items() if is_available(p, at, self.routing)}
+        # Who is unavailable now (away, off hours) is ranked too: asked when back if that is soon,
+        # and in any case not described as unknown.
+        back = {pid: available_from(p, at, self.routing, BACK_WITHIN) for pid, p in people.items()}
+        available = {pid: people[pid] for pid, when in back.items() if when is not None}
         activity = {pid: self.index.activity(pid, at) for pid in available}
-        candidates = self._score(evidence, available, activity, skills, at)
+        later = {pid: when for pid, when in back.items() if when is not None and when > at}
+        candidates = self._score(evidence, available, activity, skills, at, later)
         # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
         known = set(evidence).union(text_people, self.index.most_active(ACTIVE_POOL + len(excluded)))
         learners = self._learners(skills, excluded | known, at)
@@ -355,6 +360,7 @@ class Matcher:
         activity: dict[int, float],
         skills: list[str],
         at: datetime,
+        later: Mapping[int, datetime],
     ) -> list[Candidate]:
         def top(values: list[float]) -> float:
             return max([v for v in values if v > 0], default=1.0)
@@ -381,7 +387,13 @@ class Matcher:
             relevant = bool(entry.skill or entry.declared or entry.text or entry.offer)
             candidates.append(
                 Candidate(
-                    pid, people[pid].name, round(score, 4), entry.demonstrated, reasons, relevant=relevant
+                    pid,
+                    people[pid].name,
+                    round(score, 4),
+                    entry.demonstrated,
+                    reasons,
+                    relevant=relevant,
+                    available_at=later.get(pid),
                 )
             )
         candidates.sort(key=lambda c: (c.demonstrated, c.score, -c.person_id), reverse=True)

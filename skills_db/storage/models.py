@@ -64,10 +64,12 @@ class NeedStatus(StrEnum):
 
 
 class AskStatus(StrEnum):
+    WAITING = "waiting"  # not sent yet: the colleague is away, off hours or at their cap until due_at
     PENDING = "pending"
     ACCEPTED = "accepted"
     DECLINED = "declined"
     EXPIRED = "expired"
+    SKIPPED = "skipped"  # a waiting request never sent: someone accepted first, or they stayed away
 
 
 class Person(SQLModel, table=True):
@@ -143,6 +145,11 @@ class Need(SQLModel, table=True):
     solved_by_id: int | None = Field(default=None, foreign_key="person.id")
     created_at: datetime = _time(index=True)
     solved_at: datetime | None = _time(nullable=True)
+    # Follow-ups to the asker, so none nags: the last one sent (at most one a day), and the
+    # messages said once at most.
+    notified_at: datetime | None = _time(nullable=True)
+    exhausted_told: bool = False  # "nobody I know could take it" was said
+    solved_asked: bool = False  # "was it solved?" was asked
 
 
 class Offer(SQLModel, table=True):
@@ -164,8 +171,11 @@ class Ask(SQLModel, table=True):
     person_id: int = Field(foreign_key="person.id", index=True)
     status: str = AskStatus.PENDING
     reasons: list[dict[str, Any]] = _json()
-    asked_at: datetime = _time(index=True)
+    asked_at: datetime = _time(index=True)  # a waiting request: when it was planned
     answered_at: datetime | None = _time(nullable=True)
+    # A waiting request: when to send it, and why not now ("away", "hours", "cap").
+    due_at: datetime | None = _time(nullable=True)
+    wait_reason: str | None = None
 
 
 class Thanks(SQLModel, table=True):

@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from skills_db.storage.database import Database
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
+from skills_db.storage.followups import SENT
 from skills_db.storage.models import (
     Ask,
     AskStatus,
@@ -151,7 +152,11 @@ class NeedQueries(Database):
                     pid: int(n)
                     for pid, n in session.exec(
                         select(Ask.person_id, sa.func.count())
-                        .where(col(Ask.person_id).in_(capped), col(Ask.asked_at) >= (since or when))
+                        .where(
+                            col(Ask.person_id).in_(capped),
+                            col(Ask.asked_at) >= (since or when),
+                            col(Ask.status).in_(SENT),
+                        )
                         .group_by(col(Ask.person_id))
                     )
                 }
@@ -224,7 +229,7 @@ class NeedQueries(Database):
         with self.session() as session:
             rows = session.exec(
                 select(Ask.person_id, sa.func.count())
-                .where(col(Ask.asked_at) >= since)
+                .where(col(Ask.asked_at) >= since, col(Ask.status).in_(SENT))
                 .group_by(col(Ask.person_id))
             ).all()
             return {pid: int(n) for pid, n in rows}

@@ -30,38 +30,45 @@ from skills_db.storage.models import (
     Thanks,
 )
 
+# The sections of an export after "person", in their order: (key, table, the column naming the
+# person). docs/export.md documents them; tests/test_export.py holds the two together.
+EXPORT_SECTIONS: tuple[tuple[str, type[Any], str], ...] = (
+    ("identities", Identity, "person_id"),
+    ("skill_claims", SkillClaim, "person_id"),
+    ("learning_goals", LearningGoal, "person_id"),
+    ("needs", Need, "person_id"),
+    ("offers", Offer, "person_id"),
+    ("asks_received", Ask, "person_id"),
+    ("thanks_received", Thanks, "to_person_id"),
+    ("thanks_given", Thanks, "from_person_id"),
+    ("endorsements_received", Endorsement, "endorsee_id"),
+    ("endorsements_given", Endorsement, "endorser_id"),
+    ("help_replies", HelpReply, "person_id"),
+    ("help_threads_asked", HelpThread, "asker_id"),
+)
+
 
 class PersonalDataQueries(Database):
     # -- the person's own data ----------------------------------------------------------------
 
     def export_person(self, person_id: int) -> dict[str, Any]:
-        """Everything stored about one person, as JSON-ready data."""
+        """Everything stored about one person, as JSON-ready data, in a fixed order.
+
+        The layout is documented in docs/export.md: "person", then one list per section of
+        :data:`EXPORT_SECTIONS` in that order; rows by id (oldest first); a row's keys in its
+        table's column order, ``skill_id`` given as the skill's name under ``skill``. The same
+        data always exports to the same JSON, byte for byte.
+        """
         with self.session() as session:
             person = session.get(Person, person_id)
             if person is None:
                 raise KeyError(person_id)
-            tables: dict[str, Any] = {
-                "identities": select(Identity).where(Identity.person_id == person_id),
-                "skill_claims": select(SkillClaim).where(SkillClaim.person_id == person_id),
-                "learning_goals": select(LearningGoal).where(LearningGoal.person_id == person_id),
-                "needs": select(Need).where(Need.person_id == person_id),
-                "offers": select(Offer).where(Offer.person_id == person_id),
-                "asks_received": select(Ask).where(Ask.person_id == person_id),
-                "thanks_received": select(Thanks).where(Thanks.to_person_id == person_id),
-                "thanks_given": select(Thanks).where(Thanks.from_person_id == person_id),
-                "endorsements_received": select(Endorsement).where(Endorsement.endorsee_id == person_id),
-                "endorsements_given": select(Endorsement).where(Endorsement.endorser_id == person_id),
-                "help_replies": select(HelpReply).where(HelpReply.person_id == person_id),
-                "help_threads_asked": select(HelpThread).where(HelpThread.asker_id == person_id),
-            }
             skill_names = dict(session.exec(select(Skill.id, Skill.name)).all())
-            data: dict[str, Any] = {"person": _row(person)}
-            for key, query in tables.items():
-                rows = [_row(r) for r in session.exec(query).all()]
-                for row in rows:
-                    if "skill_id" in row:
-                        row["skill"] = skill_names.get(row.pop("skill_id"))
-                data[key] = rows
+            data: dict[str, Any] = {"person": _row(person, skill_names)}
+            for key, table, about in EXPORT_SECTIONS:
+                query = select(table).where(col(getattr(table, about)) == person_id)
+                rows = session.exec(query.order_by(col(table.id))).all()
+                data[key] = [_row(r, skill_names) for r in rows]
             return data
 
     def forget_person(self, person_id: int) -> None:
@@ -149,8 +156,15 @@ class PersonalDataQueries(Database):
             session.flush()
 
 
-def _row(row: SQLModel) -> dict[str, Any]:
-    return {
-        key: value.isoformat() if isinstance(value, datetime) else value
-        for key, value in row.model_dump().items()
-    }
+def _row(row: SQLModel, skill_names: dict[int | None, str]) -> dict[str, Any]:
+    """One exported row: its columns in order, times in ISO 8601, a skill by its name."""
+    exported: dict[str, Any] = {}
+    # The model's declared field order: model_dump() follows the order SQLAlchemy happened to
+    # load the attributes in, which differs between rows just created and rows read back.
+    for key in type(row).model_fields:
+        value = getattr(row, key)
+        if key == "skill_id":
+            exported["skill"] = skill_names.get(value)
+        else:
+            exported[key] = value.isoformat() if isinstance(value, datetime) else value
+    return exported

@@ -3,9 +3,10 @@
 Store combines the query classes of each aggregate over one :class:`Database`: people and
 adapter state here, skills and evidence in :mod:`evidence`, needs, asks and thanks in
 :mod:`needs`, export and erasure in :mod:`personal`, the outbox in :mod:`outbox`, job runs and
-delayed tasks in :mod:`jobs`, the indexes' change feed in :mod:`feed`. A method called inside
-:meth:`Database.unit_of_work` joins its transaction; alone, it commits at its end. Rows come back
-detached, so callers never hold a transaction across an ``await``.
+delayed tasks in :mod:`jobs`, a need's follow-ups in :mod:`followups`, the indexes' change feed
+in :mod:`feed`. A method called inside :meth:`Database.unit_of_work` joins its transaction;
+alone, it commits at its end. Rows come back detached, so callers never hold a transaction
+across an ``await``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlmodel import col, delete, select
 from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.evidence import EvidenceQueries
 from skills_db.storage.feed import FeedQueries
+from skills_db.storage.followups import FollowUpQueries
 from skills_db.storage.jobs import JobQueries
 from skills_db.storage.models import (
     AdapterState,
@@ -47,7 +49,9 @@ class PersonBrief:
     weekly_ask_cap: int | None
 
 
-class Store(EvidenceQueries, NeedQueries, PersonalDataQueries, OutboxQueries, FeedQueries, JobQueries):
+class Store(
+    EvidenceQueries, NeedQueries, FollowUpQueries, PersonalDataQueries, OutboxQueries, FeedQueries, JobQueries
+):
     # -- people and identities -------------------------------------------------------------
 
     def person_for(
