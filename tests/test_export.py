@@ -17,7 +17,7 @@ T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 def documented_layout() -> dict[str, list[str]]:
     """Section → its keys, in the order docs/export.md gives them."""
-    sections = re.findall(r"^### `(\w+)`\n.*?\nKeys: (.+)$", DOC.read_text("utf-8"), re.MULTILINE)
+    sections = re.findall(r"^### `(\w+)`\n(?:(?!###).*\n)*?Keys: (.+)$", DOC.read_text("utf-8"), re.MULTILINE)
     return {name: re.findall(r"`(\w+)`", keys) for name, keys in sections}
 
 
