@@ -17,6 +17,7 @@ from skills_db.storage.models import Endorsement, Need, Offer, SkillClaim, Thank
 from tests.support import Clock, MemoryAdapter, event, make_services, pipeline_for
 
 NBSP = "\u00a0"
+DAYS = ("2026-11-05", "05/11/2026", "5/11", "5.11.26", "until thursday", "jeudi", "jusqu'à jeudi")
 AWAY_USAGE = "Usage: away <YYYY-MM-DD | DD/MM/YYYY | 3d | 2w | until monday | off>"
 
 
@@ -149,28 +150,24 @@ async def test_a_bare_need_in_french(bot: tuple[Pipeline, MemoryAdapter]) -> Non
     ]
 
 
-# The clock says Monday 2 November 2026: every form below names Thursday 5 November.
+# The clock says Monday 2 November 2026, 10:00: every form below names Thursday 5 November —
+# a day until its end, a duration from now.
 @pytest.mark.parametrize(
-    "when",
+    ("when", "until"),
     [
-        "2026-11-05",
-        "05/11/2026",
-        "5/11",
-        "5.11.26",
-        "3d",
-        "3 days",
-        "3j",
-        "until thursday",
-        "jeudi",
-        "jusqu'à jeudi",
+        *((day, datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=UTC)) for day in DAYS),
+        *(
+            (duration, datetime(2026, 11, 5, 10, 0, tzinfo=UTC))
+            for duration in ("3d", "3 days", "3j", "3 jours")
+        ),
     ],
 )
 async def test_away_accepts_the_same_day_in_every_form(
-    bot: tuple[Pipeline, MemoryAdapter], when: str
+    bot: tuple[Pipeline, MemoryAdapter], when: str, until: datetime
 ) -> None:
     assert await say(bot, f"away {when}") == ["Noted: no requests for help until 2026-11-05."]
     person = bot[0].services.store.find_person("memory", "alice")
-    assert person is not None and person.away_until == datetime(2026, 11, 5, 23, 59, 59, 999999, tzinfo=UTC)
+    assert person is not None and person.away_until == until
 
 
 @pytest.mark.parametrize("when", ["2w", "14d", "2sem", "2 weeks", "16/11/2026"])
@@ -185,9 +182,11 @@ async def test_away_says_when_a_day_is_past_or_too_far(bot: tuple[Pipeline, Memo
     assert await say(bot, "away 01/11/2025") == [
         f"“01/11/2025” (2025-11-01) is in the past: give a day from today on.\n{AWAY_USAGE}"
     ]
-    assert await say(bot, "away 2028-01-01") == [
-        f"“2028-01-01” is more than 366 days away: give a nearer day.\n{AWAY_USAGE}"
-    ]
+    for far in ("2028-01-01", "367d", "60w"):
+        assert await say(bot, f"away {far}") == [
+            f"“{far}” is more than 366 days away: give a nearer day.\n{AWAY_USAGE}"
+        ]
+    assert await say(bot, "away 0d") == [f"“0d” is not a date I understand.\n{AWAY_USAGE}"]
     assert await say(bot, "away 31/02/2027") == [f"“31/02/2027” is not a date I understand.\n{AWAY_USAGE}"]
     person = bot[0].services.store.find_person("memory", "alice")
     assert person is not None and person.away_until is None

@@ -1,9 +1,10 @@
-"""The day someone is away until, however they write it.
+"""When someone is away until, however they write it.
 
-``2026-12-24``, ``24/12/2026``, ``24/12``, ``3d``, ``2 weeks``, ``3j``, ``2sem``, ``tomorrow``,
-``until monday``, ``jusqu'à lundi``: each names a day, and every form means the same thing —
-away until the end of that day, in the person's time zone. The same range holds for every form:
-from today to a year ahead; a day in the past is refused with that reason, not "not understood".
+``2026-12-24``, ``24/12/2026``, ``24/12``, ``tomorrow``, ``until monday``, ``jusqu'à lundi``
+name a day: away until the end of that day, in the person's time zone. ``3d``, ``2 weeks``,
+``3j``, ``2sem`` are a duration from now (the follow-ups ask again when it is over). The same
+range holds for every form: from now to a year ahead; a day in the past is refused with that
+reason, not "not understood".
 """
 
 from __future__ import annotations
@@ -37,10 +38,20 @@ _DAY_MONTH = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 
 
 def parse_until(text: str, now: datetime, zone: str | None = None) -> datetime:
-    """The end of the day ``text`` names, in ``zone`` (else ``now``'s); UsageError if none."""
+    """Now plus the duration ``text`` says, or the end of the day it names, in ``zone`` (else
+    ``now``'s); UsageError when it names none, or one in the past or beyond a year."""
     local = _zone(zone, now)
     today = now.astimezone(local).date()
-    day = _day(fold(text), today)
+    folded = _strip_noise(fold(text))
+    count = _COUNT.match(folded)
+    if count and count.group(2) in _UNITS:
+        days = int(count.group(1)) * _UNITS[count.group(2)]
+        if 0 < days <= MAX_DAYS:
+            return now + timedelta(days=days)
+        if days:
+            raise UsageError(None, "error.date_too_far", word=text[:40], days=MAX_DAYS)
+        raise UsageError(None, "error.bad_date", word=text[:40])
+    day = _day(folded, today)
     if day is None:
         raise UsageError(None, "error.bad_date", word=text[:40])
     if day < today:
@@ -50,19 +61,19 @@ def parse_until(text: str, now: datetime, zone: str | None = None) -> datetime:
     return datetime.combine(day, time.max, tzinfo=local)
 
 
-def _day(folded: str, today: date) -> date | None:
+def _strip_noise(folded: str) -> str:
     previous = None
     while previous != folded:  # "until next monday": strip each word that changes nothing
         previous, folded = folded, _NOISE.sub("", folded).strip()
+    return folded
+
+
+def _day(folded: str, today: date) -> date | None:
     if folded in _RELATIVE:
         return today + timedelta(days=_RELATIVE[folded])
     if folded in _WEEKDAYS:  # the next one, a week ahead when it is today's name
         ahead = (_WEEKDAYS[folded] - today.weekday() - 1) % 7 + 1
         return today + timedelta(days=ahead)
-    count = _COUNT.match(folded)
-    if count and count.group(2) in _UNITS:
-        days = int(count.group(1)) * _UNITS[count.group(2)]
-        return today + timedelta(days=days) if days > 0 else None
     day_month = _DAY_MONTH.match(folded)
     if day_month:
         return _calendar_day(day_month.groups(), today)
