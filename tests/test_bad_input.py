@@ -34,27 +34,34 @@ async def test_unknown_command_suggests_the_closest(bot: tuple[Pipeline, MemoryA
 async def test_unknown_command_in_french(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     await say(bot, "langue fr")
     assert await say(bot, "besion de SQL") == [
-        "Je ne connais pas la commande «\u00a0besion\u00a0». Vouliez-vous dire need\u00a0?"
+        "Je ne connais pas la commande «\u00a0besion\u00a0». Vouliez-vous dire besoin\u00a0?"
     ]
 
 
 async def test_missing_argument_shows_usage(bot: tuple[Pipeline, MemoryAdapter]) -> None:
-    assert await say(bot, "need") == ["Something is missing: text.\nUsage: need <what you need help with>"]
-    assert await say(bot, "endorse @bob") == ["Something is missing: skill.\nUsage: endorse @someone <skill>"]
+    assert await say(bot, "need") == [
+        "Something is missing: what you need help with.\nUsage: need <what you need help with>"
+    ]
+    assert await say(bot, "endorse @bob") == [
+        "Something is missing: a skill.\nUsage: endorse @someone <skill>"
+    ]
     assert await say(bot, "skills add") == [
-        "Something is missing: skills.\nUsage: skills add|remove|list <skill, skill…>"
+        "Something is missing: the skills, separated by commas.\n"
+        "Usage: skills add|remove|list <skill, skill…>"
     ]
     assert await say(bot, "away") == [
-        "Something is missing: until.\nUsage: away <YYYY-MM-DD | 3d | 2w | off>"
+        "Something is missing: a day or a duration (2026-12-24, 3d, 2w, until monday, off).\n"
+        "Usage: away <YYYY-MM-DD | DD/MM/YYYY | 3d | 2w | until monday | off>"
     ]
 
 
 async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     assert await say(bot, "optout everything") == [
-        "“everything” is not a valid what.\nUsage: optout matching|shoutouts"
+        "“everything” is not a valid choice (matching or shoutouts).\nUsage: optout matching|shoutouts"
     ]
     assert await say(bot, "away someday") == [
-        "“someday” is not a date I understand.\nUsage: away <YYYY-MM-DD | 3d | 2w | off>"
+        "“someday” is not a date I understand.\n"
+        "Usage: away <YYYY-MM-DD | DD/MM/YYYY | 3d | 2w | until monday | off>"
     ]
     assert await say(bot, "solved") == ["You have no open need.\nUsage: solved [need number] [@helper]"]
 
@@ -63,7 +70,7 @@ async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> Non
 async def test_malformed_mentions(bot: tuple[Pipeline, MemoryAdapter], mention: str) -> None:
     (answer,) = await say(bot, f"thanks {mention} for SQL")
     assert "is not a mention: write @name." in answer
-    assert answer.endswith("Usage: thanks @someone [for …]")
+    assert answer.endswith("Usage: thanks @someone [@someone…] [for …]")
 
 
 async def test_unknown_person(bot: tuple[Pipeline, MemoryAdapter]) -> None:

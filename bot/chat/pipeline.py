@@ -18,9 +18,18 @@ from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
 from bot.chat.context import Context, Outgoing, Services
 from bot.chat.events import Capabilities, Event, EventKind
+from bot.chat.plain import Reading, is_private, read, without_greeting
 from bot.chat.reactions import handle_reaction, is_meaningful
 from bot.commands import registry
-from bot.commands.registry import Arguments, ParsedCommand, Registry, UnknownCommand, UsageError
+from bot.commands.clean import visible
+from bot.commands.registry import (
+    Arguments,
+    Label,
+    ParsedCommand,
+    Registry,
+    UnknownCommand,
+    UsageError,
+)
 from skills_db.vocabulary.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
@@ -90,7 +99,7 @@ class Pipeline:
 
     def _dispatch(self, ctx: Context, event: Event) -> None:
         config = self.services.config
-        text = event.text.strip()
+        text = visible(event.text).strip()  # zero-width characters pasted along mean nothing
         if len(event.text) > config.bot.max_message_length:
             ctx.say(
                 "error.too_long",
@@ -109,13 +118,16 @@ class Pipeline:
         if parsed is None:
             return
         if parsed.command.admin and not ctx.is_admin:
-            ctx.say("error.not_allowed", private=True, command=parsed.command.name)
+            ctx.say("error.not_allowed", private=True, command=parsed.command.word(ctx.language))
             return
         try:
             parsed.command.handler(ctx, parsed.arguments)
         except UsageError as error:
             ctx.outgoing.clear()
             self._explain(ctx, error, parsed)
+            return
+        if parsed.plain:  # understood without a command: say once, briefly, how to write one
+            ctx.say("plain.tip", private=True, command=parsed.command.word(ctx.language))
 
     def _parse(self, ctx: Context, event: Event, text: str) -> ParsedCommand | None:
         """The command to run, or None when there is nothing to do (or the error is answered)."""
@@ -136,8 +148,41 @@ class Pipeline:
         try:
             return self.commands.parse(text)
         except UsageError as error:
+            if is_private(event.platform, event.is_direct):
+                return self._plain(ctx, text, error)
             self._explain(ctx, error, None)
             return None
+
+    def _plain(self, ctx: Context, text: str, error: UsageError) -> ParsedCommand | None:
+        """In a private conversation, a line that is no command, read as plain language."""
+        body = without_greeting(text)
+        if body != text:  # "hello! skills add Go": the command after the greeting
+            try:
+                return self.commands.parse(body)
+            except UnknownCommand:
+                pass
+            except UsageError as inner:
+                self._explain(ctx, inner, None)
+                return None
+        plain = read(
+            text,
+            need_phrases=self.services.config.bot.need_phrases,
+            skills=self.services.matcher.recognise,
+            command_like=not isinstance(error, UnknownCommand) or bool(error.suggestion),
+        )
+        need = self.commands.get("need")
+        if plain is None:
+            self._explain(ctx, error, None)
+        elif plain.reading is Reading.NEED and need is not None:
+            return ParsedCommand(need, Arguments({"text": plain.text}), plain=True)
+        else:
+            help_word, thanks_word = self._word(ctx, "help"), self._word(ctx, "thanks")
+            ctx.say(f"plain.{plain.reading}", private=True, help=help_word, thanks=thanks_word)
+        return None
+
+    def _word(self, ctx: Context, name: str) -> str:
+        command = self.commands.get(name)
+        return name if command is None else command.word(ctx.language)
 
     def _concerns_bot(self, event: Event) -> bool:
         if event.kind in (EventKind.COMMAND, EventKind.ACTION) or event.is_direct:
@@ -161,10 +206,12 @@ class Pipeline:
     def _explain(self, ctx: Context, error: UsageError, parsed: ParsedCommand | None) -> None:
         if isinstance(error, UnknownCommand):
             key = "error.unknown_command_suggest" if error.suggestion else "error.unknown_command"
-            ctx.say(key, private=True, word=error.word, suggestion=error.suggestion or "")
+            suggestion = self._word(ctx, error.suggestion) if error.suggestion else ""
+            ctx.say(key, private=True, word=error.word, suggestion=suggestion, help=self._word(ctx, "help"))
             return
         command = error.command or (parsed.command if parsed else None)
-        message = ctx.text(error.key, **error.values)
+        values = {k: ctx.text(v.key) if isinstance(v, Label) else v for k, v in error.values.items()}
+        message = ctx.text(error.key, **values)
         if command is None:
             ctx.say("error.plain", private=True, message=message)
             return

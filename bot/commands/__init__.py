@@ -23,10 +23,27 @@ def registry() -> Registry:
             people.cmd_help,
             (Argument("command", ArgKind.WORD, required=False),),
             ("aide", "?"),
+            words={"fr": "aide"},
         )
     )
-    r.add(Command("need", needs.cmd_need, (Argument("text", rest),), ("besoin", "ask", "demande")))
-    r.add(Command("offer", needs.cmd_offer, (Argument("text", rest),), ("offre", "propose")))
+    r.add(
+        Command(
+            "need",
+            needs.cmd_need,
+            (Argument("text", rest, label="need"),),
+            ("besoin", "besoin d'aide", "ask", "demande"),
+            words={"fr": "besoin"},
+        )
+    )
+    r.add(
+        Command(
+            "offer",
+            needs.cmd_offer,
+            (Argument("text", rest, label="offer"),),
+            ("offre", "propose"),
+            words={"fr": "offre"},
+        )
+    )
     r.add(
         Command(
             "skills",
@@ -44,24 +61,42 @@ def registry() -> Registry:
                 Argument("skills", rest, required=False),
             ),
             ("skill", "competences", "competence"),
+            words={"fr": "compétences"},
         )
     )
-    r.add(Command("learn", people.cmd_learn, (Argument("skill", rest),), ("apprendre",)))
+    r.add(
+        Command(
+            "learn", people.cmd_learn, (Argument("skill", rest),), ("apprendre",), words={"fr": "apprendre"}
+        )
+    )
     r.add(
         Command(
             "profile",
             people.cmd_profile,
             (Argument("someone", ArgKind.PERSON, required=False),),
             ("profil", "whois"),
+            words={"fr": "profil"},
         )
     )
-    r.add(Command("away", people.cmd_away, (Argument("until", ArgKind.WORD),), ("absent", "absence")))
+    r.add(
+        Command(
+            "away",
+            people.cmd_away,
+            (Argument("until", rest),),  # "until monday", "jusqu'à lundi": more than one word
+            ("absent", "absence"),
+            words={"fr": "absent"},
+        )
+    )
     r.add(
         Command(
             "thanks",
             needs.cmd_thanks,
-            (Argument("someone", ArgKind.PERSON), Argument("reason", rest, required=False)),
+            (
+                Argument("someone", ArgKind.PEOPLE, label="people"),
+                Argument("reason", rest, required=False),
+            ),
             ("thank", "merci"),
+            words={"fr": "merci"},
         )
     )
     r.add(
@@ -70,15 +105,25 @@ def registry() -> Registry:
             people.cmd_endorse,
             (Argument("someone", ArgKind.PERSON), Argument("skill", rest)),
             ("recommander", "recommande"),
+            words={"fr": "recommander"},
         )
     )
-    r.add(Command("cap", people.cmd_cap, (Argument("per_week", ArgKind.WORD),), ("limite", "quota")))
+    r.add(
+        Command(
+            "cap",
+            people.cmd_cap,
+            (Argument("per_week", ArgKind.WORD),),
+            ("limite", "quota"),
+            words={"fr": "limite"},
+        )
+    )
     r.add(
         Command(
             "optout",
             people.cmd_optout,
             (Argument("what", ArgKind.CHOICE, choices=WHAT_TO_OPT),),
             ("opt-out", "desinscrire"),
+            words={"fr": "désinscrire"},
         )
     )
     r.add(
@@ -87,6 +132,7 @@ def registry() -> Registry:
             people.cmd_optin,
             (Argument("what", ArgKind.CHOICE, choices=WHAT_TO_OPT),),
             ("opt-in", "inscrire"),
+            words={"fr": "inscrire"},
         )
     )
     r.add(
@@ -95,6 +141,7 @@ def registry() -> Registry:
             needs.cmd_accept,
             (Argument("id", ArgKind.WORD, required=False),),
             ("accepter", "oui", "yes"),
+            words={"fr": "accepter"},
         )
     )
     r.add(
@@ -103,6 +150,7 @@ def registry() -> Registry:
             needs.cmd_decline,
             (Argument("id", ArgKind.WORD, required=False),),
             ("refuser", "non", "no", "not-now"),
+            words={"fr": "refuser"},
         )
     )
     r.add(
@@ -114,6 +162,7 @@ def registry() -> Registry:
                 Argument("helper", ArgKind.PERSON, required=False),
             ),
             ("resolu", "resolved", "done"),
+            words={"fr": "résolu"},
         )
     )
     r.add(
@@ -122,6 +171,7 @@ def registry() -> Registry:
             needs.cmd_not_solved,
             (Argument("id", ArgKind.WORD, required=False),),
             ("pas-resolu", "not-yet", "pas-encore", "unsolved"),
+            words={"fr": "pas-resolu"},
         )
     )
     r.add(
@@ -136,9 +186,10 @@ def registry() -> Registry:
                 ),
             ),
             ("lang", "langue"),
+            words={"fr": "langue"},
         )
     )
-    r.add(Command("export-me", people.cmd_export_me, (), ("export", "exporter")))
+    r.add(Command("export-me", people.cmd_export_me, (), ("export", "exporter"), words={"fr": "exporter"}))
     r.add(
         Command(
             "forget-me",
@@ -152,7 +203,8 @@ def registry() -> Registry:
                 ),
             ),
             ("oublie-moi", "forget"),
+            words={"fr": "oublie-moi"},
         )
     )
-    r.add(Command("stats", admin.cmd_stats, (), ("statistiques",), admin=True))
+    r.add(Command("stats", admin.cmd_stats, (), ("statistiques",), admin=True, words={"fr": "statistiques"}))
     return r

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 from bot.chat.context import Context
-from bot.chat.events import About, AboutKind, Segment
+from bot.chat.events import About, AboutKind, Mention, Segment
 from bot.chat.text import shorten
+from bot.commands.clean import has_words, need_text, visible
 from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError, parse_person
 from bot.followup.evidence import offer_matches
@@ -21,7 +23,7 @@ from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Pe
 
 
 def cmd_need(ctx: Context, args: Arguments) -> None:
-    text = args.text("text")
+    text = need_text(args)
     event = ctx.trigger
     skills = ctx.services.matcher.recognise(text)
     need = ctx.store.create_need(
@@ -109,7 +111,7 @@ def _why(
 
 
 def cmd_offer(ctx: Context, args: Arguments) -> None:
-    text = args.text("text")
+    text = need_text(args, "offer")
     skills = ctx.services.matcher.recognise(text)
     days = ctx.config.routing.offer_days
     now = ctx.now()
@@ -248,39 +250,61 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
         ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
 
 
+_FOR = re.compile(r"^(?:for|pour)\b\s*", re.IGNORECASE)
+
+
 def cmd_thanks(ctx: Context, args: Arguments) -> None:
-    token = args.person("someone")
-    assert token is not None
-    thanked = resolve_person(ctx, token)
-    if thanked.id == ctx.person_id:
-        raise UsageError(None, "error.self_thanks")
-    assert thanked.id is not None
-    reason = args.text("reason")
-    for word in ("for ", "pour "):
-        if reason.lower().startswith(word):
-            reason = reason[len(word) :].strip()
-    skills = ctx.services.matcher.recognise(reason)
-    need_id = None
-    if not skills:
-        # "thanks @bob" after bob helped with my latest need: credit that need's skills.
-        for need in ctx.store.open_needs(ctx.person_id)[:1]:
-            helpers = {
-                a.person_id for a in ctx.store.asks_for_need(need.id or 0) if a.status == AskStatus.ACCEPTED
-            }
-            if thanked.id in helpers:
-                skills, need_id = list(need.skills), need.id
-    ctx.store.add_thanks(
-        Thanks(
-            from_person_id=ctx.person_id,
-            to_person_id=thanked.id,
-            need_id=need_id,
-            text=reason[:500],
-            created_at=ctx.now(),
-        ),
-        skills,
-    )
-    who = ctx.mention(thanked)
-    ctx.say("thanks.recorded", who=who)
-    user = ctx.user_ref(thanked)
-    if user is not None:
-        ctx.tell(user, thanked.language, "thanks.notice", who=ctx.mention(ctx.sender), text=reason or "—")
+    thanked: dict[int, Person] = {}
+    for token in args.people("someone"):
+        person = resolve_person(ctx, token)
+        if person.id == ctx.person_id:
+            raise UsageError(None, "error.self_thanks")
+        assert person.id is not None
+        thanked.setdefault(person.id, person)
+    reason = _FOR.sub("", " ".join(visible(args.text("reason")).split()))
+    said = has_words(reason)  # "for 🎉" or "for @carol" says nothing to keep
+    skills = ctx.services.matcher.recognise(reason) if said else []
+    credits = []
+    for person in thanked.values():
+        credited, need_id = _thanked_for(ctx, person) if not skills else (skills, None)
+        if not said and need_id is None:
+            # Nothing to keep: no reason, and no need of the sender that this person took.
+            raise UsageError(None, "error.thanks_why", who=ctx.mention(person))
+        credits.append((person, credited, need_id))
+    for person, credited, need_id in credits:
+        assert person.id is not None
+        ctx.store.add_thanks(
+            Thanks(
+                from_person_id=ctx.person_id,
+                to_person_id=person.id,
+                need_id=need_id,
+                text=reason[:500] if said else "",
+                created_at=ctx.now(),
+            ),
+            credited,
+        )
+    ctx.say("thanks.recorded", who=_and(ctx, [ctx.mention(p) for p in thanked.values()]))
+    for person in thanked.values():
+        user = ctx.user_ref(person)
+        if user is not None:
+            text = reason if said else "—"
+            ctx.tell(user, person.language, "thanks.notice", who=ctx.mention(ctx.sender), text=text)
+
+
+def _thanked_for(ctx: Context, person: Person) -> tuple[list[str], int | None]:
+    """'thanks @bob' after bob accepted to help with my latest need: that need and its skills."""
+    for need in ctx.store.open_needs(ctx.person_id)[:1]:
+        asks = ctx.store.asks_for_need(need.id or 0)
+        if person.id in {a.person_id for a in asks if a.status == AskStatus.ACCEPTED}:
+            return list(need.skills), need.id
+    return [], None
+
+
+def _and(ctx: Context, mentions: list[Mention]) -> tuple[Segment, ...]:
+    """"@ana", "@ana and @bob", "@ana, @bob and @chloé" as segments, in the reader's language."""
+    parts: list[Segment] = []
+    for index, mention in enumerate(mentions):
+        if index:
+            parts.append(ctx.text("list.and") if index == len(mentions) - 1 else ", ")
+        parts.append(mention)
+    return tuple(parts)

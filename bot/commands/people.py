@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, time, timedelta
 
 from bot.chat.context import Context
 from bot.chat.events import Segment
-from bot.commands.registry import Arguments, PersonToken, UsageError
+from bot.commands.clean import mentions_in, skill_terms
+from bot.commands.dates import parse_until
+from bot.commands.registry import Arguments, Label, PersonToken, UnknownCommand, UsageError
 from bot.followup.evidence import reach_open_needs, welcome_back
 from bot.followup.status import open_needs_status
 from bot.matching.candidates import Reason
@@ -41,12 +42,9 @@ def skill_names(ctx: Context, text: str) -> list[str]:
     """Canonical names of the comma-separated skills in ``text``.
 
     A skill missing from the vocabulary is kept as written: people know things we did not list.
+    Nothing, punctuation, emoji or a mention is no skill: UsageError (see :func:`skill_terms`).
     """
-    names = []
-    for raw in text.replace(";", ",").split(","):
-        term = " ".join(raw.split())[:60]
-        if term:
-            names.append(ctx.services.taxonomy.canonical(term) or term)
+    names = [ctx.services.taxonomy.canonical(term) or term for term in skill_terms(text)]
     return list(dict.fromkeys(names))
 
 
@@ -57,9 +55,7 @@ def cmd_help(ctx: Context, args: Arguments) -> None:
     if topic:
         command = registry().get(topic)
         if command is None:
-            raise UsageError(
-                None, "error.unknown_command", word=topic[:40], suggestion=registry().suggest(topic)
-            )
+            raise UnknownCommand(topic[:40], registry().suggest(topic[:40]))
         ctx.say(
             "help.one",
             private=True,
@@ -85,7 +81,7 @@ def cmd_skills(ctx: Context, args: Arguments) -> None:
         ctx.say(key, private=True, skills=", ".join(declared))
         return
     if not args.text("skills"):
-        raise UsageError(None, "error.missing_argument", argument="skills")
+        raise UsageError(None, "error.missing_argument", argument=Label("argument.skills"))
     names = skill_names(ctx, args.text("skills"))
     if action == "add":
         for name in names:
@@ -154,34 +150,18 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
     return tuple(body)
 
 
-def parse_until(word: str, now: datetime) -> datetime | None:
-    """'2026-12-24', '3d', '2w' (also French '3j', '2s'); None when not understood."""
-    folded = fold(word)
-    units = {"d": 1, "j": 1, "w": 7, "s": 7}
-    if len(folded) >= 2 and folded[:-1].isdigit() and folded[-1] in units:
-        days = int(folded[:-1]) * units[folded[-1]]
-        if 0 < days <= 366:
-            return now + timedelta(days=days)
-        return None
-    try:
-        day = datetime.fromisoformat(folded).date()
-    except ValueError:
-        return None
-    until = datetime.combine(day, time.max, tzinfo=now.tzinfo)
-    return until if until > now else None
+_BACK = frozenset(("off", "fin", "stop", "back", "retour", "de retour", "i'm back", "je suis de retour"))
 
 
 def cmd_away(ctx: Context, args: Arguments) -> None:
     word = args.text("until")
-    if fold(word) in {"off", "fin", "stop", "back", "retour"}:
+    if fold(word).strip(" .!") in _BACK:
         ctx.store.update_person(ctx.person_id, away_until=None)
         ctx.sender.away_until = None
         ctx.say("away.off", private=True)
         welcome_back(ctx, ctx.sender)
         return
-    until = parse_until(word, ctx.now())
-    if until is None:
-        raise UsageError(None, "error.bad_date", word=word[:40])
+    until = parse_until(word, ctx.now(), ctx.sender.timezone)
     ctx.store.update_person(ctx.person_id, away_until=until)
     ctx.say("away.set", private=True, until=until.date().isoformat())
 
@@ -236,6 +216,9 @@ def cmd_forget_me(ctx: Context, args: Arguments) -> None:
 def cmd_endorse(ctx: Context, args: Arguments) -> None:
     token = args.person("someone")
     assert token is not None
+    others = mentions_in(args.text("skill"))
+    if others:  # "endorse @ana @bob terraform": one endorsement names one colleague
+        raise UsageError(None, "error.endorse_which", who=", ".join([token.raw, *others])[:120])
     endorsee = resolve_person(ctx, token)
     if endorsee.id == ctx.person_id:
         raise UsageError(None, "error.self_endorse")

@@ -8,9 +8,11 @@ but :class:`UsageError`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
@@ -25,7 +27,15 @@ class ArgKind(StrEnum):
     WORD = "word"  # one token
     CHOICE = "choice"  # one token among fixed values
     PERSON = "person"  # one @mention
+    PEOPLE = "people"  # one @mention or more, one after the other ("@ana @bob", "@ana and @bob")
     REST = "rest"  # the rest of the line
+
+
+@dataclass(frozen=True)
+class Label:
+    """A value of a message that is itself a catalogue text, rendered in the reader's language."""
+
+    key: str
 
 
 @dataclass(frozen=True)
@@ -34,6 +44,12 @@ class Argument:
     kind: ArgKind
     required: bool = True
     choices: Mapping[str, str] = field(default_factory=dict)  # folded spelling -> value
+    label: str = ""  # its catalogue label is argument.<label>, or argument.<name> by default
+
+    @property
+    def label_key(self) -> str:
+        """What messages call it: people never see the internal name ("per_week")."""
+        return f"argument.{self.label or self.name}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +71,11 @@ class Command:
     arguments: tuple[Argument, ...] = ()
     aliases: tuple[str, ...] = ()
     admin: bool = False  # only community managers may run it
+    words: Mapping[str, str] = field(default_factory=dict)  # language -> the word shown, if not name
+
+    def word(self, language: str | None) -> str:
+        """The command word to propose to someone speaking ``language``."""
+        return self.words.get(language or "", self.name)
 
     @property
     def help_key(self) -> str:
@@ -75,13 +96,22 @@ class Arguments:
 
     def person(self, name: str) -> PersonToken | None:
         value = self.values.get(name)
+        if isinstance(value, tuple):
+            return value[0] if value else None
         return value if isinstance(value, PersonToken) else None
+
+    def people(self, name: str) -> tuple[PersonToken, ...]:
+        value = self.values.get(name)
+        if isinstance(value, PersonToken):
+            return (value,)
+        return value if isinstance(value, tuple) else ()
 
 
 @dataclass(frozen=True)
 class ParsedCommand:
     command: Command
     arguments: Arguments
+    plain: bool = False  # read from plain language in a private conversation, not typed as a command
 
 
 class UsageError(Exception):
@@ -101,10 +131,14 @@ class UnknownCommand(UsageError):
         self.suggestion = suggestion
 
 
+_TOKEN = re.compile(r"\S+")
+
+
 class Registry:
     def __init__(self) -> None:
         self._commands: dict[str, Command] = {}
         self._by_word: dict[str, Command] = {}
+        self._longest = 1  # words in the longest command word ("besoin d'aide": 2)
 
     def add(self, command: Command) -> Command:
         for word in (command.name, *command.aliases):
@@ -112,6 +146,10 @@ class Registry:
             if key in self._by_word:
                 raise ValueError(f"command word {word!r} is already taken")
             self._by_word[key] = command
+            self._longest = max(self._longest, len(key.split()))
+        for word in command.words.values():
+            if self._by_word.get(fold(word)) is not command:
+                raise ValueError(f"{word!r} is shown for {command.name!r} but does not run it")
         self._commands[command.name] = command
         return command
 
@@ -122,7 +160,10 @@ class Registry:
         return self._by_word.get(fold(word))
 
     def suggest(self, word: str) -> str | None:
-        """The closest command word, for "did you mean"; never used to run anything."""
+        """The command closest to ``word``, by name, for "did you mean"; never used to run anything.
+
+        Show it with :meth:`Command.word` in the reader's language.
+        """
         folded = fold(word)
         if not folded:
             return None
@@ -130,14 +171,18 @@ class Registry:
         return None if found is None else self._by_word[found[0]].name
 
     def parse(self, line: str) -> ParsedCommand:
-        words = line.split(maxsplit=1)
-        if not words:
+        tokens = list(islice(_TOKEN.finditer(line), self._longest))
+        if not tokens:
             raise UnknownCommand("", None)
-        command = self.get(words[0])
-        if command is None:
-            raise UnknownCommand(words[0][:40], self.suggest(words[0][:40]))
-        rest = words[1] if len(words) > 1 else ""
-        return ParsedCommand(command, parse_arguments(command, rest))
+        # Longest command word first: "besoin d'aide avec Kubernetes" is the need "avec
+        # Kubernetes", not "besoin" with the need "d'aide avec Kubernetes".
+        for count in range(len(tokens), 0, -1):
+            command = self.get(" ".join(t.group() for t in tokens[:count]))
+            if command is not None:
+                rest = line[tokens[count - 1].end() :]
+                return ParsedCommand(command, parse_arguments(command, rest))
+        first = tokens[0].group()[:40]
+        raise UnknownCommand(first, self.suggest(first))
 
 
 def parse_arguments(command: Command, rest: str) -> Arguments:
@@ -146,7 +191,7 @@ def parse_arguments(command: Command, rest: str) -> Arguments:
     for argument in command.arguments:
         if not remaining:
             if argument.required:
-                raise UsageError(command, "error.missing_argument", argument=argument.name)
+                raise UsageError(command, "error.missing_argument", argument=Label(argument.label_key))
             continue
         if argument.kind is ArgKind.REST:
             values[argument.name] = remaining
@@ -159,8 +204,12 @@ def parse_arguments(command: Command, rest: str) -> Arguments:
         elif argument.kind is ArgKind.CHOICE:
             choice = argument.choices.get(fold(token))
             if choice is None:
-                raise UsageError(command, "error.bad_choice", argument=argument.name, word=token[:40])
+                raise UsageError(
+                    command, "error.bad_choice", argument=Label(argument.label_key), word=token[:40]
+                )
             values[argument.name] = choice
+        elif argument.kind is ArgKind.PEOPLE:
+            values[argument.name], remaining = parse_people(command, token, remaining)
         else:
             values[argument.name] = parse_person(command, token)
     if remaining:
@@ -175,6 +224,19 @@ def parse_person(command: Command | None, token: str) -> PersonToken:
     if not handle or handle.startswith("@") or not handle.isprintable() or len(handle) > 255:
         raise UsageError(command, "error.bad_mention", word=token[:40])
     return PersonToken(raw=token, handle=handle.rstrip(",.;:!?") or handle)
+
+
+def parse_people(command: Command, first: str, rest: str) -> tuple[tuple[PersonToken, ...], str]:
+    """The mentions at the start of ``first rest``, and what follows them."""
+    people = [parse_person(command, first)]
+    while True:
+        token, _, after = rest.partition(" ")
+        if fold(token) in ("and", "et", "&", ",") and after.lstrip().startswith("@"):
+            token, _, after = after.strip().partition(" ")
+        if not token.startswith("@"):
+            return tuple(people), rest
+        people.append(parse_person(command, token))
+        rest = after.strip()
 
 
 def choices(*groups: tuple[str, ...]) -> dict[str, str]:
