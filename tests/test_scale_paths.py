@@ -65,6 +65,26 @@ def test_search_returns_the_exact_bm25_top(vectorised: bool, monkeypatch: pytest
                 assert score == pytest.approx(expected[doc], rel=1e-9)
 
 
+def test_close_threads_are_the_same_with_numpy_as_one_by_one() -> None:
+    if text_index.numpy is None:
+        pytest.skip("numpy is not installed")
+    texts = _corpus(3, 2000)
+    index = TextIndex(90)
+    for number, text in enumerate(texts):
+        index.add(number + 1, text, NOW - timedelta(hours=number), [(number % 50, 1.0)])
+    rng = random.Random(4)
+    closes = 0
+    for _ in range(60):
+        # Some words no thread has ("unseen…") weigh most, as in a need from elsewhere.
+        words = rng.sample(WORDS, rng.randint(1, 6)) + [f"unseen{n}" for n in range(rng.randint(0, 2))]
+        terms = index._query_terms(" ".join(words))
+        docs = [doc for doc, _score in index.search(" ".join(words), 300)]
+        one_by_one = {doc for doc in docs if index._is_close(doc, terms)}
+        assert index._close_docs(docs, terms) == one_by_one
+        closes += len(one_by_one)
+    assert closes  # the queries did find close threads
+
+
 def test_skill_index_sums_what_the_claims_say() -> None:
     rng = random.Random(3)
     claims = []

@@ -368,6 +368,29 @@ class TextIndex:
             return True
         return bool(count) and shared >= CLOSE_SHARE * sum(idf for idf, _term in terms)
 
+    def _close_docs(self, docs: list[int], terms: list[tuple[float, int | None]]) -> set[int]:
+        """Those of ``docs`` close to the query of ``terms`` (see :meth:`_is_close`); with numpy,
+        every document against every term at once."""
+        if numpy is None or not docs:
+            return {doc for doc in docs if self._is_close(doc, terms)}
+        top = numpy.array(docs, dtype=numpy.int32)
+        shared = numpy.zeros(len(top))
+        count = numpy.zeros(len(top), dtype=numpy.int64)
+        for idf, term_id in terms:
+            if term_id is None:
+                continue
+            postings = numpy.frombuffer(self._doc_ids[term_id], dtype=numpy.int32)
+            if not len(postings):
+                continue
+            where = numpy.minimum(numpy.searchsorted(postings, top), len(postings) - 1)
+            found = postings[where] == top
+            shared += idf * found
+            count += found
+        total = sum(idf for idf, _term in terms)
+        by_count = (count >= 2) & (count >= CLOSE_SHARE * len(terms))
+        by_information = (count > 0) & (shared >= CLOSE_SHARE * total)
+        return set(top[by_count | by_information].tolist())
+
     def _search_vectorised(
         self, query: list[tuple[float, float, int]], limit: int, average: float
     ) -> list[tuple[int, float]]:
@@ -501,17 +524,16 @@ class TextIndex:
         now = at.timestamp()
         starts, people, weights = self._helper_start, self._helper_people, self._helper_weights
         skip = (exclude or set()) | self._gone if self._gone else exclude
-        terms = self._query_terms(text)
-        for doc, score in self.search(text, top_docs):
+        hits = self.search(text, top_docs)
+        close_docs = self._close_docs([doc for doc, _score in hits], self._query_terms(text))
+        for doc, score in hits:
             age = max(now - self._times[doc], 0.0)
             decayed = score * math.exp(-self.decay_rate * age)
-            close: bool | None = None  # computed once per document, when someone needs it
+            close = doc in close_docs
             for i in range(starts[doc], starts[doc + 1]):
                 person = people[i]
                 if skip and person in skip:
                     continue
-                if close is None:
-                    close = self._is_close(doc, terms)
                 total, matched, best, near = result.get(person, (0.0, 0, doc, 0))
                 result[person] = TextEvidence(total + decayed * weights[i], matched + 1, best, near + close)
         return result
