@@ -124,7 +124,9 @@ def cmd_offer(ctx: Context, args: Arguments) -> None:
             expires_at=now + timedelta(days=days),
         )
     )
-    body = list(ctx.render("offer.recorded", about=", ".join(skills) or shorten(text, 60), days=days))
+    label = ctx.services.matcher.taxonomy.label
+    about = ", ".join(label(skill, ctx.language) for skill in skills) or shorten(text, 60)
+    body = list(ctx.render("offer.recorded", about=about, days=days))
     # The open needs it matches become requests to the one who offers: `accept N` takes one.
     needs = offer_matches(ctx, ctx.sender, text, skills)
     skill = skills[0] if skills else ""

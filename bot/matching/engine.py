@@ -30,16 +30,16 @@ import math
 import threading
 import time
 from array import array
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.config import MatchingConfig, RoutingConfig
 from bot.matching.asking import choose
 from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
+from bot.matching.evidence import RECENT, Evidence, reasons_for
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
 from bot.matching.text_index import TextEvidence, TextIndex
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
@@ -47,9 +47,7 @@ from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
 from skills_db.vocabulary.taxonomy import Taxonomy
 
-DEMONSTRATED = {ClaimSource.HELPED, ClaimSource.IMPORTED}
 ACTIVE_POOL = 50  # the most active helpers are always candidates, ranked by the rest
-RECENT = timedelta(days=90)
 POOL = 200  # people scored for one need (their availability read from the database)
 SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
 TEXT_POOL = 200  # the people with the most text evidence considered
@@ -57,20 +55,6 @@ LEARNER_GOALS = 50  # learning goals read for one need
 BACK_WITHIN = timedelta(days=31)  # people away for longer are left out of rankings
 
 log = logging.getLogger("entraide.matching")
-
-
-@dataclass
-class _Evidence:
-    skill: float = 0.0
-    declared: dict[str, float] = field(default_factory=dict)
-    counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    recent: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
-    text: float = 0.0
-    similar: int = 0
-    close: int = 0  # threads close to the need as a whole: specific text evidence
-    example: int | None = None
-    offer: str | None = None
-    demonstrated: bool = False
 
 
 class Matcher:
@@ -251,7 +235,7 @@ class Matcher:
             excluded.add(asker_id)
         text_people = self.index.people(text, at, excluded)
         offers = self._offers(skills, at, excluded)
-        evidence = {pid: _Evidence() for pid in self._pool(skills, text_people, offers, at, excluded)}
+        evidence = {pid: Evidence() for pid in self._pool(skills, text_people, offers, at, excluded)}
         self._skill_evidence(evidence, skills, at)
         for person, found in text_people.items():
             entry = evidence.get(person)
@@ -327,7 +311,7 @@ class Matcher:
 
         return sorted(people, key=estimate, reverse=True)[:POOL]
 
-    def _skill_evidence(self, evidence: dict[int, _Evidence], skills: list[str], at: datetime) -> None:
+    def _skill_evidence(self, evidence: dict[int, Evidence], skills: list[str], at: datetime) -> None:
         now, since = at.timestamp(), (at - RECENT).timestamp()
         for person, entry in evidence.items():
             for skill in skills:
@@ -356,7 +340,7 @@ class Matcher:
 
     def _score(
         self,
-        evidence: dict[int, _Evidence],
+        evidence: dict[int, Evidence],
         people: Mapping[int, PersonBrief],
         activity: dict[int, float],
         skills: list[str],
@@ -384,7 +368,8 @@ class Matcher:
             )
             if score < weights.min_score:
                 continue
-            reasons = self._reasons(pid, entry, at)
+            example = self.index.title(entry.example) if entry.example is not None else ""
+            reasons = reasons_for(entry, example, self._help_times.get(pid) or array("d"), at)
             # Specific to the need: evidence on one of its skills, an offer of it, or a past thread
             # close to it. Text matching the need loosely (one ordinary word) is only a hint.
             relevant = bool(entry.skill or entry.declared or entry.offer or entry.close)
@@ -402,42 +387,6 @@ class Matcher:
             )
         candidates.sort(key=lambda c: (c.demonstrated, c.score, -c.person_id), reverse=True)
         return candidates
-
-    def _reasons(self, person_id: int, entry: _Evidence, at: datetime) -> tuple[Reason, ...]:
-        """Why this person, in facts as they are: all-time counts with how many were recent
-        (recent help ranks higher: the reasons show it), periods only on counts of that period."""
-        reasons: list[Reason] = []
-        if entry.offer:
-            reasons.append(Reason("reason.offer", {"skill": entry.offer}))
-        helped = [(n, skill, source) for (skill, source), n in entry.counts.items() if source in DEMONSTRATED]
-        by_skill: dict[str, int] = defaultdict(int)
-        for count, skill, _source in helped:
-            by_skill[skill] += count
-        for skill, count in sorted(by_skill.items(), key=lambda kv: (-kv[1], kv[0]))[:2]:
-            recent = sum(n for (s, src), n in entry.recent.items() if s == skill and src in DEMONSTRATED)
-            values = {"count": count, "skill": skill, "recent": recent, "days": RECENT.days}
-            reasons.append(Reason("reason.helped", values))
-        example = self.index.title(entry.example) if entry.example is not None else ""
-        if example and not helped:
-            if entry.close:
-                reasons.append(Reason("reason.similar", {"count": entry.close, "example": example}))
-            elif entry.similar:  # a loose hint, said as such
-                reasons.append(Reason("reason.related", {"count": entry.similar, "example": example}))
-        endorsed = [
-            (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
-        ]
-        for count, skill in sorted(endorsed, reverse=True)[:1]:
-            reasons.append(Reason("reason.endorsed", {"count": count, "skill": skill}))
-        if not reasons and entry.declared:
-            reasons.append(Reason("reason.declared", {"skill": sorted(entry.declared)[0]}))
-        if not reasons:
-            times = self._help_times.get(person_id) or array("d")
-            recent = len(times) - bisect_left(times, (at - RECENT).timestamp())
-            if recent:
-                reasons.append(Reason("reason.active_recent", {"count": recent, "days": RECENT.days}))
-            elif times:
-                reasons.append(Reason("reason.active", {"count": len(times)}))
-        return tuple(reasons[:3])
 
     def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:
         if not skills:

@@ -1,0 +1,72 @@
+"""What one person's evidence on one need is, and the reasons it gives, as facts.
+
+:class:`Evidence` is filled by the engine (:mod:`bot.matching.engine`) from the indexes;
+:func:`reasons_for` turns it into the :class:`~bot.matching.candidates.Reason` values that
+:mod:`bot.matching.reasons` puts in words.
+"""
+
+from __future__ import annotations
+
+from array import array
+from bisect import bisect_left
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.matching.candidates import Reason
+from skills_db.storage.models import ClaimSource
+
+DEMONSTRATED = {ClaimSource.HELPED, ClaimSource.IMPORTED}
+RECENT = timedelta(days=90)
+
+
+@dataclass
+class Evidence:
+    """What is known of one candidate for one need: skill evidence, text evidence, an offer."""
+
+    skill: float = 0.0
+    declared: dict[str, float] = field(default_factory=dict)
+    counts: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    recent: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
+    text: float = 0.0
+    similar: int = 0
+    close: int = 0  # threads close to the need as a whole: specific text evidence
+    example: int | None = None
+    offer: str | None = None
+    demonstrated: bool = False
+
+
+def reasons_for(entry: Evidence, example: str, help_times: array[float], at: datetime) -> tuple[Reason, ...]:
+    """Why this person, in facts as they are: all-time counts with how many were recent
+    (recent help ranks higher: the reasons show it), periods only on counts of that period."""
+    reasons: list[Reason] = []
+    if entry.offer:
+        reasons.append(Reason("reason.offer", {"skill": entry.offer}))
+    helped = [(n, skill, source) for (skill, source), n in entry.counts.items() if source in DEMONSTRATED]
+    by_skill: dict[str, int] = defaultdict(int)
+    for count, skill, _source in helped:
+        by_skill[skill] += count
+    for skill, count in sorted(by_skill.items(), key=lambda kv: (-kv[1], kv[0]))[:2]:
+        recent = sum(n for (s, src), n in entry.recent.items() if s == skill and src in DEMONSTRATED)
+        values = {"count": count, "skill": skill, "recent": recent, "days": RECENT.days}
+        reasons.append(Reason("reason.helped", values))
+    if example and not helped:
+        if entry.close:
+            reasons.append(Reason("reason.similar", {"count": entry.close, "example": example}))
+        elif entry.similar:  # a loose hint, said as such
+            reasons.append(Reason("reason.related", {"count": entry.similar, "example": example}))
+    endorsed = [
+        (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
+    ]
+    for count, skill in sorted(endorsed, reverse=True)[:1]:
+        reasons.append(Reason("reason.endorsed", {"count": count, "skill": skill}))
+    if not reasons and entry.declared:
+        reasons.append(Reason("reason.declared", {"skill": sorted(entry.declared)[0]}))
+    if not reasons:
+        times = help_times
+        recent = len(times) - bisect_left(times, (at - RECENT).timestamp())
+        if recent:
+            reasons.append(Reason("reason.active_recent", {"count": recent, "days": RECENT.days}))
+        elif times:
+            reasons.append(Reason("reason.active", {"count": len(times)}))
+    return tuple(reasons[:3])
