@@ -336,3 +336,33 @@ async def test_when_the_only_colleague_declines_nobody_is_promised_and_the_asker
     assert "I've asked someone else" not in out
     assert "[private to Alice] entraide: No problem, thanks for saying so." in out
     assert out.count("[private to you] entraide: Nobody I know could take your need #1") == 1
+
+
+async def test_a_colleague_at_their_weekly_cap_is_asked_when_they_have_room_again(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    out, _ = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\ncap 1\n/as Bob\nneed help with terraform modules\n"
+        "/as you\nneed help with terraform state locking",
+        clock,
+        wait_for_hours=8 * 24,  # her room comes back in a week: waited for only with a long wait
+    )
+    assert asked(out) == []  # Alice was asked for Bob's need: her one request this week
+    assert "@Bob needs help" in out
+    assert "has had their share of requests this week: I'll ask them on Monday 14 December" in out
+    out, _ = await console(sqlite_url, "/time 2026-12-14 10:01", clock, wait_for_hours=8 * 24)
+    assert asked(out) == ["Alice"]
+
+
+async def test_the_asker_is_told_in_french_with_french_dates(sqlite_url: str) -> None:
+    clock = MovableClock(START)
+    out, _ = await console(
+        sqlite_url,
+        "/as Alice\nskills add Terraform\naway 2d\n"
+        "/as Hugo\nlangue fr\nbesoin d'un coup de main sur terraform",
+        clock,
+    )
+    assert (
+        "un collègue qui connaît le sujet est absent jusqu'au mercredi 9 décembre\u00a0: "
+        "je le solliciterai à son retour si personne n'a accepté" in out
+    )
