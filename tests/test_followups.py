@@ -248,13 +248,18 @@ async def test_someone_outside_working_hours_is_asked_when_their_day_starts(sqli
     assert asked(out) == ["Alice"]
 
 
+# Alice, thanked for Terraform, ranks above Bruno, who only declared it; she is away two days.
+BEST_EXPERT_AWAY = (
+    "/as Alice\nskills add Terraform\n/as Bruno\nskills add Terraform\n"
+    "/as Zoe\nthanks @alice for terraform\n/as Alice\naway 2d\n"
+)
+
+
 async def test_the_best_expert_away_is_waited_for_while_another_is_asked_meanwhile(sqlite_url: str) -> None:
     clock = MovableClock(START)
     out, store = await console(
         sqlite_url,
-        "/as Alice\nskills add Terraform\n/as Bruno\nskills add Terraform\n"
-        "/as Zoe\nthanks @alice for terraform\n/as Alice\naway 2d\n"
-        "/as you\nneed help with terraform state locking",
+        BEST_EXPERT_AWAY + "/as you\nneed help with terraform state locking",
         clock,
     )
     assert asked(out) == ["Bruno"]
@@ -273,9 +278,8 @@ async def test_a_request_kept_for_later_is_dropped_once_someone_accepted(sqlite_
     clock = MovableClock(START)
     out, store = await console(
         sqlite_url,
-        "/as Alice\nskills add Terraform\n/as Bruno\nskills add Terraform\n"
-        "/as Zoe\nthanks @alice for terraform\n/as Alice\naway 2d\n"
-        "/as you\nneed help with terraform state locking\n/as Bruno\naccept\n/time 2026-12-09 10:30",
+        BEST_EXPERT_AWAY
+        + "/as you\nneed help with terraform state locking\n/as Bruno\naccept\n/time 2026-12-09 10:30",
         clock,
     )
     assert asked(out) == ["Bruno"]

@@ -8,11 +8,11 @@ cap; those who cannot be asked now are asked when back, as in :mod:`bot.followup
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.chat.context import Context
 from bot.followup.notices import PROGRESS, follow_up
-from bot.followup.routing import ASK_LATER, OUTSTANDING, WEEK, send_request
+from bot.followup.routing import ASK_LATER, OUTSTANDING, WEEK, send_request, stored_reasons, why_later
 from bot.matching.availability import available_from
 from bot.matching.candidates import Reason
 from skills_db.storage.models import Ask, AskStatus, ClaimSource, Need, Person
@@ -79,17 +79,13 @@ def ask_person(ctx: Context, need: Need, person: Person, reason: Reason) -> bool
         send_request(ctx, need, asks[0], person, [reason])
     else:
         planned = ctx.store.plan_ask(
-            need.id, person.id, reasons, due_at=when, why=_why_later(person, now), at=now
+            need.id, person.id, reasons, due_at=when, why=why_later(person, now), at=now
         )
         if planned is None or planned.id is None:
             return False
         ctx.store.schedule_task(ASK_LATER, f"{ASK_LATER}:{planned.id}", when, {"ask": planned.id}, now=now)
     follow_up(ctx, need, PROGRESS)
     return True
-
-
-def _why_later(person: Person, now: datetime) -> str:
-    return "away" if person.away_until is not None and person.away_until > now else "hours"
 
 
 def send_waiting(ctx: Context, ask: Ask, person: Person) -> bool:
@@ -103,8 +99,7 @@ def send_waiting(ctx: Context, ask: Ask, person: Person) -> bool:
     sent = ctx.store.send_waiting_ask(ask.id, at=now, cap=cap, since=now - WEEK)
     if sent is None:
         return False
-    reasons = [Reason(str(r["key"]), {k: v for k, v in r.items() if k != "key"}) for r in sent.reasons]
-    send_request(ctx, need, sent, person, reasons)
+    send_request(ctx, need, sent, person, stored_reasons(sent))
     return True
 
 

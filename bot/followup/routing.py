@@ -98,9 +98,7 @@ def _later(
             continue
         cap = person.weekly_ask_cap or routing.weekly_ask_cap
         times = sent.get(candidate.person_id, [])
-        when, why = candidate.available_at, "away"
-        if when is not None and not (person.away_until and person.away_until > now):
-            why = "hours"
+        when, why = candidate.available_at, why_later(person, now)
         if len(times) >= cap:  # room again when enough of this week's requests are a week old
             free = times[len(times) - cap] + WEEK
             if when is None or free > when:
@@ -108,6 +106,11 @@ def _later(
         if when is not None and when > now:
             found.append((candidate, when, why))
     return found
+
+
+def why_later(person: Person, now: datetime) -> str:
+    """Why someone who cannot be asked now is asked later: "away", else "hours" (off hours)."""
+    return "away" if person.away_until is not None and person.away_until > now else "hours"
 
 
 def _reasons(candidate: Candidate) -> list[dict[str, Any]]:

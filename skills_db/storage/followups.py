@@ -11,13 +11,26 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from skills_db.storage.database import Database
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
 # Requests that take someone's time: a waiting one is not sent, a skipped one never was.
 SENT = (AskStatus.PENDING, AskStatus.ACCEPTED, AskStatus.DECLINED, AskStatus.EXPIRED)
+
+
+def sent_since_locked(session: Session, person_ids: list[int], since: datetime) -> dict[int, int]:
+    """How many requests each person was sent since ``since``, their rows locked first (an
+    UPDATE: a row lock on PostgreSQL, the write lock on SQLite), so that two handlers or two
+    instances cannot both take someone's last place under their weekly cap."""
+    session.execute(sa.update(Person).where(col(Person.id).in_(person_ids)).values(id=Person.id))
+    rows = session.exec(
+        select(Ask.person_id, sa.func.count())
+        .where(col(Ask.person_id).in_(person_ids), col(Ask.asked_at) >= since, col(Ask.status).in_(SENT))
+        .group_by(col(Ask.person_id))
+    )
+    return {pid: int(n) for pid, n in rows}
 
 
 class FollowUpQueries(Database):
@@ -61,16 +74,7 @@ class FollowUpQueries(Database):
             ask = session.get(Ask, ask_id)
             if ask is None or ask.status != AskStatus.WAITING:
                 return None
-            # The person's row is locked first, as in create_asks: one place, one request.
-            session.execute(sa.update(Person).where(col(Person.id) == ask.person_id).values(id=Person.id))
-            taken = session.exec(
-                select(sa.func.count()).where(
-                    col(Ask.person_id) == ask.person_id,
-                    col(Ask.asked_at) >= since,
-                    col(Ask.status).in_(SENT),
-                )
-            ).one()
-            if int(taken) >= cap:
+            if sent_since_locked(session, [ask.person_id], since).get(ask.person_id, 0) >= cap:
                 return None
             result = session.execute(
                 sa.update(Ask)

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from skills_db.storage.database import Database
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
-from skills_db.storage.followups import SENT
+from skills_db.storage.followups import SENT, sent_since_locked
 from skills_db.storage.models import (
     Ask,
     AskStatus,
@@ -21,7 +21,6 @@ from skills_db.storage.models import (
     Need,
     NeedStatus,
     Offer,
-    Person,
     Thanks,
     utcnow,
 )
@@ -147,19 +146,7 @@ class NeedQueries(Database):
             taken: dict[int, int] = {}
             capped = [pid for pid, _ in wanted if caps is not None and pid in caps]
             if capped:
-                session.execute(sa.update(Person).where(col(Person.id).in_(capped)).values(id=Person.id))
-                taken = {
-                    pid: int(n)
-                    for pid, n in session.exec(
-                        select(Ask.person_id, sa.func.count())
-                        .where(
-                            col(Ask.person_id).in_(capped),
-                            col(Ask.asked_at) >= (since or when),
-                            col(Ask.status).in_(SENT),
-                        )
-                        .group_by(col(Ask.person_id))
-                    )
-                }
+                taken = sent_since_locked(session, capped, since or when)
             rows = [
                 Ask(need_id=need_id, person_id=pid, reasons=reasons, asked_at=when)
                 for pid, reasons in wanted
@@ -185,29 +172,6 @@ class NeedQueries(Database):
     def asks_for_need(self, need_id: int) -> list[Ask]:
         with self.session() as session:
             return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
-
-    def close_unanswered(self, created_before: datetime) -> list[Need]:
-        """Close the open needs created before ``created_before`` that nobody accepted; the needs
-        this call closed (conditional: one solved or closed meanwhile elsewhere is left alone)."""
-        accepted = select(Ask.need_id).where(Ask.status == AskStatus.ACCEPTED)
-        with self.session() as session:
-            stale = session.exec(
-                select(Need).where(
-                    Need.status == NeedStatus.OPEN,
-                    col(Need.created_at) < created_before,
-                    col(Need.id).not_in(accepted),
-                )
-            ).all()
-            closed = []
-            for need in stale:
-                result = session.execute(
-                    sa.update(Need)
-                    .where(col(Need.id) == need.id, col(Need.status) == NeedStatus.OPEN)
-                    .values(status=NeedStatus.CLOSED)
-                )
-                if getattr(result, "rowcount", 0):
-                    closed.append(need)
-            return closed
 
     def answer_ask(
         self, ask_id: int, status: AskStatus, *, at: datetime | None = None, late: bool = False
