@@ -11,8 +11,10 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 LANGUAGES = ("en", "fr")
 DEFAULT_CONFIG = Path("entraide.toml")
@@ -101,6 +103,51 @@ class MatchingConfig:
 
 
 @dataclass(frozen=True)
+class ThanksConfig:
+    # Thanks one person may give, and one person may receive, per day (their own day, UTC when
+    # their time zone is unknown): more would be noise, or a way to game the shout-outs.
+    max_given_per_day: int = 10
+    max_received_per_day: int = 10
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+@dataclass(frozen=True)
+class ShoutoutChannelConfig:
+    """What one channel changes of the [shoutouts] defaults (empty: the default)."""
+
+    day: Weekday | None = None
+    time: str = ""
+    timezone: str = ""
+    language: Literal["", "en", "fr"] = ""
+    max_people: int | None = None
+
+
+@dataclass(frozen=True)
+class ShoutoutsConfig:
+    # Where to post, as "platform:conversation": "slack:C0123ABC", "matrix:!room:example.org",
+    # "console:general". Empty: no shout-outs.
+    channels: list[str] = field(default_factory=list)
+    day: Weekday = "monday"
+    time: str = "10:00"  # "HH:MM" in `timezone`
+    timezone: str = "UTC"
+    language: Literal["", "en", "fr"] = ""  # the post's language; "" for [bot] language
+    max_people: int = 3  # people named in one post at most
+    # A post missed while the bot was down is sent when it is back within this many hours, once.
+    grace_hours: float = 12.0
+    # Helping someone who arrived within this many days counts extra.
+    newcomer_days: int = 30
+    # Ask each person first ("may we mention you?"), this many hours before the post.
+    ask_first: bool = False
+    answer_hours: float = 24.0
+    # With ask_first, those who did not answer by the post are "include"d or "omit"ted.
+    if_no_answer: Literal["include", "omit"] = "include"
+    channel: dict[str, ShoutoutChannelConfig] = field(default_factory=dict)  # per-channel changes
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = False  # `entraide run` starts the console when no other adapter is enabled
     user: str = "you"  # who you are when the console starts
@@ -143,6 +190,8 @@ class Config:
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     matching: MatchingConfig = field(default_factory=MatchingConfig)
+    thanks: ThanksConfig = field(default_factory=ThanksConfig)
+    shoutouts: ShoutoutsConfig = field(default_factory=ShoutoutsConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
@@ -222,6 +271,13 @@ def _coerce(kind: Any, value: Any, source: str, key: str) -> Any:
     if origin in (types.UnionType, typing.Union):
         options = [a for a in get_args(kind) if a is not type(None)]
         return None if value is None else _coerce(options[0], value, source, key)
+    if origin is dict:
+        _, item = get_args(kind)
+        if not isinstance(value, dict):
+            raise ConfigError(source, key, "must be a table")
+        if isinstance(item, type) and is_dataclass(item):
+            return {name: _build(item, v, source, f"{key}.{name}.") for name, v in value.items()}
+        return {name: _coerce(item, v, source, f"{key}.{name}") for name, v in value.items()}
     if origin is list:
         (item,) = get_args(kind)
         if not isinstance(value, list):
@@ -258,6 +314,12 @@ def _check(config: Config) -> None:
         "routing.solved_check_days": config.routing.solved_check_days,
         "routing.close_after_days": config.routing.close_after_days,
         "matching.half_life_days": config.matching.half_life_days,
+        "thanks.max_given_per_day": config.thanks.max_given_per_day,
+        "thanks.max_received_per_day": config.thanks.max_received_per_day,
+        "shoutouts.max_people": config.shoutouts.max_people,
+        "shoutouts.grace_hours": config.shoutouts.grace_hours,
+        "shoutouts.newcomer_days": config.shoutouts.newcomer_days,
+        "shoutouts.answer_hours": config.shoutouts.answer_hours,
         "matching.activity_half_life_days": config.matching.activity_half_life_days,
     }
     for key, value in positive.items():
@@ -285,9 +347,49 @@ def _check(config: Config) -> None:
             raise ConfigError(source, f"routing.working_days[{index}]", f"must be 1 (Monday) to 7, not {day}")
     if not 0 < routing.comparable_ratio <= 1:
         raise ConfigError(source, "routing.comparable_ratio", "must be greater than 0 and at most 1")
+    _check_shoutouts(config)
     url = config.database.url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError(source, "database.url", f"must be a sqlite:/// or postgresql:// URL, not {url!r}")
+
+
+def _check_shoutouts(config: Config) -> None:
+    source, shoutouts = config.source, config.shoutouts
+    for index, channel in enumerate(shoutouts.channels):
+        platform, _, conversation = channel.partition(":")
+        if platform not in ("slack", "matrix", "console") or not conversation:
+            raise ConfigError(
+                source,
+                f"shoutouts.channels[{index}]",
+                "must look like 'slack:C0123ABC', 'matrix:!room:example.org' or 'console:general',"
+                f" not {channel!r}",
+            )
+    for name, override in shoutouts.channel.items():
+        if name not in shoutouts.channels:
+            raise ConfigError(source, f"shoutouts.channel.{name}", "is not one of shoutouts.channels")
+        if override.max_people is not None and override.max_people <= 0:
+            raise ConfigError(source, f"shoutouts.channel.{name}.max_people", "must be greater than 0")
+    for prefix, at, zone in [("shoutouts", shoutouts.time, shoutouts.timezone)] + [
+        (f"shoutouts.channel.{name}", o.time, o.timezone) for name, o in shoutouts.channel.items()
+    ]:
+        if at:
+            try:
+                parse_clock_time(at)
+            except ValueError:
+                raise ConfigError(source, f"{prefix}.time", f"must look like '10:00', not {at!r}") from None
+        if zone:
+            try:
+                ZoneInfo(zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ConfigError(source, f"{prefix}.timezone", f"unknown time zone {zone!r}") from None
+
+
+def parse_clock_time(text: str) -> time:
+    """ "10:00" → time(10, 0); ValueError when malformed."""
+    hours, sep, minutes = text.strip().partition(":")
+    if not sep or not hours.isdigit() or not minutes.isdigit() or len(minutes) != 2:
+        raise ValueError(text)
+    return time(int(hours), int(minutes))
 
 
 def _parse_hours(text: str) -> tuple[int, int]:

@@ -29,7 +29,7 @@ def _keys(cls: type, prefix: str = "") -> set[str]:
 def _file_keys(table: dict[str, object], prefix: str = "") -> set[str]:
     keys = set()
     for key, value in table.items():
-        keys |= _file_keys(value, f"{prefix}{key}.") if isinstance(value, dict) else {prefix + key}
+        keys |= _file_keys(value, f"{prefix}{key}.") if isinstance(value, dict) and value else {prefix + key}
     return keys
 
 

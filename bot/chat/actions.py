@@ -148,7 +148,8 @@ class Actions:
                     continue  # another process took it
                 message = replace(message, attempts=message.attempts + 1)
             try:
-                where = await adapter.send(reply_from_json(message.reply))
+                reply = replace(reply_from_json(message.reply), attempt=message.attempts)
+                where = await adapter.send(reply)
             except Exception as error:
                 log.exception("send failed", extra={"key": message.key[:80], "platform": message.platform})
                 final = message.attempts >= DELIVERY_ATTEMPTS

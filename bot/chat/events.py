@@ -114,7 +114,9 @@ class Reply:
     """Something the bot says.
 
     ``body`` mixes plain text (never markup: adapters escape it) and mentions. ``to`` sends the
-    reply privately to that person instead of into ``conversation``.
+    reply privately to that person instead of into ``conversation``. A post that stands on its
+    own (a weekly shout-out) may have a ``title`` and a ``note`` in small print, which platforms
+    render as a header and a footer (Slack blocks, Matrix HTML).
     """
 
     body: tuple[Segment, ...]
@@ -127,10 +129,23 @@ class Reply:
     about: About | None = None  # what the message is about, to understand reactions to it
     in_reply_to: str | None = None  # the platform event this answers (Slack response_url, Matrix reply)
     language: str | None = None  # the language the body is written in (the addressee's)
+    title: str = ""  # plain text, a header above the body
+    note: tuple[Segment, ...] = ()  # small print below the body
+    # Which delivery this is (set by the outbox): from 2 on, an earlier attempt may have landed
+    # without being recorded, and an adapter that cannot resend idempotently looks first.
+    attempt: int = 1
 
     @property
     def plain(self) -> str:
-        return "".join(part if isinstance(part, str) else f"@{part.user.label}" for part in self.body)
+        parts = [self.title] if self.title else []
+        parts.append(_plain(self.body))
+        if self.note:
+            parts.append(_plain(self.note))
+        return "\n\n".join(parts)
+
+
+def _plain(segments: tuple[Segment, ...]) -> str:
+    return "".join(part if isinstance(part, str) else f"@{part.user.label}" for part in segments)
 
 
 @dataclass(frozen=True)

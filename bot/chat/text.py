@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.chat.events import Reply
+from bot.chat.events import Reply, Segment
 
 # "@channel", "@here", "@room", "@everyone" (and Slack's "<!channel>") ping a whole room. A word
 # joiner after the "@" or "!" keeps the text readable and makes it inert on every platform.
@@ -20,8 +20,12 @@ def safe_reply(reply: Reply) -> Reply:
     """The reply with every text segment made unable to ping a whole room."""
     from dataclasses import replace
 
-    body = tuple(neutralise_broadcasts(part) if isinstance(part, str) else part for part in reply.body)
-    return replace(reply, body=body)
+    def safe(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
+        return tuple(neutralise_broadcasts(part) if isinstance(part, str) else part for part in segments)
+
+    return replace(
+        reply, body=safe(reply.body), note=safe(reply.note), title=neutralise_broadcasts(reply.title)
+    )
 
 
 def shorten(text: str, limit: int = 120) -> str:

@@ -17,12 +17,25 @@ def _user_from(data: Any) -> UserRef | None:
     return UserRef(str(data["platform"]), str(data["handle"]), str(data.get("display", "")))
 
 
+def _segments_to_json(segments: tuple[Segment, ...]) -> list[Any]:
+    return [part if isinstance(part, str) else {"mention": _user(part.user)} for part in segments]
+
+
+def _segments_from_json(data: Any) -> tuple[Segment, ...]:
+    segments: list[Segment] = []
+    for part in data or []:
+        if isinstance(part, str):
+            segments.append(part)
+        else:
+            user = _user_from(part.get("mention"))
+            if user is not None:
+                segments.append(Mention(user))
+    return tuple(segments)
+
+
 def reply_to_json(reply: Reply) -> dict[str, Any]:
-    body: list[Any] = [
-        part if isinstance(part, str) else {"mention": _user(part.user)} for part in reply.body
-    ]
-    return {
-        "body": body,
+    data: dict[str, Any] = {
+        "body": _segments_to_json(reply.body),
         "conversation": reply.conversation,
         "thread": reply.thread,
         "to": _user(reply.to) if reply.to else None,
@@ -36,20 +49,17 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         "in_reply_to": reply.in_reply_to,
         "language": reply.language,
     }
+    if reply.title:
+        data["title"] = reply.title
+    if reply.note:
+        data["note"] = _segments_to_json(reply.note)
+    return data
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
-    body: list[Segment] = []
-    for part in data.get("body") or []:
-        if isinstance(part, str):
-            body.append(part)
-        else:
-            user = _user_from(part.get("mention"))
-            if user is not None:
-                body.append(Mention(user))
     about = data.get("about")
     return Reply(
-        body=tuple(body),
+        body=_segments_from_json(data.get("body")),
         conversation=data.get("conversation"),
         thread=data.get("thread"),
         to=_user_from(data.get("to")),
@@ -62,4 +72,6 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         about=About(AboutKind(about["kind"]), int(about["id"])) if about else None,
         in_reply_to=data.get("in_reply_to"),
         language=data.get("language"),
+        title=str(data.get("title") or ""),
+        note=_segments_from_json(data.get("note")),
     )

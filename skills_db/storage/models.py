@@ -150,6 +150,8 @@ class Need(SQLModel, table=True):
     notified_at: datetime | None = _time(nullable=True)
     exhausted_told: bool = False  # "nobody I know could take it" was said
     solved_asked: bool = False  # "was it solved?" was asked
+    # Posted where everyone could see it (a help channel), not in a DM or a private conversation.
+    public: bool = False
 
 
 class Offer(SQLModel, table=True):
@@ -178,7 +180,17 @@ class Ask(SQLModel, table=True):
     wait_reason: str | None = None
 
 
+class ThanksKind(StrEnum):
+    """How help given came to be known: every path records one :class:`Thanks`."""
+
+    THANKS = "thanks"  # `thanks @ana for …`
+    SOLVED = "solved"  # the asker said who solved their need (✅ on a reply, `solved`, a button)
+    IMPORTED = "imported"  # a solved thread of imported history
+
+
 class Thanks(SQLModel, table=True):
+    """Help given by ``to_person`` to ``from_person``: what shout-outs count."""
+
     __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
     from_person_id: int = Field(foreign_key="person.id", index=True)
@@ -186,6 +198,11 @@ class Thanks(SQLModel, table=True):
     need_id: int | None = Field(default=None, foreign_key="need.id")
     text: str = ""
     created_at: datetime = _time(index=True)
+    kind: str = ThanksKind.THANKS
+    skills: list[str] = _json()  # canonical skills the help was about
+    # Said where everyone could see it (a help channel): only then may a public post name its skills.
+    public: bool = False
+    ref: str | None = Field(default=None, unique=True)  # "need:12", "import:3": recorded once
 
 
 class Endorsement(SQLModel, table=True):
@@ -244,6 +261,7 @@ class HelpThread(SQLModel, table=True):
     text: str  # the question
     created_at: datetime = _time(index=True)
     solved_by_id: int | None = Field(default=None, foreign_key="person.id")
+    public: bool = True  # imported channels are public; a live one is as public as its need
 
 
 class HelpReply(SQLModel, table=True):
@@ -254,6 +272,57 @@ class HelpReply(SQLModel, table=True):
     text: str = ""
     created_at: datetime = _time()
     solved: bool = False  # this reply is the one that solved the thread
+
+
+class ShoutoutStatus(StrEnum):
+    ASKING = "asking"  # those picked were asked whether they may be mentioned
+    POSTED = "posted"
+    SKIPPED = "skipped"  # a community manager skipped this week
+    EMPTY = "empty"  # nobody to thank that week: nothing posted
+
+
+class PickOutcome(StrEnum):
+    """Why someone who helped was or was not in a week's shout-out (they may read it)."""
+
+    FEATURED = "featured"
+    NO_ROOM = "no-room"  # the post was full with people who helped more or had been seen less
+    ROTATED = "rotated"  # featured the week before, while others who helped waited
+    OPTED_OUT = "opted-out"
+    ASKED = "asked"  # asked whether they may be mentioned, no answer yet
+    AGREED = "agreed"
+    DECLINED = "declined"
+    NO_ANSWER = "no-answer"  # did not answer in time, and the post leaves them out then
+
+
+class Shoutout(SQLModel, table=True):
+    """One week's shout-out in one channel: the unique key makes it happen once."""
+
+    __table_args__ = (sa.UniqueConstraint("channel", "week"), AUTOINCREMENT)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str  # "platform:conversation"
+    week: str  # ISO week of the post, "2026-W49"
+    status: str = ShoutoutStatus.POSTED
+    since: datetime = _time()  # the period covered: [since, until)
+    until: datetime = _time()
+    language: str = "en"
+    by_person_id: int | None = Field(default=None, foreign_key="person.id")  # a manager's send or skip
+    created_at: datetime = _time()
+    posted_at: datetime | None = _time(nullable=True)
+
+
+class ShoutoutPick(SQLModel, table=True):
+    """Someone who helped in a shout-out's period, where they ranked and what came of it."""
+
+    __table_args__ = (sa.UniqueConstraint("shoutout_id", "person_id"), AUTOINCREMENT)
+    id: int | None = Field(default=None, primary_key=True)
+    shoutout_id: int = Field(foreign_key="shoutout.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    rank: int
+    outcome: str  # PickOutcome
+    helped: int = 0  # distinct colleagues helped in the period
+    newcomers: int = 0  # of whom new here
+    skills: list[str] = _json()  # the skills of that help said in public: the post may name them
+    answered_at: datetime | None = _time(nullable=True)
 
 
 class OutboxStatus(StrEnum):
