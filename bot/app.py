@@ -24,6 +24,7 @@ from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
 from bot.matching.engine import Matcher
+from bot.shoutouts.jobs import register as register_shoutouts
 from skills_db.importers.history import LEARNED_CATEGORY
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
@@ -93,6 +94,7 @@ async def run_adapters(
     scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
     register_builtin_jobs(scheduler, actions)
     register_followups(scheduler, actions)
+    register_shoutouts(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)

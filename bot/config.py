@@ -357,7 +357,8 @@ def _check_shoutouts(config: Config) -> None:
     source, shoutouts = config.source, config.shoutouts
     for index, channel in enumerate(shoutouts.channels):
         platform, _, conversation = channel.partition(":")
-        if platform not in ("slack", "matrix", "console") or not conversation:
+        # Any platform an adapter names (slack, matrix, console, or one added later).
+        if not platform.isalnum() or not platform.islower() or not conversation:
             raise ConfigError(
                 source,
                 f"shoutouts.channels[{index}]",

@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from skills_db.storage.models import ClaimSource, Need, Offer, Thanks
+from skills_db.storage.models import ClaimSource, Need, Offer, ShoutoutPick, Thanks
 from skills_db.storage.store import Store
 from tests.support import MemoryAdapter, event, make_services, pipeline_for
 
@@ -50,6 +50,11 @@ def seed_everything(store: Store) -> int:
     store.add_thanks(Thanks(from_person_id=me, to_person_id=other, need_id=mine, text="merci"))
     store.endorse(other, me, "Rust", at=T0)
     store.endorse(me, other, "Rust", at=T0)
+    week_row = store.claim_shoutout("slack:C1", "2026-W45", "posted", T0 - timedelta(days=7), T0, "en", T0)
+    assert week_row is not None and week_row.id is not None
+    store.add_picks(
+        [ShoutoutPick(shoutout_id=week_row.id, person_id=me, rank=1, outcome="featured", helped=2)]
+    )
     return me
 
 

@@ -60,8 +60,13 @@ def test_two_instances_started_together_run_a_due_job_once(
     asker = store.person_for("console", "alice", "Alice")
     long_ago = datetime.now(UTC) - timedelta(days=20)
     store.create_need(
-        Need(person_id=asker.id or 0, text="repot the office fern", platform="console",
-             conversation="general", created_at=long_ago)
+        Need(
+            person_id=asker.id or 0,
+            text="repot the office fern",
+            platform="console",
+            conversation="general",
+            created_at=long_ago,
+        )
     )
     processes = [_start(config, tmp_path, name) for name in ("one", "two")]
     try:
@@ -70,8 +75,10 @@ def test_two_instances_started_together_run_a_due_job_once(
             _wait(lambda e=err: "scheduler running" in e.read_text("utf-8"), f"instance {name} to tick")
         _wait(lambda: _need_status(store) == NeedStatus.CLOSED, "the need to be closed")
         closed = "[private to Alice] entraide: Your need #1 (“repot the office fern”) is closed"
-        _wait(lambda: any(closed in (tmp_path / f"{n}.out").read_text("utf-8") for n in ("one", "two")),
-              "the last word to be delivered")
+        _wait(
+            lambda: any(closed in (tmp_path / f"{n}.out").read_text("utf-8") for n in ("one", "two")),
+            "the last word to be delivered",
+        )
     finally:
         for process in processes:
             assert process.stdin is not None
@@ -82,9 +89,12 @@ def test_two_instances_started_together_run_a_due_job_once(
     with store.session() as session:
         (run,) = session.exec(sa.select(JobRun).where(JobRun.job == "close-needs")).scalars().all()
         assert (run.status, run.attempts) == ("done", 1)
-    owners = [json.loads(line)["owner"] for n in ("one", "two")
-              for line in (tmp_path / f"{n}.err").read_text("utf-8").splitlines()
-              if '"scheduler running"' in line]
+    owners = [
+        json.loads(line)["owner"]
+        for n in ("one", "two")
+        for line in (tmp_path / f"{n}.err").read_text("utf-8").splitlines()
+        if '"scheduler running"' in line
+    ]
     assert run.owner in owners and len(set(owners)) == 2, "two distinct instances, one ran it"
     assert codes == [0, 0]
     store.close()

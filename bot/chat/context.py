@@ -108,9 +108,7 @@ class Context:
             Outgoing(platform or self.platform, self.account if account is None else account, reply)
         )
 
-    def say(
-        self, key: str, *, private: bool = False, regarding: About | None = None, **values: Any
-    ) -> None:
+    def say(self, key: str, *, private: bool = False, regarding: About | None = None, **values: Any) -> None:
         """Answer the sender where they spoke: in the thread if there is one.
 
         ``private`` answers only the sender (ephemeral where the platform can, else a DM) —
@@ -190,6 +188,11 @@ class Context:
             if identity.platform == platform:
                 return Mention(UserRef(identity.platform, identity.handle, identity.display or person.name))
         return Mention(UserRef(platform, f"~{person.id}", person.name))
+
+    def reachable(self, person_id: int, platform: str) -> bool:
+        """Whether this person has an identity on ``platform`` (after :meth:`know`, no query)."""
+        self.know([person_id])
+        return any(identity.platform == platform for identity in self._identities.get(person_id, ()))
 
     def user_ref(self, person: Person, platform: str | None = None) -> UserRef | None:
         """Where to reach ``person`` on ``platform``; None when they have no identity there."""

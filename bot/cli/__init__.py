@@ -232,4 +232,3 @@ def _run(config: Config) -> int:
     finally:
         store.close()
     return 0 if succeeded else 1
-

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.commands import admin, needs, people
+from bot.commands import admin, needs, people, shoutouts
 from bot.commands.registry import ArgKind, Argument, Command, Registry, choices
 
 WHAT_TO_OPT = choices(
     ("matching", "matchmaking", "mise en relation", "suggestions"),
     ("shoutouts", "shout-outs", "remerciements", "bravos"),
+)
+
+
+ADMIN_AREAS = choices(("shoutout", "shoutouts", "shout-out", "shout-outs", "remerciements", "bravos"))
+SHOUTOUT_ACTIONS = choices(
+    ("preview", "apercu", "voir"),
+    ("send", "envoyer", "publier"),
+    ("skip", "sauter", "passer"),
 )
 
 
@@ -206,5 +214,36 @@ def registry() -> Registry:
             words={"fr": "oublie-moi"},
         )
     )
+    r.add(
+        Command(
+            "shoutout-yes",
+            shoutouts.cmd_shoutout_yes,
+            (Argument("id", ArgKind.WORD, required=False, label="question"),),
+            ("shoutout-oui", "remerciement-oui"),
+            words={"fr": "remerciement-oui"},
+        )
+    )
+    r.add(
+        Command(
+            "shoutout-no",
+            shoutouts.cmd_shoutout_no,
+            (Argument("id", ArgKind.WORD, required=False, label="question"),),
+            ("shoutout-non", "remerciement-non"),
+            words={"fr": "remerciement-non"},
+        )
+    )
     r.add(Command("stats", admin.cmd_stats, (), ("statistiques",), admin=True, words={"fr": "statistiques"}))
+    r.add(
+        Command(
+            "admin",
+            shoutouts.cmd_admin_shoutout,
+            (
+                Argument("area", ArgKind.CHOICE, choices=ADMIN_AREAS),
+                Argument("action", ArgKind.CHOICE, choices=SHOUTOUT_ACTIONS, label="admin_action"),
+                Argument("channel", ArgKind.WORD, required=False),
+            ),
+            ("gestion",),
+            admin=True,
+        )
+    )
     return r

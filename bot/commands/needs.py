@@ -226,7 +226,7 @@ def cmd_solved(ctx: Context, args: Arguments) -> None:
 
 
 def cmd_not_solved(ctx: Context, args: Arguments) -> None:
-    """"Not yet" to "was it solved?": the need stays open, and more colleagues are asked."""
+    """ "Not yet" to "was it solved?": the need stays open, and more colleagues are asked."""
     need = _own_open_need(ctx, args)
     assert need.id is not None
     advance(ctx, need)
@@ -303,7 +303,7 @@ def _thanked_for(ctx: Context, person: Person) -> tuple[list[str], int | None]:
 
 
 def _and(ctx: Context, mentions: list[Mention]) -> tuple[Segment, ...]:
-    """"@ana", "@ana and @bob", "@ana, @bob and @chloé" as segments, in the reader's language."""
+    """ "@ana", "@ana and @bob", "@ana, @bob and @chloé" as segments, in the reader's language."""
     parts: list[Segment] = []
     for index, mention in enumerate(mentions):
         if index:

@@ -9,6 +9,7 @@ from bot.chat.events import Segment
 from bot.commands.clean import mentions_in, skill_terms
 from bot.commands.dates import parse_until
 from bot.commands.registry import Arguments, Label, PersonToken, UnknownCommand, UsageError
+from bot.commands.shoutouts import profile_lines as shoutout_profile_lines
 from bot.followup.evidence import reach_open_needs, welcome_back
 from bot.followup.status import open_needs_status
 from bot.matching.candidates import Reason
@@ -138,6 +139,7 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
         if giver is not None:
             body.append("\n")
             body.extend(ctx.render("profile.thanks_line", who=ctx.mention(giver), text=item.text or "—"))
+    body.extend(shoutout_profile_lines(ctx, person))
     if person.away_until and person.away_until > ctx.now():
         body.append("\n" + ctx.text("profile.away", until=person.away_until.date().isoformat()))
     if person.id == ctx.person_id:

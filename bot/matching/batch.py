@@ -91,6 +91,7 @@ class BatchMatcher:
 
         def said(reason: Reason) -> str:
             return explain(catalog, [reason], language, person="them", label=label)
+
         return {
             "id": query.id,
             "skills": list(result.skills),

@@ -55,9 +55,7 @@ def reasons_for(entry: Evidence, example: str, help_times: array[float], at: dat
             reasons.append(Reason("reason.similar", {"count": entry.close, "example": example}))
         elif entry.similar:  # a loose hint, said as such
             reasons.append(Reason("reason.related", {"count": entry.similar, "example": example}))
-    endorsed = [
-        (n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED
-    ]
+    endorsed = [(n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED]
     for count, skill in sorted(endorsed, reverse=True)[:1]:
         reasons.append(Reason("reason.endorsed", {"count": count, "skill": skill}))
     if not reasons and entry.declared:

@@ -35,7 +35,6 @@ KINDS = (ClaimSource.ENDORSED.value, ClaimSource.HELPED.value, ClaimSource.IMPOR
 DEMONSTRATED = frozenset({KINDS.index(ClaimSource.HELPED.value), KINDS.index(ClaimSource.IMPORTED.value)})
 
 
-
 @dataclass(frozen=True)
 class Evidence:
     """One person's claims on one skill, as of a time."""

@@ -111,9 +111,7 @@ class _Conversation:
     folder: str
 
 
-def _load_conversations(
-    files: ExportFiles, prefix: str, include_private: bool
-) -> list[_Conversation]:
+def _load_conversations(files: ExportFiles, prefix: str, include_private: bool) -> list[_Conversation]:
     present = files.present
     if prefix + "channels.json" not in present:
         raise HistoryFileError(files.label, "", "not a Slack export: no channels.json")
@@ -309,9 +307,7 @@ def read_slack_export(path: str | Path, *, include_private: bool = False) -> His
         threads: list[HistoryThread] = []
         for conversation in conversations:
             members = day_files.get(conversation.folder, [])
-            threads.extend(
-                _read_channel(files, members, conversation, users, channel_names, counters)
-            )
+            threads.extend(_read_channel(files, members, conversation, users, channel_names, counters))
     finally:
         files.close()
     threads.sort(key=thread_order)

@@ -129,9 +129,7 @@ class JobQueries(Database):
         """Extend the lease of a run still in flight; False when it is no longer ours."""
         with self.session() as session:
             result = session.exec(
-                update(JobRun)
-                .where(_run_held(job, period, owner))
-                .values(lease_until=now + lease)
+                update(JobRun).where(_run_held(job, period, owner)).values(lease_until=now + lease)
             )
             return result.rowcount == 1
 
@@ -313,9 +311,7 @@ class JobQueries(Database):
     def renew_task(self, task_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
         with self.session() as session:
             result = session.exec(
-                update(DelayedTask)
-                .where(_task_held(task_id, owner))
-                .values(lease_until=now + lease)
+                update(DelayedTask).where(_task_held(task_id, owner)).values(lease_until=now + lease)
             )
             return result.rowcount == 1
 

@@ -30,7 +30,6 @@ class Pending:
 
 
 class OutboxQueries(Database):
-
     def enqueue(
         self,
         key: str,

@@ -25,6 +25,8 @@ from skills_db.storage.models import (
     Offer,
     Person,
     SentMessage,
+    Shoutout,
+    ShoutoutPick,
     Skill,
     SkillClaim,
     Thanks,
@@ -45,6 +47,7 @@ EXPORT_SECTIONS: tuple[tuple[str, type[Any], str], ...] = (
     ("endorsements_given", Endorsement, "endorser_id"),
     ("help_replies", HelpReply, "person_id"),
     ("help_threads_asked", HelpThread, "asker_id"),
+    ("shoutout_weeks", ShoutoutPick, "person_id"),
 )
 
 
@@ -119,6 +122,8 @@ class PersonalDataQueries(Database):
                     )
                 ),
                 delete(SkillClaim).where(col(SkillClaim.person_id) == person_id),
+                delete(ShoutoutPick).where(col(ShoutoutPick.person_id) == person_id),
+                sa.update(Shoutout).where(col(Shoutout.by_person_id) == person_id).values(by_person_id=None),
                 delete(LearningGoal).where(col(LearningGoal.person_id) == person_id),
                 delete(Endorsement).where(
                     sa.or_(

@@ -3,10 +3,10 @@
 Store combines the query classes of each aggregate over one :class:`Database`: people and
 adapter state here, skills and evidence in :mod:`evidence`, needs, asks and thanks in
 :mod:`needs`, export and erasure in :mod:`personal`, the outbox in :mod:`outbox`, job runs and
-delayed tasks in :mod:`jobs`, a need's follow-ups in :mod:`followups`, the indexes' change feed
-in :mod:`feed`. A method called inside :meth:`Database.unit_of_work` joins its transaction;
-alone, it commits at its end. Rows come back detached, so callers never hold a transaction
-across an ``await``.
+delayed tasks in :mod:`jobs`, a need's follow-ups in :mod:`followups`, weekly shout-outs in
+:mod:`shoutouts`, the indexes' change feed in :mod:`feed`. A method called inside
+:meth:`Database.unit_of_work` joins its transaction; alone, it commits at its end. Rows come
+back detached, so callers never hold a transaction across an ``await``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from skills_db.storage.models import (
 from skills_db.storage.needs import NeedQueries
 from skills_db.storage.outbox import OutboxQueries
 from skills_db.storage.personal import PersonalDataQueries
+from skills_db.storage.shoutouts import ShoutoutQueries
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,14 @@ class PersonBrief:
 
 
 class Store(
-    EvidenceQueries, NeedQueries, FollowUpQueries, PersonalDataQueries, OutboxQueries, FeedQueries, JobQueries
+    EvidenceQueries,
+    NeedQueries,
+    FollowUpQueries,
+    ShoutoutQueries,
+    PersonalDataQueries,
+    OutboxQueries,
+    FeedQueries,
+    JobQueries,
 ):
     # -- people and identities -------------------------------------------------------------
 

@@ -73,9 +73,7 @@ julia pascal ada isabelle stan conan idris
 FUNCTION_WORDS: frozenset[str] = _words(_FUNCTION_WORDS_EN) | _words(_FUNCTION_WORDS_FR)
 
 CANONICAL_ONLY: frozenset[str] = (
-    FUNCTION_WORDS
-    | _words(_NAME_LIKE)
-    | frozenset("abcdefghijklmnopqstuvwxyz0123456789")
+    FUNCTION_WORDS | _words(_NAME_LIKE) | frozenset("abcdefghijklmnopqstuvwxyz0123456789")
 )
 
 AMBIGUOUS: frozenset[str] = _words(
