@@ -20,7 +20,8 @@ def test_a_title_is_a_bold_line_above_the_body_and_the_note_small_print_below() 
     assert content["msgtype"] == "m.notice"
     assert content["formatted_body"] == (
         "<strong>Shout-outs &lt;week 49&gt;</strong><br>"
-        'Thanks to <a href="https://matrix.to/#/@alice:example.org">Alice</a> for the fern &amp; the &lt;pots&gt;'
+        'Thanks to <a href="https://matrix.to/#/@alice:example.org">Alice</a>'
+        " for the fern &amp; the &lt;pots&gt;"
         '<br><br><em>Thanked by <a href="https://matrix.to/#/@bob:example.org">Bob &lt;b&gt;</a>'
         "<br>say !thanks to add yours</em>"
     )
