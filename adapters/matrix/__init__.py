@@ -139,7 +139,12 @@ class MatrixAdapter:
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
             )
         content = notice_content(reply, thread_root=thread, reply_to=answering)
-        event_id = await self.outbox.send(room_id, content, transaction_id(reply.key or uuid.uuid4().hex))
+        txn_id = transaction_id(reply.key or uuid.uuid4().hex)
+        # From the second delivery on, the first may have landed unrecorded (a crash): the
+        # transaction id makes Synapse return it for 24 hours only, so look for it first.
+        event_id = await self.outbox.find_sent(room_id, txn_id) if reply.attempt > 1 else None
+        if event_id is None:
+            event_id = await self.outbox.send(room_id, content, txn_id)
         self._recent.remember(event_id, Origin(room_id, self.config.user_id, thread))
         return Sent(room_id, event_id)
 

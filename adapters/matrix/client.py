@@ -1,8 +1,10 @@
 """The connection to the homeserver: login that keeps one device, the sync loop, retries.
 
 The bot must keep a single device across restarts, or every restart would need new encryption
-keys and colleagues' clients would warn about a new device. The device id comes from the config
-or from ``session.json`` in the store directory, next to nio's encryption store.
+keys and colleagues' clients would warn about a new device; transaction ids are scoped to the
+device too, so a message resent after a crash is recognised only from the same device. The
+device id comes from the config or from ``session.json`` in the store directory, next to nio's
+encryption store; a password login asks for that device again (nio sends ``device_id``).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import html
 from typing import Any
 from urllib.parse import quote
 
-from bot.chat.events import Mention, Reply
+from bot.chat.events import Mention, Reply, Segment
 from bot.chat.text import neutralise_broadcasts
 
 
@@ -30,12 +30,11 @@ def _html_text(text: str) -> str:
     return html.escape(text, quote=False).replace("\n", "<br>")
 
 
-def render_body(reply: Reply) -> tuple[str, str, list[str]]:
-    """(plain body, HTML body, user ids mentioned)."""
+def _render(segments: tuple[Segment, ...], mentioned: list[str]) -> tuple[str, str]:
+    """(plain, HTML) of some text and mentions; adds the Matrix users named to ``mentioned``."""
     plain: list[str] = []
     formatted: list[str] = []
-    mentioned: list[str] = []
-    for part in reply.body:
+    for part in segments:
         if isinstance(part, Mention):
             user = part.user
             display = neutralise_broadcasts(user.display)  # display names are user text too
@@ -50,7 +49,28 @@ def render_body(reply: Reply) -> tuple[str, str, list[str]]:
         else:
             plain.append(part)
             formatted.append(_html_text(part))
-    return "".join(plain), "".join(formatted), mentioned
+    return "".join(plain), "".join(formatted)
+
+
+def render_body(reply: Reply) -> tuple[str, str, list[str]]:
+    """(plain body, HTML body, user ids mentioned in the body and the note).
+
+    A title is a bold line right above the body, the note a paragraph of italics below it:
+    every client renders ``<strong>`` and ``<em>``, and pills stay readable inside them
+    (``<small>`` is not in the spec's list of tags; ``<sub>`` drops text and pills below the
+    line). The plain body, for clients without HTML and for notifications, separates the
+    three with blank lines.
+    """
+    mentioned: list[str] = []
+    plain, formatted = _render(reply.body, mentioned)
+    if reply.title:
+        plain = f"{reply.title}\n\n{plain}"
+        formatted = f"<strong>{_html_text(reply.title)}</strong><br>{formatted}"
+    if reply.note:
+        note_plain, note_html = _render(reply.note, mentioned)
+        plain = f"{plain}\n\n{note_plain}"
+        formatted = f"{formatted}<br><br><em>{note_html}</em>"
+    return plain, formatted, mentioned
 
 
 def notice_content(

@@ -6,11 +6,12 @@ import asyncio
 import logging
 from typing import Any
 
-from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomSendResponse
+from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomMessagesResponse, RoomSendResponse
 
 from adapters.matrix.client import TRANSIENT, Backoff, retry_after
 
 log = logging.getLogger("entraide.matrix")
+OWN_EVENTS_LOOKED_AT = 100  # the bot's own latest events searched for an earlier delivery
 
 
 class MatrixSendError(RuntimeError):
@@ -25,6 +26,11 @@ class Outbox:
     restarting, limits outlasting nio's retries — is retried here, ``attempts`` times at most,
     always with the same transaction id: the homeserver then returns the first event instead
     of posting a second one.
+
+    Transaction ids are scoped to the device (MSC3970, Matrix 1.7; Synapse keys them on user
+    and device), and the bot keeps its device across restarts and logins (see ``client``), so
+    this holds across a crash too — but Synapse forgets them after 24 hours. ``find_sent``
+    covers a resend after longer than that.
     """
 
     def __init__(
@@ -61,6 +67,30 @@ class Outbox:
                     break  # refused for good (not in the room, forbidden): retrying cannot help
                 await asyncio.sleep(wait if wait is not None else backoff.next_delay())
         raise MatrixSendError(f"cannot send to {room_id}: {last}")
+
+    async def find_sent(self, room_id: str, txn_id: str) -> str | None:
+        """The event this device already posted in ``room_id`` with ``txn_id``, if it is among
+        the bot's latest events there; None otherwise, or when the homeserver cannot say.
+
+        The homeserver gives the sending device its transaction id back in each event's
+        ``unsigned``, for good (not only for the 24 hours it deduplicates sends), and outside the
+        encrypted payload: this works in encrypted rooms, and room members see nothing of it.
+        """
+        only_own = {"senders": [self._client.user_id], "types": ["m.room.message", "m.room.encrypted"]}
+        try:
+            response = await self._client.room_messages(
+                room_id, limit=OWN_EVENTS_LOOKED_AT, message_filter=only_own
+            )
+        except TRANSIENT as error:
+            log.warning("cannot look for an earlier delivery in %s (%r)", room_id, error)
+            return None
+        if not isinstance(response, RoomMessagesResponse):
+            log.warning("cannot look for an earlier delivery in %s (%s)", room_id, response)
+            return None
+        for event in response.chunk:
+            if getattr(event, "transaction_id", None) == txn_id:
+                return str(event.event_id)
+        return None
 
     async def _count_rate_limit(self, response: Any) -> None:
         if retry_after(response) is not None:

@@ -11,6 +11,7 @@ test asks for the default, so one server serves both the ordinary tests and the 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import http.client
@@ -19,6 +20,7 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -180,6 +182,16 @@ class Synapse:
 
     def restart(self) -> None:
         self.stop()
+        self.start()
+
+    def forget_transactions(self, user_id: str) -> None:
+        """Make Synapse forget the transaction ids ``user_id`` sent events with, as it does
+        itself a day after each send (``_cleanup_old_transaction_ids``): the rows go while it
+        is stopped, and the restart clears its in-memory cache of answers (kept 30 to 60 min)."""
+        self.stop()
+        with contextlib.closing(sqlite3.connect(self.directory / "homeserver.db")) as db:
+            db.execute("DELETE FROM event_txn_id_device_id WHERE user_id = ?", (user_id,))
+            db.commit()
         self.start()
 
     def log_tail(self, lines: int = 30) -> str:
