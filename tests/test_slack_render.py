@@ -1,11 +1,20 @@
-"""Replies → Slack text and Block Kit: escaping, mentions, size limits, buttons."""
+"""Replies → Slack text and Block Kit: escaping, mentions, size limits, buttons, titles and notes."""
 
 from __future__ import annotations
 
 import re
 
-from adapters.slack.render import SECTION_LIMIT, answered_blocks, escape, mrkdwn, render_body, split_text
-from bot.chat.events import Button, ButtonPress, Mention, UserRef
+from adapters.slack.render import (
+    SECTION_LIMIT,
+    answered_blocks,
+    escape,
+    mrkdwn,
+    render_body,
+    render_reply,
+    split_text,
+)
+from bot.chat.events import Button, ButtonPress, Mention, Reply, UserRef
+from bot.chat.text import WORD_JOINER
 
 BOB = Mention(UserRef("slack", "U0BOB", "Bob"))
 
@@ -78,3 +87,64 @@ def test_an_answered_request_shows_the_answer_instead_of_buttons() -> None:
     blocks = answered_blocks(rendered.blocks, "Accept <b>")
     assert [b["type"] for b in blocks] == ["section", "context"]
     assert blocks[-1]["elements"][0]["text"] == "✓ Accept &lt;b&gt;"
+
+
+def test_a_title_and_a_note_become_a_header_and_small_print_and_are_in_the_fallback() -> None:
+    reply = Reply(
+        body=(
+            "This week ",
+            BOB,
+            " helped 3 colleagues with Terraform & Go.",
+        ),
+        conversation="C0KUDOS",
+        title="Shout-outs of the week",
+        note=(
+            "Thanked by ",
+            Mention(UserRef("slack", "U0ALICE", "Alice")),
+            " <3",
+        ),
+    )
+    rendered = render_reply(reply)
+    assert [b["type"] for b in rendered.blocks] == ["header", "section", "context"]
+    header, section, context = rendered.blocks
+    assert header["text"] == {"type": "plain_text", "text": "Shout-outs of the week", "emoji": True}
+    assert section["text"]["text"] == "This week <@U0BOB> helped 3 colleagues with Terraform &amp; Go."
+    assert context["elements"] == [{"type": "mrkdwn", "text": "Thanked by <@U0ALICE> &lt;3"}]
+    assert rendered.text == (
+        "Shout-outs of the week\n\nThis week <@U0BOB> helped 3 colleagues with Terraform &amp; Go."
+        "\n\nThanked by <@U0ALICE> &lt;3"
+    )
+
+
+def test_titles_and_notes_keep_within_slack_limits() -> None:
+    long_title = "R&D <team> " * 30
+    rendered = render_reply(
+        Reply(
+            body=("z" * 200_000,),
+            title=long_title,
+            note=tuple(part for _ in range(300) for part in ("thanks ", BOB, " ")),
+            buttons=(Button("Say thanks", ButtonPress("thanks")),),
+        )
+    )
+    types = [b["type"] for b in rendered.blocks]
+    assert len(types) == 50 and types[0] == "header" and types[-2:] == ["context", "actions"]
+    header = rendered.blocks[0]["text"]["text"]
+    assert len(header) == 150 and header.endswith("…") and header.startswith("R&D <team> R&D")
+    note = rendered.blocks[-2]["elements"][0]["text"]
+    assert len(note) <= 3000 and note.endswith("…")
+    assert re.fullmatch(r"(?s)[^<>]*(<@U0BOB>[^<>]*)*…", note)  # no mention cut in half
+    assert rendered.text.startswith("R&amp;D &lt;team&gt; ")  # the whole title, escaped, in the fallback
+    assert len(rendered.text) <= 39_001
+
+
+def test_broadcast_words_in_a_title_or_a_note_stay_inert() -> None:
+    hostile = "@channel <!channel> @here <!everyone>"
+    rendered = render_reply(Reply(body=("Well done",), title=hostile, note=(hostile,)))
+    header = rendered.blocks[0]["text"]["text"]
+    context = rendered.blocks[-1]["elements"][0]["text"]
+    assert "<" not in context and "<" not in rendered.text  # mrkdwn: escaped, no special mention
+    for shown in (header, context, rendered.text):  # the header is plain text: never markup
+        for word in ("channel", "here", "everyone"):
+            assert f"@{word}" not in shown and f"!{word}" not in shown
+            assert word in shown  # still readable
+    assert WORD_JOINER in header

@@ -10,8 +10,9 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from tests.slack_double import payloads
+from tests.slack_double.checks import ApiError
 from tests.slack_double.spec_check import envelope_problems, event_scopes, web_api_spec
-from tests.slack_double.workspace import Workspace
+from tests.slack_double.workspace import BOT_USER, Workspace
 
 ROOT = Path(__file__).resolve().parents[1]
 # Granular bot scopes (2020) that the 2021 spec still lists under their older, broader names.
@@ -35,6 +36,62 @@ def test_the_spec_check_catches_what_slack_would_refuse() -> None:
         "views.publish: called without a token"
     ]
     assert spec.problems("apps.connections.open", [], has_token=True) == []  # newer than the spec
+
+
+def test_the_spec_check_takes_what_slack_added_since_from_the_supplement_and_nothing_more() -> None:
+    spec = web_api_spec()
+    assert spec.problems("chat.postMessage", ["channel", "text", "metadata"], has_token=True) == []
+    assert spec.problems("chat.update", ["channel", "ts", "text", "metadata"], has_token=True) == []
+    history = ["channel", "limit", "include_all_metadata"]
+    assert spec.problems("conversations.history", history, has_token=True) == []
+    assert spec.problems(
+        "chat.postMessage", ["channel", "text", "metadata", "event_payload"], has_token=True
+    ) == ["chat.postMessage: unknown parameter 'event_payload'"]
+    # Not in the supplement for conversations.replies: the adapter does not look in threads.
+    assert spec.problems(
+        "conversations.replies", ["channel", "ts", "include_all_metadata"], has_token=True
+    ) == ["conversations.replies: unknown parameter 'include_all_metadata'"]
+    assert spec.problems("files.getUploadURLExternal", ["filename"], has_token=True) == [
+        "files.getUploadURLExternal: missing required parameter 'length'"
+    ]
+
+
+def test_the_doubles_history_is_top_level_newest_first_with_metadata_on_request() -> None:
+    space = Workspace()
+    space.add_user("U0ALICE", "Alice")
+    space.add_channel("C0KUDOS", "kudos", ["U0ALICE", BOT_USER])
+    tagged = {"event_type": "entraide_message", "event_payload": {"key": "k"}}
+    first = space.api_chat_postMessage({"channel": "C0KUDOS", "text": "one", "metadata": tagged})
+    space.add_message("C0KUDOS", "U0ALICE", "in the thread", thread_ts=first["ts"])
+    loud = {
+        "channel": "C0KUDOS",
+        "text": "also in the channel",
+        "thread_ts": first["ts"],
+        "reply_broadcast": "1",
+    }
+    broadcast = space.api_chat_postMessage(loud)
+    last = space.add_message("C0KUDOS", "U0ALICE", "two")
+    page = space.api_conversations_history({"channel": "C0KUDOS", "limit": "2", "include_all_metadata": "1"})
+    assert [m["ts"] for m in page["messages"]] == [last.ts, broadcast["ts"]] and page["has_more"]
+    cursor = page["response_metadata"]["next_cursor"]
+    rest = space.api_conversations_history(
+        {"channel": "C0KUDOS", "cursor": cursor, "include_all_metadata": "true"}
+    )
+    assert [m["ts"] for m in rest["messages"]] == [first["ts"]] and not rest["has_more"]
+    assert rest["messages"][0]["metadata"] == tagged
+    plain = space.api_conversations_history({"channel": "C0KUDOS", "oldest": first["ts"]})
+    assert [m["ts"] for m in plain["messages"]] == [last.ts, broadcast["ts"]]  # oldest is exclusive
+    assert all(
+        "metadata" not in m for m in space.api_conversations_history({"channel": "C0KUDOS"})["messages"]
+    )
+    space.api_chat_update({"channel": "C0KUDOS", "ts": first["ts"], "text": "one, edited"})
+    assert space.find_message("C0KUDOS", first["ts"]).metadata == tagged  # kept without the argument
+    for broken in ({"event_type": 3, "event_payload": {}}, {"event_type": "x"}, "not json", ["x"]):
+        with pytest.raises(ApiError, match="invalid_metadata_format"):
+            space.api_chat_postMessage({"channel": "C0KUDOS", "text": "x", "metadata": broken})
+    space.add_channel("C0ELSE", "elsewhere", ["U0ALICE"])
+    with pytest.raises(ApiError, match="not_in_channel"):
+        space.api_conversations_history({"channel": "C0ELSE"})
 
 
 def test_the_doubles_payloads_match_the_events_api_wrapper_schema() -> None:
@@ -101,6 +158,8 @@ def test_the_manifest_grants_every_scope_the_bot_needs() -> None:
         missing = set(needed_by_events.get(event, [])) - scopes
         assert not missing, f"{event} needs {missing}"
     assert {"commands", "app_mentions:read"} <= scopes
+    # A resend reads the history of the channel or DM it goes to, of whichever kind it is.
+    assert {"channels:history", "groups:history", "im:history"} <= scopes
     spec = web_api_spec()
     code = "".join(_source(p.name) for p in (ROOT / "adapters" / "slack").glob("*.py"))
     methods = {

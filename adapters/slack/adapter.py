@@ -78,6 +78,7 @@ class SlackAdapter:
         self._directory: Directory | None = None
         self._outbound: Outbound | None = None
         self._sink: EventSink | None = None
+        self._bot_id = ""  # the bot's bot id (B…), once connected
 
     # -- the Adapter protocol ------------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class SlackAdapter:
     async def _start(self, client: AsyncWebClient) -> HttpServer | SocketRunner:
         await self._check_tokens(client)
         self._directory = Directory(client, self.config.help_channels)
-        self._outbound = Outbound(client, self._directory)
+        self._outbound = Outbound(client, self._directory, self.bot_user.handle, self._bot_id)
         runner: HttpServer | SocketRunner
         if self.config.mode == "http":
             bolt = build_bolt_app(self, client, signing_secret=self.config.signing_secret)
@@ -164,6 +165,7 @@ class SlackAdapter:
             ) from None
         self.bot_user = UserRef(PLATFORM, str(auth["user_id"]), str(auth.get("user") or ""))
         self.account = str(auth.get("team_id") or "")
+        self._bot_id = str(auth.get("bot_id") or "")
         if self.config.mode != "socket":
             return
         try:

@@ -4,6 +4,14 @@ Rate limits are handled by the Web API client's retry handler (it waits as long 
 Retry-After says). What is handled here is where a reply can go: a public channel the bot is not
 in is joined once, and a slash command answered where the bot cannot post (a private channel, a
 DM between two people) gets its answer through the command's response URL.
+
+Every post of a keyed reply carries the key as message metadata. A reply sent again after a
+delivery that may have landed unrecorded (``attempt`` > 1) is first looked for, by that key, in
+the recent history of its channel or DM, and not posted twice. Thread replies are not looked for:
+the spec and its supplement give ``include_all_metadata`` to ``conversations.history`` only, and
+the history lists a thread's parent, not its replies — so a thread reply whose delivery was cut may
+still be posted twice. So may a post the look back no longer reaches (more than ``LOOK_BACK``
+messages since), and when the history cannot be read the reply is posted: at least once.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ import re
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.metadata import Metadata
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
@@ -23,12 +32,16 @@ from bot.chat.events import Reply, Sent
 log = logging.getLogger("entraide.slack")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _NOT_THERE = {"not_in_channel", "channel_not_found"}
+METADATA_TYPE = "entraide_message"  # the event_type of the metadata every keyed post carries
+LOOK_BACK = 100  # messages of a channel's history searched for an earlier post of a resent reply
 
 
 class Outbound:
-    def __init__(self, client: AsyncWebClient, directory: Directory) -> None:
+    def __init__(self, client: AsyncWebClient, directory: Directory, bot_user: str, bot_id: str = "") -> None:
         self.client = client
         self.directory = directory
+        # Only the bot's own messages count as earlier posts (its user id, or its bot id).
+        self._own = {bot_user, bot_id} - {""}
 
     async def send(self, reply: Reply, rendered: Rendered, response_url: str | None = None) -> Sent | None:
         """Post ``reply``; where it landed (channel and ts), or None when it has no ts (ephemeral…)."""
@@ -41,14 +54,22 @@ class Outbound:
                 return None
             ts = await self._ephemeral(reply, rendered)
             return Sent(reply.conversation, ts) if ts else None
+        metadata = _metadata(reply)
         if reply.to is not None:
             channel = await self.directory.dm_channel(reply.to.handle)
-            return Sent(channel, await self._post(channel, None, rendered))
+            earlier = await self._earlier_post(channel, reply)
+            if earlier:
+                return Sent(channel, earlier)
+            return Sent(channel, await self._post(channel, None, rendered, metadata))
         if not reply.conversation:
             log.warning("reply with nowhere to go dropped")
             return None
+        if reply.thread is None:
+            earlier = await self._earlier_post(reply.conversation, reply)
+            if earlier:
+                return Sent(reply.conversation, earlier)
         try:
-            ts = await self._post_joining(reply.conversation, reply.thread, rendered)
+            ts = await self._post_joining(reply.conversation, reply.thread, rendered, metadata)
             return Sent(reply.conversation, ts)
         except SlackApiError as error:
             if response_url and error.response.get("error") in _NOT_THERE:
@@ -56,21 +77,53 @@ class Outbound:
                 return None
             raise
 
-    async def _post(self, channel: str, thread: str | None, rendered: Rendered) -> str:
+    async def _earlier_post(self, channel: str, reply: Reply) -> str | None:
+        """The ts of the bot's top-level message in ``channel`` carrying ``reply``'s key, when this
+        is a resend (an earlier attempt may have landed); None when there is none to be found."""
+        if reply.attempt <= 1 or not reply.key:
+            return None
+        try:
+            response = await self.client.conversations_history(
+                channel=channel, limit=LOOK_BACK, include_all_metadata=True
+            )
+        except SlackApiError as error:
+            # Not in the channel (joined when posting), a scope missing…: post, at least once.
+            log.info(
+                "cannot look for an earlier post: posting",
+                extra={"channel": channel, "error": error.response.get("error")},
+            )
+            return None
+        for message in response.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                {message.get("user"), message.get("bot_id")} & self._own
+                and metadata.get("event_type") == METADATA_TYPE
+                and payload.get("key") == reply.key
+            ):
+                log.info("resent reply found already posted", extra={"key": reply.key[:80]})
+                return str(message["ts"])
+        return None
+
+    async def _post(
+        self, channel: str, thread: str | None, rendered: Rendered, metadata: Metadata | None
+    ) -> str:
         response = await self.client.chat_postMessage(
-            channel=channel, text=rendered.text, blocks=rendered.blocks, thread_ts=thread
+            channel=channel, text=rendered.text, blocks=rendered.blocks, thread_ts=thread, metadata=metadata
         )
         ts = str(response["ts"])
         self.directory.remember_thread(channel, ts, thread)
         return ts
 
-    async def _post_joining(self, channel: str, thread: str | None, rendered: Rendered) -> str:
+    async def _post_joining(
+        self, channel: str, thread: str | None, rendered: Rendered, metadata: Metadata | None
+    ) -> str:
         try:
-            return await self._post(channel, thread, rendered)
+            return await self._post(channel, thread, rendered, metadata)
         except SlackApiError as error:
             if error.response.get("error") != "not_in_channel" or not await self._join(channel):
                 raise
-        return await self._post(channel, thread, rendered)
+        return await self._post(channel, thread, rendered, metadata)
 
     async def _ephemeral(self, reply: Reply, rendered: Rendered) -> str | None:
         assert reply.to is not None and reply.conversation is not None
@@ -112,3 +165,9 @@ class Outbound:
             await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)
         except SlackApiError as error:
             log.info("could not update the answered message", extra={"error": error.response.get("error")})
+
+
+def _metadata(reply: Reply) -> Metadata | None:
+    """What identifies a keyed reply's post to a later look (ephemeral messages and response
+    URL answers cannot carry it)."""
+    return Metadata(event_type=METADATA_TYPE, event_payload={"key": reply.key}) if reply.key else None

@@ -4,6 +4,9 @@ User text is escaped (``&``, ``<``, ``>``) so it can never become markup, and br
 neutralised, so nothing a user wrote can turn into ``<!channel>``. Blocks are built with
 ``slack_sdk.models`` whose ``to_dict`` checks Slack's size limits; text too long for one section
 is split over several, and what would exceed a message is cut with an ellipsis.
+
+A reply's title becomes a ``header`` block above the body, its note a ``context`` block (small
+print) below it; the ``text`` fallback, which notifications and screen readers use, has all three.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
     ContextBlock,
+    HeaderBlock,
     MarkdownTextObject,
     PlainTextObject,
     SectionBlock,
@@ -25,6 +29,8 @@ from bot.chat.events import Button, Mention, Reply, Segment
 from bot.chat.text import neutralise_broadcasts
 
 SECTION_LIMIT = 3000  # characters of text in one section block
+HEADER_LIMIT = 150  # characters of a header block's plain text
+CONTEXT_TEXT_LIMIT = 3000  # characters of one text element of a context block
 MESSAGE_BLOCK_LIMIT = 50  # blocks in one message
 TEXT_LIMIT = 39_000  # Slack cuts message text at 40,000 characters
 BUTTON_LABEL_LIMIT = 75
@@ -57,12 +63,20 @@ class Rendered:
 
 
 def render_reply(reply: Reply) -> Rendered:
-    return render_body(reply.body, reply.buttons)
+    return render_body(reply.body, reply.buttons, title=reply.title, note=reply.note)
 
 
-def render_body(body: tuple[Segment, ...], buttons: tuple[Button, ...] = ()) -> Rendered:
+def render_body(
+    body: tuple[Segment, ...],
+    buttons: tuple[Button, ...] = (),
+    *,
+    title: str = "",
+    note: tuple[Segment, ...] = (),
+) -> Rendered:
     text = mrkdwn(body)
-    room = MESSAGE_BLOCK_LIMIT - (1 if buttons else 0)
+    heading = " ".join(neutralise_broadcasts(title).split())  # one line; plain text shows no markup
+    small_print = mrkdwn(note).strip()
+    room = MESSAGE_BLOCK_LIMIT - sum(1 for part in (buttons, heading, small_print) if part)
     chunks = split_text(text, SECTION_LIMIT)
     if len(chunks) > room:
         chunks = chunks[:room]
@@ -70,11 +84,28 @@ def render_body(body: tuple[Segment, ...], buttons: tuple[Button, ...] = ()) -> 
     blocks = [
         SectionBlock(text=MarkdownTextObject(text=chunk)).to_dict() for chunk in chunks if chunk.strip()
     ]
+    if heading:
+        shown = heading  # plain text: no entity or mention to keep whole when cutting
+        if len(shown) > HEADER_LIMIT:
+            shown = shown[: HEADER_LIMIT - 1] + ELLIPSIS
+        blocks.insert(0, HeaderBlock(text=PlainTextObject(text=shown, emoji=True)).to_dict())
+    if small_print:
+        context = ContextBlock(
+            elements=[MarkdownTextObject(text=_shortened(small_print, CONTEXT_TEXT_LIMIT))]
+        )
+        blocks.append(context.to_dict())
     if buttons:
         blocks.append(actions_block(buttons).to_dict())
+    # The fallback (mrkdwn too: the title is escaped there) has the whole title.
+    text = "\n\n".join(part for part in (escape(heading), text, small_print) if part)
     if len(text) > TEXT_LIMIT:
         text = _cut(text, TEXT_LIMIT) + ELLIPSIS
     return Rendered(text=text, blocks=blocks)
+
+
+def _shortened(text: str, limit: int) -> str:
+    """Mrkdwn within ``limit`` characters, cut with an ellipsis (never inside a mention)."""
+    return text if len(text) <= limit else _cut(text, limit) + ELLIPSIS
 
 
 def actions_block(buttons: tuple[Button, ...], block_id: str = "entraide_actions") -> ActionsBlock:

@@ -9,8 +9,11 @@ An inbound event, a scheduled job and a CLI command all run the same way:
 2. what it said is written to the outbox in that transaction, each message with a stable key;
 3. after the commit the messages are delivered and recorded (platform, conversation, message id
    → what they were about). A crash before a delivery leaves the message pending: the next
-   sweep sends it with the same key — Matrix recognises the transaction id; on Slack a message
-   whose delivery was cut between the post and its record can be posted twice.
+   sweep sends it with the same key — Matrix recognises the transaction id; Slack posts carry the
+   key as message metadata and a resend first looks for it in the channel's or DM's recent
+   history, so only a thread reply (or a post when that history cannot be read, or buried under
+   a hundred newer messages) whose delivery was cut between the post and its record can be
+   posted twice.
 
 So processing is at least once, with effects made idempotent by the transaction and the keys.
 A unit that collides with a concurrent one (the same new person created by two instances, a

@@ -22,7 +22,8 @@ import aiohttp
 from aiohttp import WSMsgType, web
 
 from tests.slack_double import payloads
-from tests.slack_double.workspace import BOT_USER, ApiError, Message, Workspace
+from tests.slack_double.checks import ApiError
+from tests.slack_double.workspace import BOT_USER, Message, Workspace
 
 T = TypeVar("T")
 
@@ -68,6 +69,7 @@ class SlackDouble:
         self.sockets: list[_Socket] = []
         self.port = 0
         self._limits: dict[str, list[int]] = {}  # method → [429s left, Retry-After seconds]
+        self._refusals: dict[str, str] = {}  # method → the error every call of it gets
         self._tickets: set[str] = set()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
@@ -109,6 +111,11 @@ class SlackDouble:
         """The next ``times`` calls of ``method`` get 429 Too Many Requests."""
         self._limits[method] = [times, retry_after]
 
+    def refuse(self, method: str, error: str) -> None:
+        """Every call of ``method`` fails with ``error`` (``missing_scope``: an app installed
+        before the scope was added to its manifest)."""
+        self._refusals[method] = error
+
     def calls_to(self, method: str, *, ok: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (c.status == 200 and not c.error) == ok]
 
@@ -135,6 +142,8 @@ class SlackDouble:
                 {"ok": False, "error": "ratelimited"}, status=429, headers={"Retry-After": str(limit[1])}
             )
         try:
+            if method in self._refusals:
+                raise ApiError(self._refusals[method])
             result = self._dispatch(method, params, token)
         except ApiError as error:
             call.error = error.code

@@ -1,8 +1,9 @@
 """Check the bot's Web API calls against Slack's OpenAPI spec, and payloads against its schemas.
 
 The spec (slackapi/slack-api-specs, 2021) lives in ../shared/data/slack-specs beside the
-repository. It predates a few things Slack accepts today; those are listed here, each with why,
-so an unknown parameter the bot invents is still caught.
+repository. It predates a few things Slack accepts today: those Slack's reference pages list are
+in web-api/supplement.json beside it (methods, and parameters added to existing methods), the few
+others are listed here, each with why, so an unknown parameter the bot invents is still caught.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from bench.shared import SLACK_SPECS
 
 SPECS = SLACK_SPECS
 WEB_API = SPECS / "web-api" / "slack_web_openapi_v2_without_examples.json"
+SUPPLEMENT = SPECS / "web-api" / "supplement.json"
 EVENT_WRAPPER = SPECS / "events-api" / "slack_common_event_wrapper_schema.json"
 EVENTS_API = SPECS / "events-api" / "slack_events_api_async_v1.json"
 
@@ -49,7 +51,7 @@ class WebApiSpec:
         self.methods = dict(methods)
 
     @classmethod
-    def load(cls, path: Path = WEB_API) -> WebApiSpec:
+    def load(cls, path: Path = WEB_API, supplement: Path | None = SUPPLEMENT) -> WebApiSpec:
         spec = json.loads(path.read_text("utf-8"))
         methods: dict[str, MethodSpec] = {}
         for route, operations in spec["paths"].items():
@@ -63,6 +65,8 @@ class WebApiSpec:
                 )
                 name = route.lstrip("/")
                 methods[name] = MethodSpec(name, frozenset(names), frozenset(required), token, scopes)
+        if supplement is not None:
+            _supplement(methods, json.loads(supplement.read_text("utf-8")))
         methods.update(NEWER_METHODS)
         return cls(methods)
 
@@ -88,6 +92,28 @@ class WebApiSpec:
         return found
 
 
+def _names(parameters: list[dict[str, Any]]) -> tuple[frozenset[str], frozenset[str]]:
+    """(all parameter names, the required ones)."""
+    names = frozenset(p["name"] for p in parameters)
+    return names, frozenset(p["name"] for p in parameters if p.get("required"))
+
+
+def _supplement(methods: dict[str, MethodSpec], supplement: Mapping[str, Any]) -> None:
+    """Add what Slack added since the spec: new methods, and new parameters of known methods."""
+    for name, body in supplement.get("methods", {}).items():
+        names, required = _names(body.get("parameters", []))
+        # The supplement gives no scopes: every method it lists takes a token.
+        methods[name] = MethodSpec(name, names, required, True, ())
+    for name, parameters in supplement.get("added_parameters", {}).items():
+        known = methods.get(name)
+        if known is None:
+            raise ValueError(f"supplement adds parameters to {name}, which the spec does not have")
+        names, required = _names(parameters)
+        methods[name] = replace(
+            known, parameters=known.parameters | names, required=known.required | required
+        )
+
+
 def _in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -103,12 +129,12 @@ def require(path: Path) -> Path:
 
 
 @cache
-def _web_api(path: Path) -> WebApiSpec:
-    return WebApiSpec.load(path)
+def _web_api(path: Path, supplement: Path) -> WebApiSpec:
+    return WebApiSpec.load(path, supplement)
 
 
 def web_api_spec() -> WebApiSpec:
-    return _web_api(require(WEB_API))
+    return _web_api(require(WEB_API), require(SUPPLEMENT))
 
 
 @cache

@@ -2,28 +2,27 @@
 
 Errors are ``ok: false`` with Slack's own error codes; checks are the ones Slack makes (the bot
 must be in a channel to post there, a user must be in it to get an ephemeral message, blocks
-must respect Block Kit's limits) so the adapter meets here what it would meet in production.
+must respect Block Kit's limits, metadata must be shaped as Slack's) so the adapter meets here
+what it would meet in production. Messages keep the metadata they were posted with; reading a
+history shows it only to who asks for it (``include_all_metadata``), as Slack does.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
+
+from tests.slack_double.checks import ApiError, arg, check_blocks, flag, json_arg, metadata_arg, timestamp
 
 TEAM_ID = "T0ENTRAIDE"
 APP_ID = "A0ENTRAIDE"
 BOT_USER = "U0BOT"
 BOT_ID = "B0BOT"
-
-
-class ApiError(Exception):
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
 
 
 @dataclass
@@ -58,9 +57,15 @@ class Message:
     bot_id: str | None = None
     reactions: dict[str, list[str]] = field(default_factory=dict)
     reply_count: int = 0
+    metadata: dict[str, Any] | None = None  # message metadata: event_type and event_payload
+    broadcast: bool = False  # a thread reply also sent to the channel
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, *, with_metadata: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
+        if self.broadcast:
+            data["subtype"] = "thread_broadcast"
+        if with_metadata and self.metadata is not None:
+            data["metadata"] = self.metadata
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
         elif self.reply_count:
@@ -73,15 +78,17 @@ class Message:
         return data
 
 
-def _arg(params: dict[str, Any], name: str) -> str:
-    value = params.get(name)
-    if value is None or value == "":
-        raise ApiError("invalid_arguments")
-    return str(value)
-
-
-def _json_arg(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+def _offset(cursor: Any) -> int:
+    """Where a page starts: the double's cursors are opaque to clients, like Slack's."""
+    if not cursor:
+        return 0
+    try:
+        text = base64.b64decode(str(cursor), validate=True).decode()
+        if text.startswith("offset:") and text[7:].isdigit():
+            return int(text[7:])
+    except ValueError:
+        pass
+    raise ApiError("invalid_cursor")
 
 
 class Workspace:
@@ -175,16 +182,16 @@ class Workspace:
         }
 
     def api_users_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = self.users.get(_arg(params, "user"))
+        user = self.users.get(arg(params, "user"))
         if user is None:
             raise ApiError("user_not_found")
         return {"user": user}
 
     def api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"channel": self.channel(_arg(params, "channel")).as_dict()}
+        return {"channel": self.channel(arg(params, "channel")).as_dict()}
 
     def api_conversations_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        users = [u for u in _arg(params, "users").split(",") if u]
+        users = [u for u in arg(params, "users").split(",") if u]
         if len(users) != 1:
             raise ApiError("invalid_arguments")  # group DMs are not something the bot opens
         if users[0] not in self.users:
@@ -192,17 +199,17 @@ class Workspace:
         return {"channel": {"id": self.im_with(users[0]).id}}
 
     def api_conversations_join(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channel(_arg(params, "channel"))
+        channel = self.channel(arg(params, "channel"))
         if channel.kind != "channel":
             raise ApiError("method_not_supported_for_channel_type")
         channel.members.add(BOT_USER)
         return {"channel": channel.as_dict()}
 
     def api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channel(_arg(params, "channel"))
+        channel = self.channel(arg(params, "channel"))
         self._readable(channel)
         try:
-            message = self.find_message(channel.id, _arg(params, "ts"))
+            message = self.find_message(channel.id, arg(params, "ts"))
         except ApiError:
             raise ApiError("thread_not_found") from None
         root = self.find_message(channel.id, message.thread_ts or message.ts)
@@ -210,21 +217,65 @@ class Workspace:
         limit = int(params.get("limit") or 1000)
         return {"messages": [m.as_dict() for m in thread[:limit]], "has_more": len(thread) > limit}
 
+    def api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages (thread replies only when broadcast), newest first, like Slack."""
+        channel = self.channel(arg(params, "channel"))
+        self._readable(channel)
+        oldest = timestamp(params.get("oldest"), Decimal(0))
+        latest = timestamp(params.get("latest"), Decimal("Infinity"))  # Slack's default: now
+        inclusive = flag(params.get("inclusive"))
+
+        def within(ts: str) -> bool:
+            when = Decimal(ts)
+            return oldest <= when <= latest if inclusive else oldest < when < latest
+
+        shown = [
+            m
+            for m in reversed(self.messages[channel.id])
+            if (m.thread_ts is None or m.broadcast) and within(m.ts)
+        ]
+        start = _offset(params.get("cursor"))
+        try:
+            limit = max(min(int(params.get("limit") or 100), 999), 1)
+        except ValueError:
+            raise ApiError("invalid_limit") from None
+        page = shown[start : start + limit]
+        more = start + len(page) < len(shown)
+        cursor = base64.b64encode(f"offset:{start + len(page)}".encode()).decode() if more else ""
+        with_metadata = flag(params.get("include_all_metadata"))
+        return {
+            "messages": [m.as_dict(with_metadata=with_metadata) for m in page],
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": cursor},
+        }
+
     def _readable(self, channel: Channel) -> None:
         if BOT_USER not in channel.members:
             raise ApiError("not_in_channel" if channel.kind == "channel" else "channel_not_found")
 
     def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channel(_arg(params, "channel"))
+        channel = self.channel(arg(params, "channel"))
         self._readable(channel)
         text, blocks = self._content(params)
+        metadata = metadata_arg(params)
         thread = params.get("thread_ts") or None
-        message = self.add_message(channel.id, BOT_USER, text, thread, blocks=blocks, bot_id=BOT_ID)
-        return {"channel": channel.id, "ts": message.ts, "message": message.as_dict()}
+        broadcast = bool(thread) and flag(params.get("reply_broadcast"))
+        message = self.add_message(
+            channel.id,
+            BOT_USER,
+            text,
+            thread,
+            blocks=blocks,
+            bot_id=BOT_ID,
+            metadata=metadata,
+            broadcast=broadcast,
+        )
+        return {"channel": channel.id, "ts": message.ts, "message": message.as_dict(with_metadata=True)}
 
     def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channel(_arg(params, "channel"))
-        user = _arg(params, "user")
+        channel = self.channel(arg(params, "channel"))
+        user = arg(params, "user")
         self._readable(channel)
         if user not in channel.members:
             raise ApiError("user_not_in_channel")
@@ -243,17 +294,20 @@ class Workspace:
         return {"message_ts": ts}
 
     def api_chat_update(self, params: dict[str, Any]) -> dict[str, Any]:
-        channel = self.channel(_arg(params, "channel"))
-        message = self.find_message(channel.id, _arg(params, "ts"))
+        channel = self.channel(arg(params, "channel"))
+        message = self.find_message(channel.id, arg(params, "ts"))
         if message.user != BOT_USER:
             raise ApiError("cant_update_message")
         text, blocks = self._content(params)
+        metadata = metadata_arg(params)
         message.text, message.blocks = text, blocks
+        if metadata is not None:  # without the argument, Slack keeps the message's metadata
+            message.metadata = metadata
         return {"channel": channel.id, "ts": message.ts, "text": text}
 
     def _content(self, params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         text = str(params.get("text") or "")
-        blocks = _json_arg(params.get("blocks")) or []
+        blocks = json_arg(params.get("blocks")) or []
         if not text and not blocks:
             raise ApiError("no_text")
         if len(text) > 40_000:
@@ -262,10 +316,10 @@ class Workspace:
         return text, blocks
 
     def api_views_publish(self, params: dict[str, Any]) -> dict[str, Any]:
-        user = _arg(params, "user_id")
+        user = arg(params, "user_id")
         if user not in self.users:
             raise ApiError("user_not_found")
-        view = _json_arg(params.get("view"))
+        view = json_arg(params.get("view"))
         if not isinstance(view, dict) or view.get("type") != "home":
             raise ApiError("invalid_arguments")
         check_blocks(view.get("blocks") or [], limit=100)
@@ -274,13 +328,13 @@ class Workspace:
         return {"view": view}
 
     def api_views_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        trigger = _arg(params, "trigger_id")
+        trigger = arg(params, "trigger_id")
         if trigger not in self.triggers:
             raise ApiError("invalid_trigger_id")
         user, issued = self.triggers.pop(trigger)
         if time.monotonic() - issued > 3:
             raise ApiError("expired_trigger_id")
-        view = _json_arg(params.get("view"))
+        view = json_arg(params.get("view"))
         if not isinstance(view, dict) or view.get("type") != "modal":
             raise ApiError("invalid_arguments")
         title = (view.get("title") or {}).get("text", "")
@@ -290,30 +344,3 @@ class Workspace:
         view = {**view, "id": f"V{next(self._ids):08d}", "hash": f"h{next(self._ids)}", "user": user}
         self.modals.append(view)
         return {"view": view}
-
-
-_BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "input", "image", "rich_text"}
-
-
-def check_blocks(blocks: Any, *, limit: int) -> None:
-    """Block Kit limits Slack enforces, checked independently of the library that built them."""
-    if not isinstance(blocks, list) or len(blocks) > limit:
-        raise ApiError("invalid_blocks")
-    for block in blocks:
-        if not isinstance(block, dict) or block.get("type") not in _BLOCK_TYPES:
-            raise ApiError("invalid_blocks")
-        text = block.get("text") or {}
-        if block["type"] == "section" and not 0 < len(text.get("text", "")) <= 3000:
-            raise ApiError("invalid_blocks")
-        if block["type"] == "header" and len(text.get("text", "")) > 150:
-            raise ApiError("invalid_blocks")
-        if block["type"] == "actions":
-            elements = block.get("elements") or []
-            ids = [e.get("action_id") for e in elements]
-            if not 0 < len(elements) <= 25 or len(set(ids)) != len(ids):
-                raise ApiError("invalid_blocks")
-            for element in elements:
-                if len((element.get("text") or {}).get("text", "")) > 75:
-                    raise ApiError("invalid_blocks")
-                if len(str(element.get("value", ""))) > 2000:
-                    raise ApiError("invalid_blocks")
