@@ -81,13 +81,20 @@ def test_naive_times_are_refused() -> None:
         ("2026-12-07 09:00 +01:00", datetime(2026, 12, 7, 8, 0, tzinfo=UTC)),
         ("2026-12-07 09:00-0500", datetime(2026, 12, 7, 14, 0, tzinfo=UTC)),
         ("2026-12-07", datetime(2026, 12, 7, 0, 0, tzinfo=UTC)),
+        ("monday 10:05", datetime(2026, 12, 7, 10, 5, tzinfo=UTC)),  # the next Monday
+        ("Lundi 10:05", datetime(2026, 12, 7, 10, 5, tzinfo=UTC)),
+        ("next monday 10:05", datetime(2026, 12, 7, 10, 5, tzinfo=UTC)),
+        ("tuesday 12:00", datetime(2026, 12, 1, 12, 0, tzinfo=UTC)),  # later today
+        ("tuesday 09:00", datetime(2026, 12, 8, 9, 0, tzinfo=UTC)),  # passed today: next week
     ],
 )
 def test_time_argument_forms(text: str, expected: datetime) -> None:
     assert parse_time_argument(text, NOW) == expected
 
 
-@pytest.mark.parametrize("text", ["tomorrow", "+3y", "3d", "+", "2026-12-07 9h", "next monday", ""])
+@pytest.mark.parametrize(
+    "text", ["tomorrow", "+3y", "3d", "+", "2026-12-07 9h", "monday 25:00", "someday 10:00", ""]
+)
 def test_time_argument_not_understood_names_the_accepted_forms(text: str) -> None:
     with pytest.raises(TimeArgumentError) as raised:
         parse_time_argument(text, NOW)

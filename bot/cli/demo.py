@@ -2,16 +2,19 @@
 
 The past help is seeded as answered help threads (with their evidence and thanks), not as needs:
 the first need someone posts in the demo is need #1. Camille is the demo's community manager
-(see :data:`MANAGER`), so `stats` can be tried with `/as Camille`.
+(see :data:`MANAGER`), so `stats` can be tried with `/as Camille`. A few colleagues helped in
+the last days, so the weekly shout-out in the console room (Monday 10:00 UTC: `/time monday
+10:05`) has someone to thank — the quiet first.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from bot.config import Config, DatabaseConfig
-from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Thanks
+from bot.jobs.schedules import Weekly
+from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Thanks, ThanksKind
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Taxonomy
 from skills_db.vocabulary.textnorm import fold
@@ -69,6 +72,16 @@ PAST_HELP = (
     ("Camille", "Léa", "Onboarding", 22, "the onboarding checklist is perfect"),
 )
 
+# (helper, asker, skill): help given in the days before the next shout-out.
+RECENT_HELP = (
+    ("Jules", "Gabrielle", "Microsoft Excel"),
+    ("Jules", "Léa", "Microsoft Excel"),
+    ("Alice", "Hugo", "Terraform"),
+    ("Alice", "Farid", "AWS"),
+    ("Karim", "Inès", "Information security"),
+    ("Chloé", "Camille", "Accessibility"),
+)
+
 # (endorser, endorsee, skill)
 ENDORSEMENTS = (
     ("Hugo", "Alice", "Terraform"),
@@ -80,10 +93,16 @@ ENDORSEMENTS = (
 
 
 def demo_config(config: Config, url: str) -> Config:
-    """``config`` on the demo database, with the demo's community manager among the admins."""
+    """``config`` on the demo database, with the demo's community manager among the admins and,
+    unless shout-outs are configured, a weekly shout-out in the console room."""
     manager = f"console:{fold(MANAGER)}"
     admins = config.bot.admins if manager in config.bot.admins else [*config.bot.admins, manager]
-    return replace(config, database=DatabaseConfig(url=url), bot=replace(config.bot, admins=admins))
+    shoutouts = config.shoutouts
+    if not shoutouts.channels:
+        shoutouts = replace(shoutouts, channels=[f"console:{config.console.conversation}"])
+    return replace(
+        config, database=DatabaseConfig(url=url), bot=replace(config.bot, admins=admins), shoutouts=shoutouts
+    )
 
 
 def seed_demo(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
@@ -131,9 +150,34 @@ def _seed(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
             session.add(HelpReply(thread_id=thread.id, person_id=ids[helper], created_at=when, solved=True))
         store.add_claim(ids[helper], name, ClaimSource.HELPED, ref=f"thread:{thread.id}", at=when)
         if text:
-            store.add_thanks(
-                Thanks(from_person_id=ids[asker], to_person_id=ids[helper], text=text, created_at=when)
+            thanks = Thanks(
+                from_person_id=ids[asker],
+                to_person_id=ids[helper],
+                text=text,
+                created_at=when,
+                kind=ThanksKind.SOLVED,
+                skills=[name],
+                public=True,
+                ref=f"demo:{number}",
             )
+            store.add_thanks(thanks)
+    # Within the period of the next shout-out, whatever the day the demo starts: just before now,
+    # and never before the last post's time (that help would belong to the week already thanked).
+    period_start = Weekly(0, time(10, 0)).latest(now).scheduled_at
+    for minutes, (helper, asker, skill) in enumerate(RECENT_HELP, 1):
+        when = max(now - timedelta(minutes=minutes), period_start)
+        store.add_thanks(
+            Thanks(
+                from_person_id=ids[asker],
+                to_person_id=ids[helper],
+                text="",
+                created_at=when,
+                kind=ThanksKind.THANKS,
+                skills=[_canonical(taxonomy, skill)],
+                public=True,
+                ref=f"demo:recent:{minutes}",
+            )
+        )
     for endorser, endorsee, skill in ENDORSEMENTS:
         store.endorse(ids[endorser], ids[endorsee], _canonical(taxonomy, skill), at=now - timedelta(days=50))
 

@@ -8,7 +8,7 @@ from bot.commands.registry import Arguments, UsageError
 from bot.followup.status import when_text
 from bot.shoutouts.compose import post
 from bot.shoutouts.plan import ChannelPlan, find_plan, plans
-from bot.shoutouts.weekly import Result, Week, ask_person, post_week, rank, skip_week
+from bot.shoutouts.weekly import Result, Week, after_last_post, ask_person, post_week, rank, skip_week
 from skills_db.storage.models import Person, PickOutcome, ShoutoutPick, ShoutoutStatus
 
 
@@ -64,6 +64,7 @@ def _status_text(ctx: Context, plan: ChannelPlan, week: Week) -> str:
 
 def _preview(ctx: Context, plan: ChannelPlan, week: Week) -> None:
     status = _status_text(ctx, plan, week)
+    week = after_last_post(ctx, week)
     picks = [p for p in rank(ctx, week) if p.outcome == PickOutcome.FEATURED]
     if not picks:
         ctx.say("shoutout.preview_empty", private=True, channel=plan.channel, status=status)

@@ -77,7 +77,7 @@ class MovableClock:
 # -- the console's /time argument ------------------------------------------------------------
 
 ACCEPTED_FORMS = (
-    "+30m, +4h, +3d, +2w (or combined, +1d12h), "
+    "+30m, +4h, +3d, +2w (or combined, +1d12h), a day of the week and a time ('monday 10:05', UTC), "
     "or a date and time 'YYYY-MM-DD HH:MM', UTC unless a zone follows ('2026-12-07 09:00 Europe/Paris', "
     "'2026-12-07 09:00 +01:00')"
 )
@@ -87,6 +87,22 @@ _RELATIVE = re.compile(r"\+((?:\d+[mhdw])+)")
 _RELATIVE_PART = re.compile(r"(\d+)([mhdw])")
 _ABSOLUTE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}(?::\d{2})?))?(?:\s*(\S+))?")
 _OFFSET = re.compile(r"([+-])(\d{2}):?(\d{2})")
+_WEEKDAYS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("monday", "lundi"),
+            ("tuesday", "mardi"),
+            ("wednesday", "mercredi"),
+            ("thursday", "jeudi"),
+            ("friday", "vendredi"),
+            ("saturday", "samedi"),
+            ("sunday", "dimanche"),
+        )
+    )
+    for name in names
+}
+_WEEKDAY = re.compile(r"(?:next\s+|prochain\s+)?([a-z]+)(?:\s+(\d{1,2}):(\d{2}))?")
 
 
 class TimeArgumentError(ValueError):
@@ -118,6 +134,9 @@ def parse_time_argument(text: str, now: datetime) -> datetime:
         for amount, unit in _RELATIVE_PART.findall(relative.group(1)):
             delta += timedelta(**{_UNITS[unit]: int(amount)})
         return now + delta
+    weekday = _WEEKDAY.fullmatch(text.lower())
+    if weekday and weekday.group(1) in _WEEKDAYS:
+        return _next_weekday(now, _WEEKDAYS[weekday.group(1)], weekday.group(2), weekday.group(3), text)
     absolute = _ABSOLUTE.fullmatch(text)
     if not absolute:
         raise TimeArgumentError(f"cannot read {text!r} as a time; expected {ACCEPTED_FORMS}")
@@ -135,3 +154,14 @@ def parse_time_argument(text: str, now: datetime) -> datetime:
             " the clock only moves forward"
         )
     return target
+
+
+def _next_weekday(now: datetime, weekday: int, hours: str | None, minutes: str | None, text: str) -> datetime:
+    """The next such day of the week (UTC) at that time (midnight by default), after ``now``."""
+    hour, minute = int(hours or 0), int(minutes or 0)
+    if hour > 23 or minute > 59:
+        raise TimeArgumentError(f"{text!r} is not a valid time; expected {ACCEPTED_FORMS}")
+    current = now.astimezone(UTC)
+    day = current.date() + timedelta(days=(weekday - current.weekday()) % 7)
+    target = datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+    return target if target > current else target + timedelta(days=7)

@@ -272,12 +272,17 @@ class Scheduler:
         if state is None:
             detail = f"due at {occurrence.scheduled_at.isoformat()}, {late} late; grace {spec.grace}"
             # Only the process whose insert wins logs it: one line, whatever the ticks and processes.
+            ran_before = bool(await self._db(self.store.job_runs, spec.name, 1))
             if await self._db(self.store.record_skipped, spec.name, occurrence.key, now, detail):
-                log.warning(
-                    "job %s skipped period %s: %s (the bot was down or busy)",
+                # A job seen for the first time (a new install, a channel just configured) was
+                # not missed: it starts with its next period. Only a job that ran before warns.
+                log.log(
+                    logging.WARNING if ran_before else logging.INFO,
+                    "job %s skipped period %s: %s (%s)",
                     spec.name,
                     occurrence.key,
                     detail,
+                    "the bot was down or busy" if ran_before else "a new job: it starts with its next period",
                     extra=extra,
                 )
                 report.outcomes.append(Outcome("job", spec.name, occurrence.key, "skipped", due))

@@ -50,6 +50,15 @@ class Week:
         return cls(plan, key or plan.week_of(until), until - PERIOD, until)
 
 
+def after_last_post(ctx: Context, week: Week) -> Week:
+    """The week, starting no earlier than where the channel's last post stopped: help already
+    thanked in a post (one a manager sent early, say) is not counted again."""
+    last = ctx.store.last_post_until(week.plan.channel, week.key)
+    if last is None or last <= week.since:
+        return week
+    return replace(week, since=min(last, week.until))
+
+
 def outbox_key(week: Week) -> str:
     return f"shoutout:{week.plan.channel}:{week.key}"
 
@@ -104,6 +113,7 @@ def post_week(ctx: Context, week: Week, *, by: int | None = None) -> Result:
         return _post_asked(ctx, week, found)
     if found is not None and not (found.status == ShoutoutStatus.SKIPPED and by is not None):
         return Result.ALREADY
+    week = after_last_post(ctx, week)
     picks = rank(ctx, week)
     featured = any(p.outcome == PickOutcome.FEATURED for p in picks)
     status = ShoutoutStatus.POSTED if featured else ShoutoutStatus.EMPTY
@@ -134,6 +144,7 @@ def ask_week(ctx: Context, week: Week) -> Result:
     store, now = ctx.store, ctx.now()
     if store.shoutout(week.plan.channel, week.key) is not None:
         return Result.ALREADY
+    week = after_last_post(ctx, week)
     picks = rank(ctx, week)
     if not any(p.outcome == PickOutcome.FEATURED for p in picks):
         status = ShoutoutStatus.EMPTY

@@ -191,6 +191,18 @@ class ShoutoutQueries(Database):
             )
             return set(session.exec(query).all())
 
+    def last_post_until(self, channel: str, week: str) -> datetime | None:
+        """Where the channel's latest post before ``week`` stopped counting help."""
+        with self.session() as session:
+            value: datetime | None = session.execute(
+                sa.select(sa.func.max(col(Shoutout.until))).where(
+                    col(Shoutout.channel) == channel,
+                    col(Shoutout.week) != week,
+                    col(Shoutout.status) == ShoutoutStatus.POSTED,
+                )
+            ).scalar()
+            return value
+
     def shoutout(self, channel: str, week: str) -> Shoutout | None:
         with self.session() as session:
             return session.exec(
