@@ -138,6 +138,7 @@ profile
     (post,) = posts(out)
     assert "@Ana helped 3 colleagues" in post and "@Cyd helped a colleague" in post  # Cyd did not answer
     assert "@Bob" not in post, "an opt-out after the asking still takes Bob out of the post"
+    assert "[private to Bob] entraide: You helped 2 colleagues this week: thank you! You are not named" in out
     assert "Week of Sunday 29 November: you helped 3 colleagues; you were featured." in out
     assert "Week of Sunday 29 November: you helped 2 colleagues; not featured, as you opted out." in out
     store.close()

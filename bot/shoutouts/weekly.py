@@ -116,6 +116,8 @@ def post_week(ctx: Context, week: Week, *, by: int | None = None) -> Result:
     week = after_last_post(ctx, week)
     picks = rank(ctx, week)
     featured = any(p.outcome == PickOutcome.FEATURED for p in picks)
+    if not featured and by is not None:
+        return Result.EMPTY  # a manager's early try: the week's own post may still find someone
     status = ShoutoutStatus.POSTED if featured else ShoutoutStatus.EMPTY
     if found is not None:  # a manager sends a week that was skipped: the period is as of now
         moved = store.set_shoutout_status(
@@ -209,7 +211,9 @@ def _post_asked(ctx: Context, week: Week, shoutout: Shoutout) -> Result:
         return Result.ALREADY
     if not featured:
         return Result.EMPTY
-    _send(ctx, replace(week, since=shoutout.since, until=shoutout.until), rows)
+    asked = replace(week, since=shoutout.since, until=shoutout.until)
+    _send(ctx, asked, rows)
+    _thank_opted_out(ctx, asked, rows)
     return Result.POSTED
 
 
