@@ -249,7 +249,7 @@ class NeedQueries(Database):
         it began) includes the first one's row.
         """
         with self.session() as session:
-            for person_id in sorted({giver, *receivers}):  # one order for everyone: no deadlock
+            for person_id in sorted({giver, *receivers}):  # in id order: two of these cannot deadlock
                 session.execute(sa.update(Person).where(col(Person.id) == person_id).values(id=Person.id))
             live = col(Thanks.kind).in_(LIVE_THANKS)
             given = session.exec(
