@@ -144,6 +144,10 @@ class ConsoleAdapter:
                 text=line,
                 kind=EventKind.COMMAND,
                 message_id=f"line-{number}",
+                # Everyone at the console shares its one room, where each line is seen: a help
+                # channel (needs and thanks said there are public). Lines are commands, so the
+                # pipeline never reads this to detect a need in chatter.
+                in_help_channel=True,
             )
         )
         return True

@@ -97,7 +97,10 @@ async def test_thanks_need_a_reason_or_a_need_to_credit(bot: tuple[Pipeline, Mem
     # Once Bob took my need, "thanks @bob" says what for: that need.
     await say(bot, "need help with a terraform state lock")
     await say(bot, "accept", "bob")
-    assert await say(bot, "thanks @bob") == ["Thanks recorded for @Bob.", "@Alice thanked you: “—”"]
+    assert await say(bot, "thanks @bob") == [
+        "Thanks recorded for @Bob.",
+        "@Alice thanks you for your help with their need #1 (Terraform).",  # its number, not its text
+    ]
     assert stored(bot[0].services)["Thanks"] == before["Thanks"] + 1
 
 

@@ -321,7 +321,10 @@ async def test_a_check_mark_on_was_it_solved_solves_the_need_and_credits_the_hel
             target_message=str(len(adapter.sent)),
         ),
     )
-    assert adapter.sent[-1].plain.endswith("@Alice is credited for the help.")
+    answer, notice = adapter.sent[-2:]
+    assert answer.plain.endswith("@Alice is credited for the help.")
+    assert notice.to is not None and notice.to.handle == "alice"  # the helper hears of it privately
+    assert notice.plain == "@Bob says your help solved their need #1 (Terraform). Thank you!"
     solved = services.store.get_need(1)
     assert solved is not None and solved.status == NeedStatus.SOLVED
     actions.close()

@@ -140,11 +140,11 @@ async def test_check_mark_by_the_asker_on_a_reply_solves_the_need_and_credits_it
             target_author=bob,
         ),
     )
-    assert (
-        adapter.sent[-1].plain
-        == "Marked as solved: “terraform state locking”. @Bob is credited for the help."
-    )
-    assert adapter.sent[-1].thread == "m1"
+    answer, notice = adapter.sent[-2:]
+    assert answer.plain == "Marked as solved: “terraform state locking”. @Bob is credited for the help."
+    assert answer.thread == "m1"
+    assert notice.to == bob  # told privately
+    assert notice.plain == "@Alice says your help solved their need #1 (Terraform). Thank you!"
     bob_id = services.store.find_person("memory", "bob").id  # type: ignore[union-attr]
     assert [c.source for c in services.store.claims([bob_id or 0]) if c.source == "helped"] == ["helped"]
 

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
-                f"{report.claims} skill claims, {len(learned)} terms learned"
+                f"{report.claims} skill claims, {report.thanks} thanks, {len(learned)} terms learned"
             )
             return 0
         if args.command == "import-profiles":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.commands import admin, needs, people, shoutouts
+from bot.commands import admin, needs, people, shoutouts, thanks
 from bot.commands.registry import ArgKind, Argument, Command, Registry, choices
 
 WHAT_TO_OPT = choices(
@@ -98,7 +98,7 @@ def registry() -> Registry:
     r.add(
         Command(
             "thanks",
-            needs.cmd_thanks,
+            thanks.cmd_thanks,
             (
                 Argument("someone", ArgKind.PEOPLE, label="people"),
                 Argument("reason", rest, required=False),

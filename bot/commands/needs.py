@@ -1,17 +1,17 @@
-"""The marketplace: needs, offers, asks and their answers, and credit for help given."""
+"""The marketplace: needs, offers, asks and their answers, and closing needs with credit."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 
 from bot.chat.context import Context
-from bot.chat.events import About, AboutKind, Mention, Segment
+from bot.chat.events import About, AboutKind, Segment
 from bot.chat.text import shorten
-from bot.commands.clean import has_words, need_text, visible
+from bot.commands.clean import need_text
 from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError, parse_person
+from bot.commands.thanks import credit_solver
 from bot.followup.evidence import offer_matches
 from bot.followup.notices import PROGRESS, follow_up
 from bot.followup.routing import Progress, advance, schedule_expiry
@@ -19,7 +19,7 @@ from bot.followup.status import status_segments, waiting_text
 from bot.followup.tasks import move_on, schedule_solved_check
 from bot.matching.candidates import Match, Reason
 from bot.matching.reasons import Grammatical, explain
-from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person, Thanks
+from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person
 
 
 def cmd_need(ctx: Context, args: Arguments) -> None:
@@ -35,6 +35,9 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
             conversation=event.conversation,
             thread=event.thread or event.message_id,
             created_at=ctx.now(),
+            # Seen by everyone (a help channel or room), not in a DM: only then may a public post
+            # (a shout-out) name what it was about.
+            public=event.in_help_channel and not event.is_direct,
         )
     )
     match = ctx.services.matcher.rank(text, skills, ctx.person_id, ctx.now())
@@ -248,65 +251,6 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
     ctx.store.solve_need(need.id, helper.id if helper else None, at=ctx.now())
     if helper is None:
         ctx.say("solved.done", about=shorten(need.text, 60))
-    else:
-        ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
-
-
-_FOR = re.compile(r"^(?:for|pour)\b\s*", re.IGNORECASE)
-
-
-def cmd_thanks(ctx: Context, args: Arguments) -> None:
-    thanked: dict[int, Person] = {}
-    for token in args.people("someone"):
-        person = resolve_person(ctx, token)
-        if person.id == ctx.person_id:
-            raise UsageError(None, "error.self_thanks")
-        assert person.id is not None
-        thanked.setdefault(person.id, person)
-    reason = _FOR.sub("", " ".join(visible(args.text("reason")).split()))
-    said = has_words(reason)  # "for 🎉" or "for @carol" says nothing to keep
-    skills = ctx.services.matcher.recognise(reason) if said else []
-    credits = []
-    for person in thanked.values():
-        credited, need_id = _thanked_for(ctx, person) if not skills else (skills, None)
-        if not said and need_id is None:
-            # Nothing to keep: no reason, and no need of the sender that this person took.
-            raise UsageError(None, "error.thanks_why", who=ctx.mention(person))
-        credits.append((person, credited, need_id))
-    for person, credited, need_id in credits:
-        assert person.id is not None
-        ctx.store.add_thanks(
-            Thanks(
-                from_person_id=ctx.person_id,
-                to_person_id=person.id,
-                need_id=need_id,
-                text=reason[:500] if said else "",
-                created_at=ctx.now(),
-            ),
-            credited,
-        )
-    ctx.say("thanks.recorded", who=_and(ctx, [ctx.mention(p) for p in thanked.values()]))
-    for person in thanked.values():
-        user = ctx.user_ref(person)
-        if user is not None:
-            text = reason if said else "—"
-            ctx.tell(user, person.language, "thanks.notice", who=ctx.mention(ctx.sender), text=text)
-
-
-def _thanked_for(ctx: Context, person: Person) -> tuple[list[str], int | None]:
-    """'thanks @bob' after bob accepted to help with my latest need: that need and its skills."""
-    for need in ctx.store.open_needs(ctx.person_id)[:1]:
-        asks = ctx.store.asks_for_need(need.id or 0)
-        if person.id in {a.person_id for a in asks if a.status == AskStatus.ACCEPTED}:
-            return list(need.skills), need.id
-    return [], None
-
-
-def _and(ctx: Context, mentions: list[Mention]) -> tuple[Segment, ...]:
-    """ "@ana", "@ana and @bob", "@ana, @bob and @chloé" as segments, in the reader's language."""
-    parts: list[Segment] = []
-    for index, mention in enumerate(mentions):
-        if index:
-            parts.append(ctx.text("list.and") if index == len(mentions) - 1 else ", ")
-        parts.append(mention)
-    return tuple(parts)
+        return
+    ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
+    credit_solver(ctx, need, helper)  # the asker's thanks: once, within the daily limits

@@ -13,7 +13,7 @@ from bot.commands.shoutouts import profile_lines as shoutout_profile_lines
 from bot.followup.evidence import reach_open_needs, welcome_back
 from bot.followup.status import open_needs_status
 from bot.matching.candidates import Reason
-from skills_db.storage.models import ClaimSource, Person
+from skills_db.storage.models import ClaimSource, Person, ThanksKind
 from skills_db.vocabulary.textnorm import fold
 
 
@@ -127,7 +127,8 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
             parts.append(ctx.text("profile.evidence_declared"))
         lines.append(ctx.text("profile.skill_line", skill=skill, evidence=", ".join(parts)))
     goals = sorted(name for _pid, name in ctx.store.learning_goals(person.id))
-    thanks = ctx.store.thanks_received(person.id)
+    # What colleagues wrote with `thanks`: solved needs show as "helped" above, not as "—" here.
+    thanks = ctx.store.thanks_received(person.id, [ThanksKind.THANKS])
     ctx.know([person.id, *(item.from_person_id for item in thanks[:3])])
     body = list(ctx.render("profile.header", who=ctx.mention(person)))
     body.append("\n" + ("\n".join(lines) if lines else ctx.text("profile.no_skills")))

@@ -2,7 +2,8 @@
 
 One import is one transaction: a broken file raises before anything is written, and a failure
 while writing rolls everything back. Threads are keyed by (source, thread id), so importing the
-same export twice changes nothing.
+same export twice changes nothing. A thread its asker marked solved by someone else is help
+given, as a live need solved is: one thanks (kind IMPORTED) from the asker to the solver.
 """
 
 from __future__ import annotations
@@ -14,8 +15,18 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from skills_db.importers.model import HistoryArchive, HistoryUser
+from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.evidence import ensure_skill_in
-from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Identity, Person, SkillClaim
+from skills_db.storage.models import (
+    ClaimSource,
+    HelpReply,
+    HelpThread,
+    Identity,
+    Person,
+    SkillClaim,
+    Thanks,
+    ThanksKind,
+)
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 from skills_db.vocabulary.taxonomy import Taxonomy
@@ -38,6 +49,7 @@ class ImportReport:
     replies: int
     solved_threads: int
     claims: int
+    thanks: int = 0  # solved threads credited as help from their asker to their solver
 
 
 def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]) -> list[str]:
@@ -80,7 +92,7 @@ def import_archive(
                 select(HelpThread.external_id).where(col(HelpThread.source) == _source(archive))
             ).all()
         )
-        created_threads = skipped = replies = solved = claims = 0
+        created_threads = skipped = replies = solved = claims = thanks = 0
         skill_ids: dict[str, int] = {}  # each skill looked up (or created) once per import
 
         def skill_id(name: str) -> int:
@@ -148,8 +160,29 @@ def import_archive(
                         )
                     )
                     claims += 1
+            if asker is not None and solver is not None and solver != asker and thread.solved_by:
+                at = by_ts[thread.solved_by].posted_at
+                thanks += _thank_solver(session, row.id, asker, solver, at, skills)
         session.flush()
-        return ImportReport(people.created, created_threads, skipped, replies, solved, claims)
+        return ImportReport(people.created, created_threads, skipped, replies, solved, claims, thanks)
+
+
+def _thank_solver(
+    session: Session, thread_id: int, asker: int, solver: int, at: datetime, skills: list[str]
+) -> bool:
+    """The asker's thanks to who solved their thread, at the solving reply's time, about the
+    skills the thread's claims were for. Its ref is unique: a second guard, after the skipping
+    of threads imported before, against counting a thread twice."""
+    row = Thanks(
+        from_person_id=asker,
+        to_person_id=solver,
+        created_at=at,
+        kind=ThanksKind.IMPORTED,
+        skills=skills,
+        public=True,  # imported channels are public ones (as HelpThread.public says)
+        ref=f"import:{thread_id}",
+    )
+    return insert_ignoring_duplicates(session, Thanks, row.model_dump(exclude={"id"}))
 
 
 def _source(archive: HistoryArchive) -> str:

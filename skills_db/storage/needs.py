@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from skills_db.storage.database import Database
+from skills_db.storage.database import Database, insert_returning
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
 from skills_db.storage.followups import SENT, sent_since_locked
 from skills_db.storage.models import (
@@ -21,9 +21,14 @@ from skills_db.storage.models import (
     Need,
     NeedStatus,
     Offer,
+    Person,
     Thanks,
+    ThanksKind,
     utcnow,
 )
+
+# What daily limits count: thanks said today. Imported history is neither said nor today.
+LIVE_THANKS = (ThanksKind.THANKS, ThanksKind.SOLVED)
 
 
 class NeedQueries(Database):
@@ -89,6 +94,7 @@ class NeedQueries(Database):
                     text=need.text,
                     created_at=need.created_at,
                     solved_by_id=helper_id,
+                    public=need.public,
                 )
                 session.add(thread)
                 session.flush()
@@ -218,15 +224,58 @@ class NeedQueries(Database):
             session.flush()
             return thanks
 
-    def thanks_received(self, person_id: int) -> list[Thanks]:
+    def add_thanks_once(self, thanks: Thanks) -> bool:
+        """Record thanks that has a ``ref`` once: False (nothing written) when thanks with that
+        ref exists, so a path that runs twice (a need solved again) never counts twice. It credits
+        no skill: the path that records it (solve_need) has."""
+        assert thanks.ref is not None
+        row = thanks.model_dump(exclude={"id"})
         with self.session() as session:
-            return list(
-                session.exec(
-                    select(Thanks)
-                    .where(Thanks.to_person_id == person_id)
-                    .order_by(col(Thanks.created_at).desc())
-                ).all()
-            )
+            found = insert_returning(session, Thanks, row, col(Thanks.id))
+            thanks.id = found
+            return found is not None
+
+    def live_thanks_today_locked(
+        self, giver: int, given_since: datetime, receivers: Mapping[int, datetime]
+    ) -> tuple[int, dict[int, int]]:
+        """Thanks said (the command and solved credits, not imports) by ``giver`` since
+        ``given_since``, and to each receiver since the datetime given for them (each one's own
+        start of day).
+
+        The people's rows are locked first, as for requests (an UPDATE: a row lock on PostgreSQL,
+        the write lock on SQLite), so that two instances cannot both record the one thanks that
+        the limit still allows: on PostgreSQL the second waits at the lock until the first
+        commits, then its count (READ COMMITTED: each statement sees what was committed before
+        it began) includes the first one's row.
+        """
+        with self.session() as session:
+            for person_id in sorted({giver, *receivers}):  # in id order: two of these cannot deadlock
+                session.execute(sa.update(Person).where(col(Person.id) == person_id).values(id=Person.id))
+            live = col(Thanks.kind).in_(LIVE_THANKS)
+            given = session.exec(
+                select(sa.func.count())
+                .select_from(Thanks)
+                .where(col(Thanks.from_person_id) == giver, live, col(Thanks.created_at) >= given_since)
+            ).one()
+            received = {
+                person_id: int(
+                    session.exec(
+                        select(sa.func.count())
+                        .select_from(Thanks)
+                        .where(col(Thanks.to_person_id) == person_id, live, col(Thanks.created_at) >= since)
+                    ).one()
+                )
+                for person_id, since in receivers.items()
+            }
+            return int(given), received
+
+    def thanks_received(self, person_id: int, kinds: Iterable[str] | None = None) -> list[Thanks]:
+        """Thanks the person received, the latest first; with ``kinds``, of these kinds only."""
+        query = select(Thanks).where(Thanks.to_person_id == person_id)
+        if kinds is not None:
+            query = query.where(col(Thanks.kind).in_(list(kinds)))
+        with self.session() as session:
+            return list(session.exec(query.order_by(col(Thanks.created_at).desc())).all())
 
     def thanks_counts(self, person_ids: Iterable[int]) -> dict[int, int]:
         ids = list(person_ids)
