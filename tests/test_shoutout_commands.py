@@ -107,7 +107,7 @@ admin shoutout skip
     actions = [entry.action for entry in reversed(store.audit_log())]
     assert actions == [f"admin.shoutout.{a}" for a in ("preview", "send", "send", "skip", "skip", "skip")]
     # The next week counts only help since the post sent early: Cyd and Bob's new help, not Ana's.
-    assert "@Cyd helped a colleague" in sent[1] and "@Ana" not in sent[1]
+    assert "@Cyd helped a colleague with Terraform." in sent[1] and "@Ana" not in sent[1]
     assert "from Wednesday 2 December to Monday 7 December" in sent[1]
 
 

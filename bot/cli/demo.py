@@ -155,7 +155,7 @@ def _seed(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
                 to_person_id=ids[helper],
                 text=text,
                 created_at=when,
-                kind=ThanksKind.SOLVED,
+                kind=ThanksKind.THANKS,
                 skills=[name],
                 public=True,
                 ref=f"demo:{number}",
