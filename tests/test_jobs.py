@@ -242,10 +242,15 @@ async def test_a_run_missed_beyond_grace_is_skipped_and_logged_once(
     assert run is not None and run.status == "skipped" and "grace" in run.detail
     skipped = [r for r in caplog.records if "skipped" in r.getMessage()]
     assert len(skipped) == 1
-    assert skipped[0].levelno == logging.WARNING and "digest" in skipped[0].getMessage()
+    # A job that never ran (just installed) was not missed: it says so, without a warning.
+    assert skipped[0].levelno == logging.INFO and "a new job" in skipped[0].getMessage()
     clock.set(T0 + timedelta(days=1, minutes=10))  # the next day runs as usual
     await scheduler.tick()
     assert [r.period for r in recorder.runs] == ["2026-12-02"]
+    clock.set(T0 + timedelta(days=2, hours=3))  # down again past grace: now it was missed
+    await scheduler.tick()
+    missed = [r for r in caplog.records if "skipped period 2026-12-03" in r.getMessage()]
+    assert [r.levelno for r in missed] == [logging.WARNING] and "was down" in missed[0].getMessage()
 
 
 async def test_a_failing_run_is_recorded_and_the_scheduler_goes_on(
