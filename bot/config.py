@@ -148,6 +148,20 @@ class ShoutoutsConfig:
 
 
 @dataclass(frozen=True)
+class BarometerConfig:
+    # Any figure about fewer people than this is not shown (at least 5: it can only be raised).
+    min_group_size: int = 5
+    weeks: int = 4  # the period `admin barometer` covers by default, in weeks
+    # A weekly barometer posted to the managers' channel ("platform:conversation"; "" for none).
+    channel: str = ""
+    day: Weekday = "monday"
+    time: str = "09:00"
+    timezone: str = "UTC"
+    language: Literal["", "en", "fr"] = ""
+    grace_hours: float = 12.0
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = False  # `entraide run` starts the console when no other adapter is enabled
     user: str = "you"  # who you are when the console starts
@@ -164,6 +178,8 @@ class SlackConfig:
     host: str = "0.0.0.0"
     port: int = 3000
     help_channels: list[str] = field(default_factory=list)  # channel ids or names
+    # Members of this user group (S…) are community managers, besides [bot] admins.
+    admin_usergroup: str = ""
     api_url: str = "https://slack.com/api/"
 
 
@@ -192,6 +208,7 @@ class Config:
     matching: MatchingConfig = field(default_factory=MatchingConfig)
     thanks: ThanksConfig = field(default_factory=ThanksConfig)
     shoutouts: ShoutoutsConfig = field(default_factory=ShoutoutsConfig)
+    barometer: BarometerConfig = field(default_factory=BarometerConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
@@ -320,6 +337,8 @@ def _check(config: Config) -> None:
         "shoutouts.grace_hours": config.shoutouts.grace_hours,
         "shoutouts.newcomer_days": config.shoutouts.newcomer_days,
         "shoutouts.answer_hours": config.shoutouts.answer_hours,
+        "barometer.weeks": config.barometer.weeks,
+        "barometer.grace_hours": config.barometer.grace_hours,
         "matching.activity_half_life_days": config.matching.activity_half_life_days,
     }
     for key, value in positive.items():
@@ -348,6 +367,7 @@ def _check(config: Config) -> None:
     if not 0 < routing.comparable_ratio <= 1:
         raise ConfigError(source, "routing.comparable_ratio", "must be greater than 0 and at most 1")
     _check_shoutouts(config)
+    _check_barometer(config)
     url = config.database.url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError(source, "database.url", f"must be a sqlite:/// or postgresql:// URL, not {url!r}")
@@ -383,6 +403,32 @@ def _check_shoutouts(config: Config) -> None:
                 ZoneInfo(zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ConfigError(source, f"{prefix}.timezone", f"unknown time zone {zone!r}") from None
+
+
+def _check_barometer(config: Config) -> None:
+    source, barometer = config.source, config.barometer
+    if barometer.min_group_size < 5:
+        raise ConfigError(
+            source,
+            "barometer.min_group_size",
+            f"must be at least 5 (it can only be raised), not {barometer.min_group_size}",
+        )
+    if barometer.channel:
+        platform, _, conversation = barometer.channel.partition(":")
+        if not platform.isalnum() or not platform.islower() or not conversation:
+            raise ConfigError(
+                source, "barometer.channel", f"must look like 'slack:C0123ABC', not {barometer.channel!r}"
+            )
+    try:
+        parse_clock_time(barometer.time)
+    except ValueError:
+        raise ConfigError(
+            source, "barometer.time", f"must look like '09:00', not {barometer.time!r}"
+        ) from None
+    try:
+        ZoneInfo(barometer.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(source, "barometer.timezone", f"unknown time zone {barometer.timezone!r}") from None
 
 
 def parse_clock_time(text: str) -> time:

@@ -78,6 +78,7 @@ admin shoutout send
 admin shoutout send
 admin shoutout skip
 admin shoutout preview console:nowhere
+admin audit 3
 /as Dee
 thanks @Cyd for the terraform import
 /as Eli
@@ -103,9 +104,14 @@ admin shoutout skip
     assert "Posted the shout-out in console:general; there will be no other there this week." in out
     assert out.count("Nothing done in console:general: this week's is posted.") == 3
     assert "Which channel? One of: console:general" in out
+    audit = out.split("cam> admin audit 3\n", 1)[1]
+    assert "The audit log, latest first (3 entries):" in audit
+    assert "— cam: admin.shoutout (action=preview, channel=console:nowhere)" in audit
     assert "This week's shout-out in console:general is skipped." in out
-    actions = [entry.action for entry in reversed(store.audit_log())]
-    assert actions == [f"admin.shoutout.{a}" for a in ("preview", "send", "send", "skip", "skip", "skip")]
+    actions = [(e.action, e.details["arguments"].get("action")) for e in reversed(store.audit_log())]
+    done = ("preview", "send", "send", "skip", "preview", "audit", "skip", "skip")
+    assert [a for a, _ in actions] == ["admin.audit" if d == "audit" else "admin.shoutout" for d in done]
+    assert [d for _, d in actions if d] == [d for d in done if d != "audit"]  # even what did nothing
     # The next week counts only help since the post sent early: Cyd and Bob's new help, not Ana's.
     assert "@Cyd helped a colleague with Terraform." in sent[1] and "@Ana" not in sent[1]
     assert "from Wednesday 2 December to Monday 7 December" in sent[1]

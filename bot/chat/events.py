@@ -110,6 +110,16 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file sent with a reply (a chart): platforms upload it (Slack files, Matrix media)."""
+
+    filename: str
+    mime: str
+    data: bytes
+    alt: str = ""  # what it shows, in words (alt text, and the console's stand-in)
+
+
+@dataclass(frozen=True)
 class Reply:
     """Something the bot says.
 
@@ -131,6 +141,7 @@ class Reply:
     language: str | None = None  # the language the body is written in (the addressee's)
     title: str = ""  # plain text, a header above the body
     note: tuple[Segment, ...] = ()  # small print below the body
+    attachment: Attachment | None = None  # a file shown with the message, where the platform can
     # Which delivery this is (set by the outbox): from 2 on, an earlier attempt may have landed
     # without being recorded, and an adapter that cannot resend idempotently looks first.
     attempt: int = 1

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
-from bot.chat.events import About, AboutKind, Button, ButtonPress, Mention, Reply, Segment, UserRef
+from bot.chat.events import (
+    About,
+    AboutKind,
+    Attachment,
+    Button,
+    ButtonPress,
+    Mention,
+    Reply,
+    Segment,
+    UserRef,
+)
 
 
 def _user(user: UserRef) -> dict[str, str]:
@@ -53,7 +64,22 @@ def reply_to_json(reply: Reply) -> dict[str, Any]:
         data["title"] = reply.title
     if reply.note:
         data["note"] = _segments_to_json(reply.note)
+    if reply.attachment is not None:
+        file = reply.attachment
+        data["attachment"] = {
+            "filename": file.filename,
+            "mime": file.mime,
+            "alt": file.alt,
+            "data": base64.b64encode(file.data).decode("ascii"),
+        }
     return data
+
+
+def _attachment_from(data: Any) -> Attachment | None:
+    if not isinstance(data, dict):
+        return None
+    raw = base64.b64decode(str(data.get("data") or ""))
+    return Attachment(str(data["filename"]), str(data["mime"]), raw, str(data.get("alt") or ""))
 
 
 def reply_from_json(data: dict[str, Any]) -> Reply:
@@ -74,4 +100,5 @@ def reply_from_json(data: dict[str, Any]) -> Reply:
         language=data.get("language"),
         title=str(data.get("title") or ""),
         note=_segments_from_json(data.get("note")),
+        attachment=_attachment_from(data.get("attachment")),
     )

@@ -13,14 +13,6 @@ WHAT_TO_OPT = choices(
 )
 
 
-ADMIN_AREAS = choices(("shoutout", "shoutouts", "shout-out", "shout-outs", "remerciements", "bravos"))
-SHOUTOUT_ACTIONS = choices(
-    ("preview", "apercu", "voir"),
-    ("send", "envoyer", "publier"),
-    ("skip", "sauter", "passer"),
-)
-
-
 @cache
 def registry() -> Registry:
     r = Registry()
@@ -236,12 +228,8 @@ def registry() -> Registry:
     r.add(
         Command(
             "admin",
-            shoutouts.cmd_admin_shoutout,
-            (
-                Argument("area", ArgKind.CHOICE, choices=ADMIN_AREAS),
-                Argument("action", ArgKind.CHOICE, choices=SHOUTOUT_ACTIONS, label="admin_action"),
-                Argument("channel", ArgKind.WORD, required=False),
-            ),
+            admin.cmd_admin,
+            (Argument("what", ArgKind.REST, required=False),),
             ("gestion",),
             admin=True,
         )

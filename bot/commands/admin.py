@@ -1,15 +1,35 @@
-"""Commands for community managers. They see aggregates, never one person's scores."""
+"""Commands for community managers. They see aggregates, never one person's scores.
+
+``admin <what> …`` is one command in the main registry (so one permission check covers every
+platform) whose first word picks a subcommand from :data:`ADMIN`, a registry of its own with its
+own usage lines: ``admin shoutout preview``, ``admin audit 20``… Every subcommand is recorded in
+the audit log by the dispatcher, before it runs, whatever it does.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.chat.context import Context
-from bot.commands.registry import Arguments
+from bot.commands import shoutouts
+from bot.commands.registry import (
+    ArgKind,
+    Argument,
+    Arguments,
+    Command,
+    Label,
+    Registry,
+    UnknownCommand,
+    UsageError,
+    choices,
+)
 from skills_db.storage.models import Need, NeedStatus
+
+AUDIT_DEFAULT, AUDIT_MOST = 10, 100
 
 
 def cmd_stats(ctx: Context, args: Arguments) -> None:
@@ -31,3 +51,90 @@ def cmd_stats(ctx: Context, args: Arguments) -> None:
         open=int(open_needs),
         solved=int(solved_week),
     )
+
+
+def cmd_admin(ctx: Context, args: Arguments) -> None:
+    """``admin <what> …``: the subcommand named by the first word, audited."""
+    line = args.text("what")
+    if not line:
+        raise UsageError(_admin_command(), "error.missing_argument", argument=Label("argument.admin_what"))
+    try:
+        parsed = admin_registry().parse(line)
+    except UnknownCommand as error:
+        raise UsageError(_admin_command(), "error.unknown_admin", word=error.word) from None
+    sub = parsed.command
+    given = {k: v[:200] for k, v in parsed.arguments.values.items() if isinstance(v, str)}
+    ctx.store.audit(ctx.person_id, f"admin.{sub.name.removeprefix('admin-')}", arguments=given)
+    sub.handler(ctx, parsed.arguments)
+
+
+def cmd_audit(ctx: Context, args: Arguments) -> None:
+    """The latest entries of the audit log: who did what, when (the people named as managers
+    see; they are community managers' own actions and the bot's, never anyone's scores)."""
+    word = args.text("count") or str(AUDIT_DEFAULT)
+    if not word.isdigit() or not 1 <= int(word) <= AUDIT_MOST:
+        raise UsageError(None, "error.bad_audit_count", word=word[:20], most=AUDIT_MOST)
+    entries = ctx.store.audit_log(int(word))
+    people = ctx.store.people([e.actor_person_id for e in entries if e.actor_person_id is not None])
+    lines = []
+    for entry in entries:
+        actor = people.get(entry.actor_person_id or 0)
+        who = actor.name if actor is not None else ctx.text("admin.audit_nobody")
+        given = (entry.details or {}).get("arguments") or entry.details or {}
+        details = ", ".join(f"{k}={v}" for k, v in sorted(given.items()) if isinstance(v, str | int))
+        lines.append(
+            ctx.text(
+                "admin.audit_line",
+                at=f"{entry.at:%Y-%m-%d %H:%M} UTC",
+                who=who,
+                action=entry.action,
+                details=f" ({details})" if details else "",
+            )
+        )
+    ctx.say("admin.audit", private=True, count=len(lines), lines="\n".join(lines))
+
+
+@cache
+def _admin_command() -> Command:
+    from bot.commands import registry
+
+    found = registry().get("admin")
+    assert found is not None
+    return found
+
+
+SHOUTOUT_ACTIONS = choices(
+    ("preview", "apercu", "voir"),
+    ("send", "envoyer", "publier"),
+    ("skip", "sauter", "passer"),
+)
+
+
+@cache
+def admin_registry() -> Registry:
+    """The subcommands of ``admin``; each one's usage is ``usage.<name>`` (``admin-…``)."""
+    r = Registry()
+    r.add(
+        Command(
+            "admin-shoutout",
+            shoutouts.cmd_admin_shoutout,
+            (
+                Argument("action", ArgKind.CHOICE, choices=SHOUTOUT_ACTIONS, label="admin_action"),
+                Argument("channel", ArgKind.WORD, required=False),
+            ),
+            ("shoutout", "shoutouts", "shout-out", "shout-outs", "remerciements", "bravos"),
+            admin=True,
+            words={"en": "shoutout", "fr": "remerciements"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-audit",
+            cmd_audit,
+            (Argument("count", ArgKind.WORD, required=False),),
+            ("audit", "journal"),
+            admin=True,
+            words={"en": "audit", "fr": "journal"},
+        )
+    )
+    return r

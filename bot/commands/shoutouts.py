@@ -33,8 +33,7 @@ def _as_text(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
 def cmd_admin_shoutout(ctx: Context, args: Arguments) -> None:
     plan = _plan(ctx, args.text("channel"))
     action, now = args.text("action"), ctx.now()
-    week = Week.ending(plan, now)
-    ctx.store.audit(ctx.person_id, f"admin.shoutout.{action}", channel=plan.channel, week=week.key)
+    week = Week.ending(plan, now)  # audited by `admin`, with the words given
     if action == "preview":
         _preview(ctx, plan, week)
     elif action == "send":

@@ -325,6 +325,16 @@ class ShoutoutPick(SQLModel, table=True):
     answered_at: datetime | None = _time(nullable=True)
 
 
+class Setting(SQLModel, table=True):
+    """A setting managers change at run time (the organisation's focus skills), shared by every
+    instance: read from here, never cached for long."""
+
+    key: str = Field(primary_key=True)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False))
+    updated_at: datetime = _time()
+    updated_by_id: int | None = Field(default=None, foreign_key="person.id")
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"  # committed with the action that said it, not delivered yet
     SENT = "sent"

@@ -25,6 +25,7 @@ from skills_db.storage.models import (
     Offer,
     Person,
     SentMessage,
+    Setting,
     Shoutout,
     ShoutoutPick,
     Skill,
@@ -124,6 +125,7 @@ class PersonalDataQueries(Database):
                 delete(SkillClaim).where(col(SkillClaim.person_id) == person_id),
                 delete(ShoutoutPick).where(col(ShoutoutPick.person_id) == person_id),
                 sa.update(Shoutout).where(col(Shoutout.by_person_id) == person_id).values(by_person_id=None),
+                sa.update(Setting).where(col(Setting.updated_by_id) == person_id).values(updated_by_id=None),
                 delete(LearningGoal).where(col(LearningGoal.person_id) == person_id),
                 delete(Endorsement).where(
                     sa.or_(

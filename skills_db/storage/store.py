@@ -29,6 +29,7 @@ from skills_db.storage.models import (
     Identity,
     Person,
     ProcessedEvent,
+    Setting,
     utcnow,
 )
 from skills_db.storage.needs import NeedQueries
@@ -195,6 +196,22 @@ class Store(
                 row = AdapterState(platform=platform, account=account, key=key, value=value)
             row.value = value
             session.add(row)
+
+    def get_setting(self, key: str) -> dict[str, Any] | None:
+        with self.session() as session:
+            row = session.get(Setting, key, populate_existing=True)
+            return None if row is None else dict(row.value)
+
+    def set_setting(
+        self, key: str, value: dict[str, Any], *, by: int | None = None, at: datetime | None = None
+    ) -> None:
+        with self.session() as session:
+            row = session.get(Setting, key)
+            if row is None:
+                row = Setting(key=key)
+            row.value, row.updated_at, row.updated_by_id = value, at or utcnow(), by
+            session.add(row)
+            session.flush()
 
     def audit(self, actor_person_id: int | None, action: str, **details: Any) -> None:
         with self.session() as session:
