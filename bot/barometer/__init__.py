@@ -1,0 +1,1 @@
+"""The barometer: what teams need, as aggregates only (figures, text, a chart)."""
