@@ -214,6 +214,11 @@ class MatrixAdapter:
                 event = self._translate(room_id, raw)
                 if event is not None:
                     started.append(self._dispatch(room_id, event, sink))
+        if not self._ready.is_set():
+            # Which device this process is: each instance of the bot must be one of its own.
+            log.info(
+                "matrix connected", extra={"user_id": self.client.user_id, "device_id": self.client.device_id}
+            )
         self._ready.set()
         self._commit_after(started, response.next_batch)
         if started:
