@@ -138,8 +138,10 @@ class MatrixAdapter:
             thread, answering = placement(
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
             )
-        content = notice_content(reply, thread_root=thread, reply_to=answering)
         txn_id = transaction_id(reply.key or uuid.uuid4().hex)
+        content = notice_content(
+            reply, thread_root=thread, reply_to=answering, txn_id=txn_id if reply.key else None
+        )
         # From the second delivery on, the first may have landed unrecorded (a crash): the
         # transaction id makes Synapse return it for 24 hours only, so look for it first.
         event_id = await self.outbox.find_sent(room_id, txn_id) if reply.attempt > 1 else None
