@@ -45,7 +45,7 @@ class EntraideProcess:
         self.began = time.monotonic()
         with open(folder / f"{name}.out", "w") as out, open(self.err, "w") as err:
             self.process = subprocess.Popen(
-                [*command, "--clock-start", clock_start.isoformat(), "--tick-seconds", "0.5"],
+                [*command, "--clock-start", clock_start.isoformat()],
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=err,

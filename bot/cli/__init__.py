@@ -63,8 +63,6 @@ def build_parser() -> argparse.ArgumentParser:
         "let it run at real speed: to rehearse scheduled posts on a test workspace (and for tests); "
         "never needed in production",
     )
-    # How often the scheduler looks for due jobs; the process tests make it tick faster.
-    run.add_argument("--tick-seconds", type=tick_seconds, default=5.0, help=argparse.SUPPRESS)
     console = commands.add_parser(
         "console",
         parents=[common],
@@ -157,16 +155,6 @@ def clock_start(text: str) -> datetime:
     return when
 
 
-def tick_seconds(text: str) -> float:
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 0.01 <= seconds <= 3600:
-        raise argparse.ArgumentTypeError(f"{text!r}: give a number of seconds between 0.01 and 3600")
-    return seconds
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -191,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import data as cli_data
 
             return cli_data.run(args, config)
-        return _run(config, args.clock_start, args.tick_seconds)
+        return _run(config, args.clock_start)
     except FileNotFoundError as error:
         print(f"entraide: {error.filename}: file not found", file=sys.stderr)
         return 2
@@ -257,7 +245,7 @@ def _demo(config: Config, script: str | None, database: str | None) -> int:
         return _console(demo_config(config, url), script, seed=True)
 
 
-def _run(config: Config, clock_start: datetime | None = None, tick_seconds: float = 5.0) -> int:
+def _run(config: Config, clock_start: datetime | None = None) -> int:
     from adapters import enabled_adapters
     from bot.app import build_services, run_adapters
     from bot.jobs import MovableClock
@@ -275,7 +263,7 @@ def _run(config: Config, clock_start: datetime | None = None, tick_seconds: floa
     try:
         services = build_services(config, store, clock.now if clock else None)
         adapters = enabled_adapters(services)
-        succeeded = asyncio.run(run_adapters(services, adapters, clock=clock, tick_seconds=tick_seconds))
+        succeeded = asyncio.run(run_adapters(services, adapters, clock=clock))
     finally:
         store.close()
     return 0 if succeeded else 1
