@@ -10,6 +10,7 @@ events, outbox, ledger). A restarted instance keeps its store_dir, hence its dev
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -115,24 +116,17 @@ channels = ["{channel}"]
         with starting(config, tmp_path) as start:
             view = MatrixRoom(bob, account.user_id, room, proxy)
             await posted_once_through_kills_restarts_and_two_instances(start, view, store, channel)
-            devices = {
-                name: start_logs["device_id"]
-                for name in ("early", "late", "again", "one", "two")
-                for start_logs in _connected(tmp_path / f"{name}.err")
-            }
     finally:
         await proxy.stop()
         store.close()
     # One device across restarts on one store_dir; the other instance, another device.
+    devices = {name: _device(tmp_path / f"{name}.err") for name in ("early", "late", "again", "one", "two")}
     assert len({devices[n] for n in ("early", "late", "again", "one")}) == 1, devices
     assert devices["two"] != devices["one"]
 
 
-def _connected(log: Path) -> list[dict[str, str]]:
-    import json
-
-    return [
-        json.loads(line)
-        for line in log.read_text("utf-8").splitlines()
-        if line.startswith("{") and json.loads(line).get("message") == "matrix connected"
-    ]
+def _device(log: Path) -> str:
+    """The device the process said it connected as."""
+    lines = [json.loads(line) for line in log.read_text("utf-8").splitlines() if line.startswith("{")]
+    [connected] = [line for line in lines if line.get("message") == "matrix connected"]
+    return str(connected["device_id"])
