@@ -252,6 +252,16 @@ def test_version(tmp_path: Path) -> None:
         (["run", "--bogus"], "usage: entraide", "unrecognized arguments: --bogus"),
         (["run", "--log-level", "LOUD"], "usage: entraide run", "invalid choice: 'LOUD'"),
         (["db", "current", "--config"], "usage: entraide db current", "expected one argument"),
+        (
+            ["run", "--clock-start", "2026-12-07T09:59:30"],
+            "usage: entraide run",
+            "argument --clock-start: '2026-12-07T09:59:30' has no time zone: add one",
+        ),
+        (
+            ["run", "--clock-start", "next monday"],
+            "usage: entraide run",
+            "argument --clock-start: 'next monday' is not an ISO 8601 date and time",
+        ),
     ],
 )
 def test_a_bad_option_shows_usage_and_exits_2(
@@ -261,6 +271,16 @@ def test_a_bad_option_shows_usage_and_exits_2(
     assert result.returncode == 2
     assert result.stderr.startswith(usage) and error in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_run_with_a_rehearsal_clock_starts_at_the_time_given(tmp_path: Path) -> None:
+    config, _ = sqlite_config(tmp_path, "rehearsal")
+    # Paris in winter is UTC+1; the console's /time says the bot's time, in UTC.
+    args = ["run", "--config", str(config), "--clock-start", "2026-12-07T09:00:00+01:00"]
+    result = entraide(*args, cwd=tmp_path, stdin="/time +1m\n")
+    assert result.returncode == 0, result.stderr
+    assert "rehearsal clock: the bot's time starts at 2026-12-07T08:00:00" in result.stderr
+    assert "time is now 2026-12-07 08:01 UTC" in result.stdout
 
 
 @pytest.mark.parametrize("source", ["file", "/dev/null"])

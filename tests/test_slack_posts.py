@@ -8,15 +8,20 @@ against Slack's spec (and its supplement: ``metadata``, ``include_all_metadata``
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlmodel import col, select
 
+from adapters.slack import SlackAdapter
+from adapters.slack.adapter import SlackStartError
 from bot.chat.actions import Actions
 from bot.chat.context import Outgoing, Services
 from bot.chat.events import Mention, Reply, Sent, UserRef
+from bot.chat.host import Host
 from bot.chat.wire import reply_from_json
 from bot.jobs import MovableClock
 from skills_db.storage.models import OutboxMessage, OutboxStatus
@@ -24,6 +29,7 @@ from tests.slack_double.harness import ALICE, BOB, HELP, Bot, slack_bot
 from tests.slack_double.server import SlackDouble
 from tests.slack_double.spec_check import web_api_spec
 from tests.slack_double.workspace import BOT_USER
+from tests.support import make_services
 
 KUDOS = "C0KUDOS"
 KEY = "shoutout:slack:C0KUDOS:2026-W49"
@@ -172,6 +178,47 @@ async def test_a_post_that_landed_before_a_crash_is_recorded_by_the_next_sweep_n
         row = outbox_row(bot.services, written.key)
         assert row.attempts == 2 and row.message_id == landed.message_id
         assert [m.ts for m in bot.double.bot_messages(KUDOS)] == [landed.message_id]
+
+
+@pytest.mark.parametrize("token", ["xoxb-test", "xoxb-revoked"], ids=["connects", "refused"])
+async def test_a_post_due_when_the_bot_starts_waits_for_the_connection_instead_of_failing(
+    sqlite_url: str, token: str
+) -> None:
+    spec = web_api_spec()
+    double = SlackDouble()
+    await double.start()
+    double.space.add_channel(KUDOS, "kudos", [ALICE, BOB, BOT_USER])
+    slack = {"mode": "http", "bot_token": token, "signing_secret": "s", "port": 0, "host": "127.0.0.1"}
+    services = make_services(sqlite_url, slack={**slack, "api_url": double.api_url})
+    adapter = SlackAdapter(services.config.slack, Host.of(services))
+    connecting = double.hold("auth.test")  # Slack is slow to answer the adapter's first call
+
+    async def sink(_event: object) -> None:
+        raise AssertionError("nothing should arrive")
+
+    running = asyncio.create_task(adapter.run(sink))
+    try:
+        await double.wait_for(lambda: double.calls_to("auth.test", ok=token == double.bot_token))
+        # The weekly job, due at start, sends its post while the adapter is still connecting.
+        sending = asyncio.create_task(adapter.send(SHOUT_OUT))
+        await asyncio.sleep(0)  # one turn of the loop: the send has begun
+        assert not sending.done(), "the send gave up before the adapter was connected"
+        connecting.set()
+        if token == double.bot_token:
+            sent = await asyncio.wait_for(sending, 10)
+            assert sent is not None and [m.ts for m in double.bot_messages(KUDOS)] == [sent.message_id]
+        else:  # the connection failed: the send fails at once too, for the outbox to retry it
+            with pytest.raises(RuntimeError, match="not running"):
+                await asyncio.wait_for(sending, 10)
+            assert double.bot_messages(KUDOS) == []
+    finally:
+        await adapter.close()
+        # The refused start's SlackStartError, taken here rather than left to the task's finalizer.
+        [ended] = await asyncio.wait_for(asyncio.gather(running, return_exceptions=True), 10)
+        await double.stop()
+        services.store.close()
+    assert isinstance(ended, SlackStartError) is (token != double.bot_token)
+    assert spec.problems_in(double.calls) == []
 
 
 async def test_an_invented_parameter_on_chat_post_message_is_still_reported() -> None:

@@ -138,8 +138,10 @@ class MatrixAdapter:
             thread, answering = placement(
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
             )
-        content = notice_content(reply, thread_root=thread, reply_to=answering)
         txn_id = transaction_id(reply.key or uuid.uuid4().hex)
+        content = notice_content(
+            reply, thread_root=thread, reply_to=answering, txn_id=txn_id if reply.key else None
+        )
         # From the second delivery on, the first may have landed unrecorded (a crash): the
         # transaction id makes Synapse return it for 24 hours only, so look for it first.
         event_id = await self.outbox.find_sent(room_id, txn_id) if reply.attempt > 1 else None
@@ -214,6 +216,11 @@ class MatrixAdapter:
                 event = self._translate(room_id, raw)
                 if event is not None:
                     started.append(self._dispatch(room_id, event, sink))
+        if not self._ready.is_set():
+            # Which device this process is: each instance of the bot must be one of its own.
+            log.info(
+                "matrix connected", extra={"user_id": self.client.user_id, "device_id": self.client.device_id}
+            )
         self._ready.set()
         self._commit_after(started, response.next_batch)
         if started:

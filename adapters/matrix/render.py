@@ -16,6 +16,11 @@ from urllib.parse import quote
 from bot.chat.events import Mention, Reply, Segment
 from bot.chat.text import neutralise_broadcasts
 
+# A custom (namespaced) content field carrying a keyed reply's transaction id, for any device of
+# the bot to recognise the post: the homeserver gives the transaction id back only to the device
+# that sent it, and each instance of the bot is a device of its own. Clients ignore it.
+DELIVERY_FIELD = "org.entraide.delivery"
+
 
 def is_matrix_user(handle: str) -> bool:
     return handle.startswith("@") and ":" in handle and len(handle) <= 255
@@ -74,10 +79,11 @@ def render_body(reply: Reply) -> tuple[str, str, list[str]]:
 
 
 def notice_content(
-    reply: Reply, *, thread_root: str | None = None, reply_to: str | None = None
+    reply: Reply, *, thread_root: str | None = None, reply_to: str | None = None, txn_id: str | None = None
 ) -> dict[str, Any]:
     """The event content. ``thread_root`` puts it in that thread; ``reply_to`` quotes a message
-    (inside a thread, the message clients without thread support show it as replying to)."""
+    (inside a thread, the message clients without thread support show it as replying to);
+    ``txn_id``, carried in :data:`DELIVERY_FIELD`, lets another instance find the post."""
     plain, formatted, mentioned = render_body(reply)
     content: dict[str, Any] = {
         "msgtype": "m.notice",
@@ -95,6 +101,8 @@ def notice_content(
         }
     elif reply_to:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": reply_to}}
+    if txn_id:
+        content[DELIVERY_FIELD] = txn_id
     return content
 
 

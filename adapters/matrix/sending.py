@@ -9,6 +9,7 @@ from typing import Any
 from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomMessagesResponse, RoomSendResponse
 
 from adapters.matrix.client import TRANSIENT, Backoff, retry_after
+from adapters.matrix.render import DELIVERY_FIELD
 
 log = logging.getLogger("entraide.matrix")
 OWN_EVENTS_LOOKED_AT = 100  # the bot's own latest events searched for an earlier delivery
@@ -69,12 +70,16 @@ class Outbox:
         raise MatrixSendError(f"cannot send to {room_id}: {last}")
 
     async def find_sent(self, room_id: str, txn_id: str) -> str | None:
-        """The event this device already posted in ``room_id`` with ``txn_id``, if it is among
-        the bot's latest events there; None otherwise, or when the homeserver cannot say.
+        """The event the bot already posted in ``room_id`` with ``txn_id``, if it is among its
+        latest events there; None otherwise, or when the homeserver cannot say.
 
         The homeserver gives the sending device its transaction id back in each event's
         ``unsigned``, for good (not only for the 24 hours it deduplicates sends), and outside the
         encrypted payload: this works in encrypted rooms, and room members see nothing of it.
+        Another device of the bot (another instance, resending what one that died had posted)
+        gets no such thing: it recognises the post by its content's ``DELIVERY_FIELD`` — in an
+        encrypted room only if the sender shared the room key with it (nio shares it with every
+        device of the room's members it knows, the bot's own included); if not, it posts again.
         """
         only_own = {"senders": [self._client.user_id], "types": ["m.room.message", "m.room.encrypted"]}
         try:
@@ -88,7 +93,9 @@ class Outbox:
             log.warning("cannot look for an earlier delivery in %s (%s)", room_id, response)
             return None
         for event in response.chunk:
-            if getattr(event, "transaction_id", None) == txn_id:
+            content = getattr(event, "source", {}).get("content")
+            delivery = content.get(DELIVERY_FIELD) if isinstance(content, dict) else None
+            if txn_id in (getattr(event, "transaction_id", None), delivery):
                 return str(event.event_id)
         return None
 

@@ -38,6 +38,7 @@ from bot.config import SlackConfig
 log = logging.getLogger("entraide.slack")
 
 Job = tuple[str, dict[str, Any]]
+CONNECT_WAIT = 30.0  # seconds a reply sent while the adapter connects waits for the connection
 
 
 class SlackStartError(RuntimeError):
@@ -131,6 +132,8 @@ class SlackAdapter:
             self._stopped.set()
 
     async def send(self, reply: Reply) -> Sent | None:
+        if self._outbound is None:
+            await self._until_connected()
         outbound = self._ready_outbound()
         reply = self._with_slack_buttons(reply)
         response_url = self._response_urls.get(reply.in_reply_to) if reply.in_reply_to else None
@@ -350,6 +353,17 @@ class SlackAdapter:
         if self._directory is None:
             raise RuntimeError("the Slack adapter is not running")
         return self._directory
+
+    async def _until_connected(self) -> None:
+        """A job due when the bot starts (a shout-out it was down for) runs while the adapter is
+        still connecting: its post waits for the connection rather than fail and wait for the
+        outbox's next sweep. Not past ``CONNECT_WAIT`` seconds, nor once the adapter stopped."""
+        waits = [asyncio.ensure_future(event.wait()) for event in (self.ready, self._stopped)]
+        try:
+            await asyncio.wait(waits, timeout=CONNECT_WAIT, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     def _ready_outbound(self) -> Outbound:
         if self._outbound is None:

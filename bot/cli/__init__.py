@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
@@ -47,11 +49,19 @@ def build_parser() -> argparse.ArgumentParser:
     add_global_options(common, argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    commands.add_parser(
+    run = commands.add_parser(
         "run",
         parents=[common],
         help="start every adapter enabled in the config (the console when none is)",
         description="Apply migrations, start the enabled adapters, and stop cleanly on SIGTERM/SIGINT.",
+    )
+    run.add_argument(
+        "--clock-start",
+        metavar="ISO8601",
+        type=clock_start,
+        help="start the bot's clock at this instant, with a zone (2026-12-07T09:59:30+00:00), then "
+        "let it run at real speed: to rehearse scheduled posts on a test workspace (and for tests); "
+        "never needed in production",
     )
     console = commands.add_parser(
         "console",
@@ -130,6 +140,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def clock_start(text: str) -> datetime:
+    """``--clock-start``: an ISO 8601 instant with its zone (a naive time would be a guess)."""
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO 8601 date and time (e.g. 2026-12-07T09:59:30+00:00)"
+        ) from None
+    if when.tzinfo is None:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no time zone: add one (2026-12-07T09:59:30+00:00, or Z for UTC)"
+        )
+    return when
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -154,7 +179,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.cli import data as cli_data
 
             return cli_data.run(args, config)
-        return _run(config)
+        return _run(config, args.clock_start)
     except FileNotFoundError as error:
         print(f"entraide: {error.filename}: file not found", file=sys.stderr)
         return 2
@@ -220,15 +245,25 @@ def _demo(config: Config, script: str | None, database: str | None) -> int:
         return _console(demo_config(config, url), script, seed=True)
 
 
-def _run(config: Config) -> int:
+def _run(config: Config, clock_start: datetime | None = None) -> int:
     from adapters import enabled_adapters
     from bot.app import build_services, run_adapters
+    from bot.jobs import MovableClock
     from skills_db.storage.store import Store
 
+    clock = None
+    if clock_start is not None:
+        clock = MovableClock()  # set before the migrations: from the process's start, at real speed
+        clock.set(clock_start)
+        # Said loudly: a bot whose clock is not the real one must not go unnoticed in production.
+        logging.getLogger("entraide").warning(
+            "rehearsal clock: the bot's time starts at %s", clock.now().isoformat()
+        )
     store = Store.open(config.database.url)
     try:
-        services = build_services(config, store)
-        succeeded = asyncio.run(run_adapters(services, enabled_adapters(services)))
+        services = build_services(config, store, clock.now if clock else None)
+        adapters = enabled_adapters(services)
+        succeeded = asyncio.run(run_adapters(services, adapters, clock=clock))
     finally:
         store.close()
     return 0 if succeeded else 1

@@ -1,6 +1,6 @@
 """Posts that stand on their own (a weekly shout-out): rendered with a title and a note, and
 delivered exactly once even when a crash leaves the delivery unrecorded and a new process
-sends it again (the outbox's second attempt)."""
+sends it again (the outbox's second attempt) — the same instance, or another one."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from bot.chat.events import Mention, Reply, UserRef
 from tests.matrix.conftest import MakeColleague, MakeServices
-from tests.matrix.helpers import Colleague, Seen, running
+from tests.matrix.helpers import Colleague, Seen, running, until
 from tests.matrix.synapse import Account, Synapse
 
 
@@ -105,6 +107,41 @@ async def test_a_resend_after_the_homeserver_forgot_the_transaction_finds_the_fi
         assert second.adapter.client.access_token != token
         again = await second.adapter.send(replace(reply, attempt=2))
         marker = await second.adapter.send(Reply(body=("Marker",), conversation=room, key="marker"))
+
+    assert sent is not None and marker is not None
+    assert again == sent
+    assert (await posted_once(bob, bot, room, marker.message_id)).event_id == sent.message_id
+
+
+@pytest.mark.parametrize("encrypted", [True, False], ids=["encrypted", "clear"])
+async def test_a_resend_by_another_instance_of_the_bot_finds_the_first_post(
+    encrypted: bool,
+    colleague: MakeColleague,
+    bot_account: Callable[..., Account],
+    bot_services: MakeServices,
+    tmp_path: Path,
+) -> None:
+    bob, carol = await colleague("Bob"), await colleague("Carol")
+    account = bot_account()
+    bot = account.user_id
+    room = await bob.create_room(invite=[bot, carol.user_id], encrypted=encrypted, name="team")
+    reply = shout_out(room, carol, bob)
+
+    # Two instances of the bot: two store directories, two devices of one account.
+    async with running(bot_services(account)) as first:
+        await bob.wait_member(room, bot)
+        other = bot_services(account, {"store_dir": str(tmp_path / "other-store")})
+        async with running(other) as second:
+            device = second.adapter.client.device_id
+            assert device != first.adapter.client.device_id
+            if encrypted:
+                # The first knows the second's device (as instances running side by side do),
+                # so the room key of what it posts is shared with it too.
+                await until(lambda: device in first.adapter.client.device_store[bot])
+            sent = await first.adapter.send(reply)
+            # The first died before recording the delivery; the second's sweep sends it again.
+            again = await second.adapter.send(replace(reply, attempt=2))
+            marker = await second.adapter.send(Reply(body=("Marker",), conversation=room, key="marker"))
 
     assert sent is not None and marker is not None
     assert again == sent

@@ -70,6 +70,7 @@ class SlackDouble:
         self.port = 0
         self._limits: dict[str, list[int]] = {}  # method → [429s left, Retry-After seconds]
         self._refusals: dict[str, str] = {}  # method → the error every call of it gets
+        self._holds: dict[str, asyncio.Event] = {}  # method → answered once this is set
         self._tickets: set[str] = set()
         self._acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._runner: web.AppRunner | None = None
@@ -91,6 +92,8 @@ class SlackDouble:
         self._client = aiohttp.ClientSession()
 
     async def stop(self) -> None:
+        for held in self._holds.values():
+            held.set()
         for socket in list(self.sockets):
             await socket.ws.close()
         if self._client is not None:
@@ -115,6 +118,13 @@ class SlackDouble:
         """Every call of ``method`` fails with ``error`` (``missing_scope``: an app installed
         before the scope was added to its manifest)."""
         self._refusals[method] = error
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls of ``method`` take effect (a post lands in the channel) but get no answer until
+        the event returned is set: the client does not know they succeeded, as when a process
+        dies between Slack's doing and its hearing of it."""
+        held = self._holds[method] = asyncio.Event()
+        return held
 
     def calls_to(self, method: str, *, ok: bool = True) -> list[Call]:
         return [c for c in self.calls if c.method == method and (c.status == 200 and not c.error) == ok]
@@ -148,6 +158,9 @@ class SlackDouble:
         except ApiError as error:
             call.error = error.code
             return web.json_response({"ok": False, "error": error.code})
+        held = self._holds.get(method)
+        if held is not None:
+            await held.wait()
         return web.json_response({"ok": True, **result})
 
     def _dispatch(self, method: str, params: dict[str, Any], token: str | None) -> dict[str, Any]:
