@@ -112,6 +112,7 @@ def test_the_doubles_payloads_match_the_events_api_wrapper_schema() -> None:
     ]
     for envelope in envelopes:
         assert envelope_problems(envelope) == []
+    assert envelope_problems(payloads.members_changed_event("S0MANAGERS", ["U0ALICE"], [])) == []
     broken = {k: v for k, v in envelopes[0].items() if k != "event_id"}
     assert envelope_problems(broken) == ["-: 'event_id' is a required property"]
 
@@ -164,9 +165,12 @@ def test_the_manifest_grants_every_scope_the_bot_needs() -> None:
     code = "".join(_source(p.name) for p in (ROOT / "adapters" / "slack").glob("*.py"))
     methods = {
         m.replace("_", ".")
-        for m in re.findall(r"\.((?:auth|chat|conversations|reactions|users|views)_[A-Za-z]+)\(", code)
+        for m in re.findall(
+            r"\.((?:auth|chat|conversations|reactions|users|usergroups|views)_[A-Za-z_]+)\(", code
+        )
     }
     assert {"chat.postMessage", "chat.postEphemeral", "conversations.open", "views.publish"} <= methods
+    assert "usergroups.users.list" in methods
     for method in sorted(methods):
         allowed = METHOD_SCOPES.get(method) or tuple(GRANULAR.get(s, s) for s in spec.methods[method].scopes)
         assert "none" in allowed or scopes & set(allowed), f"{method} needs one of {allowed}"

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -27,6 +29,7 @@ from adapters.slack import home
 from adapters.slack.app import HttpServer, SocketRunner, build_bolt_app
 from adapters.slack.directory import Directory, Lru
 from adapters.slack.inbound import event_from
+from adapters.slack.managers import UserGroupManagers
 from adapters.slack.outbound import Outbound
 from adapters.slack.render import answered_blocks, render_reply
 from adapters.slack.translate import PLATFORM, action_event, command_event, parse_text, user_ids_in
@@ -59,6 +62,7 @@ class SlackAdapter:
         ping_interval: float = 10.0,
         rate_limit_retries: int = 8,
         queue_size: int = 10_000,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
         self.host = host
@@ -80,6 +84,8 @@ class SlackAdapter:
         self._outbound: Outbound | None = None
         self._sink: EventSink | None = None
         self._bot_id = ""  # the bot's bot id (B…), once connected
+        self._monotonic = monotonic  # how long the managers' user group is trusted
+        self._managers: UserGroupManagers | None = None
 
     # -- the Adapter protocol ------------------------------------------------------------------
 
@@ -143,6 +149,8 @@ class SlackAdapter:
         await self._check_tokens(client)
         self._directory = Directory(client, self.config.help_channels)
         self._outbound = Outbound(client, self._directory, self.bot_user.handle, self._bot_id)
+        if self.config.admin_usergroup:
+            self._managers = UserGroupManagers(client, self.config.admin_usergroup, monotonic=self._monotonic)
         runner: HttpServer | SocketRunner
         if self.config.mode == "http":
             bolt = build_bolt_app(self, client, signing_secret=self.config.signing_secret)
@@ -244,6 +252,9 @@ class SlackAdapter:
 
     async def _deliver(self, event: Event) -> None:
         assert self._sink is not None
+        managers = self._managers
+        if managers is not None and not event.sender_is_bot and await managers.is_member(event.sender.handle):
+            event = replace(event, sender_is_admin=True)
         await self._sink(replace(event, account=self.account))  # events are keyed by workspace
 
     async def _handle_event(self, body: dict[str, Any]) -> None:
@@ -253,6 +264,10 @@ class SlackAdapter:
         if kind == "app_home_opened":
             if payload.get("tab") == "home":
                 await self._publish_home(str(payload.get("user", "")))
+            return
+        if kind == "subteam_members_changed":
+            if self._managers is not None:
+                self._managers.changed(str(payload.get("subteam_id") or ""))
             return
         event = await event_from(body, directory, self.bot_user.handle)
         if event is not None:

@@ -57,7 +57,8 @@ def build_bolt_app(inbound: Inbound, client: AsyncWebClient, *, signing_secret: 
     async def event(body: dict[str, Any]) -> None:  # Bolt acknowledges events by itself
         inbound.on_event(body)
 
-    for name in ("message", "app_mention", "reaction_added", "app_home_opened"):
+    # subteam_members_changed: the managers' user group changed (see adapters/slack/managers.py).
+    for name in ("message", "app_mention", "reaction_added", "app_home_opened", "subteam_members_changed"):
         app.event(name)(event)
 
     @app.command(COMMAND)

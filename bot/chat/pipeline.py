@@ -24,6 +24,7 @@ from bot.commands import registry
 from bot.commands.clean import visible
 from bot.commands.registry import (
     Arguments,
+    Command,
     Label,
     ParsedCommand,
     Registry,
@@ -117,8 +118,7 @@ class Pipeline:
         parsed = self._parse(ctx, event, text)
         if parsed is None:
             return
-        if parsed.command.admin and not ctx.is_admin:
-            ctx.say("error.not_allowed", private=True, command=parsed.command.word(ctx.language))
+        if self._refused(ctx, parsed.command):
             return
         try:
             parsed.command.handler(ctx, parsed.arguments)
@@ -148,6 +148,8 @@ class Pipeline:
         try:
             return self.commands.parse(text)
         except UsageError as error:
+            if self._refused(ctx, error.command):  # not even the usage of an admin command
+                return None
             if is_private(event.platform, event.is_direct):
                 return self._plain(ctx, text, error)
             self._explain(ctx, error, None)
@@ -203,13 +205,25 @@ class Pipeline:
         folded = fold(text)
         return any(fold(phrase) in folded for phrase in bot.need_phrases)
 
+    def _refused(self, ctx: Context, command: Command | None) -> bool:
+        """Refuse, briefly, an admin command to someone who is no community manager."""
+        if command is None or not command.admin or ctx.is_admin:
+            return False
+        ctx.say("error.not_allowed", private=True, command=command.word(ctx.language))
+        return True
+
     def _explain(self, ctx: Context, error: UsageError, parsed: ParsedCommand | None) -> None:
         if isinstance(error, UnknownCommand):
-            key = "error.unknown_command_suggest" if error.suggestion else "error.unknown_command"
-            suggestion = self._word(ctx, error.suggestion) if error.suggestion else ""
+            suggested = self.commands.get(error.suggestion) if error.suggestion else None
+            if suggested is not None and suggested.admin and not ctx.is_admin:
+                suggested = None  # admin commands are named only to managers, as in help
+            key = "error.unknown_command_suggest" if suggested else "error.unknown_command"
+            suggestion = suggested.word(ctx.language) if suggested else ""
             ctx.say(key, private=True, word=error.word, suggestion=suggestion, help=self._word(ctx, "help"))
             return
         command = error.command or (parsed.command if parsed else None)
+        if self._refused(ctx, command):
+            return
         values = {k: ctx.text(v.key) if isinstance(v, Label) else v for k, v in error.values.items()}
         message = ctx.text(error.key, **values)
         if command is None:

@@ -43,7 +43,7 @@ def cmd_stats(ctx: Context, args: Arguments) -> None:
             .select_from(Need)
             .where(Need.status == NeedStatus.SOLVED, col(Need.solved_at) >= since)
         ).one()
-    ctx.store.audit(ctx.person_id, "admin.stats")
+    ctx.store.audit(ctx.person_id, "admin.stats", at=ctx.now())
     ctx.say(
         "admin.stats",
         private=True,
@@ -64,7 +64,7 @@ def cmd_admin(ctx: Context, args: Arguments) -> None:
         raise UsageError(_admin_command(), "error.unknown_admin", word=error.word) from None
     sub = parsed.command
     given = {k: v[:200] for k, v in parsed.arguments.values.items() if isinstance(v, str)}
-    ctx.store.audit(ctx.person_id, f"admin.{sub.name.removeprefix('admin-')}", arguments=given)
+    ctx.store.audit(ctx.person_id, f"admin.{sub.name.removeprefix('admin-')}", at=ctx.now(), arguments=given)
     sub.handler(ctx, parsed.arguments)
 
 
@@ -79,7 +79,12 @@ def cmd_audit(ctx: Context, args: Arguments) -> None:
     lines = []
     for entry in entries:
         actor = people.get(entry.actor_person_id or 0)
-        who = actor.name if actor is not None else ctx.text("admin.audit_nobody")
+        if actor is not None:
+            who = actor.name
+        elif entry.action.startswith("admin."):  # only people run admin commands: one erased since
+            who = ctx.text("admin_managers.audit_erased")
+        else:
+            who = ctx.text("admin.audit_nobody")
         given = (entry.details or {}).get("arguments") or entry.details or {}
         details = ", ".join(f"{k}={v}" for k, v in sorted(given.items()) if isinstance(v, str | int))
         lines.append(

@@ -8,7 +8,7 @@ from bot.chat.context import Context
 from bot.chat.events import Segment
 from bot.commands.clean import mentions_in, skill_terms
 from bot.commands.dates import parse_until
-from bot.commands.registry import Arguments, Label, PersonToken, UnknownCommand, UsageError
+from bot.commands.registry import Arguments, Command, Label, PersonToken, UnknownCommand, UsageError
 from bot.commands.shoutouts import profile_lines as shoutout_profile_lines
 from bot.followup.evidence import reach_open_needs, welcome_back
 from bot.followup.status import open_needs_status
@@ -57,6 +57,9 @@ def cmd_help(ctx: Context, args: Arguments) -> None:
         command = registry().get(topic)
         if command is None:
             raise UnknownCommand(topic[:40], registry().suggest(topic[:40]))
+        if command.admin and not ctx.is_admin:  # the same short refusal as running it
+            ctx.say("error.not_allowed", private=True, command=command.word(ctx.language))
+            return
         ctx.say(
             "help.one",
             private=True,
@@ -65,11 +68,18 @@ def cmd_help(ctx: Context, args: Arguments) -> None:
         )
         return
     lines = [
-        ctx.text("help.line", usage=ctx.text(c.usage_key), text=ctx.text(c.help_key))
+        ctx.text("help.line", usage=_usage_line(ctx, c), text=ctx.text(c.help_key))
         for c in registry()
         if not c.admin or ctx.is_admin
     ]
     ctx.say("help.all", private=True, commands="\n".join(lines))
+
+
+def _usage_line(ctx: Context, command: Command) -> str:
+    """A command's usage on one line of the list: one with subcommands (``admin``, whose usage
+    lists them, one a line) shows its word, and ``help <word>`` gives the list."""
+    usage = ctx.text(command.usage_key)
+    return f"{command.word(ctx.language)} …" if "\n" in usage else usage
 
 
 def cmd_skills(ctx: Context, args: Arguments) -> None:

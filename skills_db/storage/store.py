@@ -213,9 +213,13 @@ class Store(
             session.add(row)
             session.flush()
 
-    def audit(self, actor_person_id: int | None, action: str, **details: Any) -> None:
+    def audit(
+        self, actor_person_id: int | None, action: str, *, at: datetime | None = None, **details: Any
+    ) -> None:
+        """Record who did what (``at``: when, by the caller's clock; now by default)."""
+        entry = AuditEntry(actor_person_id=actor_person_id, action=action, details=details, at=at or utcnow())
         with self.session() as session:
-            session.add(AuditEntry(actor_person_id=actor_person_id, action=action, details=details))
+            session.add(entry)
 
     def audit_log(self, limit: int = 50) -> list[AuditEntry]:
         with self.session() as session:

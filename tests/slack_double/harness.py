@@ -8,7 +8,8 @@ call the bot made against Slack's OpenAPI spec.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -65,6 +66,8 @@ async def slack_bot(
     bot: dict[str, Any] | None = None,
     check_spec: bool = True,
     clock: MovableClock | None = None,
+    slack_settings: dict[str, Any] | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> AsyncIterator[Bot]:
     spec = web_api_spec() if check_spec else None  # skips (or fails under CI) before any work
     double = SlackDouble()
@@ -80,6 +83,7 @@ async def slack_bot(
         "host": "127.0.0.1",
         "port": 0,
         "help_channels": list(help_channels),
+        **(slack_settings or {}),
     }
     services = make_services(
         database_url,
@@ -89,7 +93,9 @@ async def slack_bot(
         bot=bot or {},
     )
     host = Host.of(services)
-    adapter = SlackAdapter(services.config.slack, host, ping_interval=ping_interval, workers=workers)
+    adapter = SlackAdapter(
+        services.config.slack, host, ping_interval=ping_interval, workers=workers, monotonic=monotonic
+    )
     # With a clock the test moves, the scheduler ticks often: what becomes due runs promptly.
     ticks = 0.05 if clock else 5.0
     running = asyncio.create_task(run_adapters(services, [adapter], clock=clock, tick_seconds=ticks))

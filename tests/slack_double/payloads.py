@@ -97,6 +97,25 @@ def home_opened_event(space: Workspace, user: str) -> dict[str, Any]:
     )
 
 
+def members_changed_event(group: str, added: list[str], removed: list[str]) -> dict[str, Any]:
+    """``subteam_members_changed``: who joined and left a user group (a delta, not the list)."""
+    now = int(time.time())
+    return envelope(
+        {
+            "type": "subteam_members_changed",
+            "subteam_id": group,
+            "team_id": TEAM_ID,
+            "date_previous_update": now - 60,
+            "date_update": now,
+            "added_users": added,
+            "added_users_count": str(len(added)),
+            "removed_users": removed,
+            "removed_users_count": str(len(removed)),
+            "event_ts": f"{now}.000100",
+        }
+    )
+
+
 def command_payload(
     space: Workspace, user: str, channel: str, text: str, response_url: str
 ) -> dict[str, str]:

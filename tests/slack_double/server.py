@@ -325,6 +325,13 @@ class SlackDouble:
     async def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Delivery:
         return await self.send_interaction(payloads.view_submission(self.space, user, view, values))
 
+    async def change_usergroup(self, group: str, users: list[str], *, notify: bool = True) -> None:
+        """An admin sets the group's members; ``notify``: Slack sends ``subteam_members_changed``
+        (to an app subscribed to it)."""
+        added, removed = self.space.set_usergroup_members(group, users)
+        if notify:
+            await self.send_event(payloads.members_changed_event(group, added, removed))
+
     async def open_home(self, user: str) -> Delivery:
         return await self.send_event(payloads.home_opened_event(self.space, user))
 

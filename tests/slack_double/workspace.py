@@ -78,6 +78,16 @@ class Message:
         return data
 
 
+@dataclass
+class UserGroup:
+    """A user group (a "subteam" in the API): ``@handle`` and its members."""
+
+    id: str
+    handle: str
+    users: list[str] = field(default_factory=list)
+    enabled: bool = True
+
+
 def _offset(cursor: Any) -> int:
     """Where a page starts: the double's cursors are opaque to clients, like Slack's."""
     if not cursor:
@@ -100,6 +110,7 @@ class Workspace:
         self.home_views: dict[str, dict[str, Any]] = {}
         self.modals: list[dict[str, Any]] = []
         self.triggers: dict[str, tuple[str, float]] = {}  # trigger id → (user, issued at)
+        self.usergroups: dict[str, UserGroup] = {}
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._start = int(time.time())
@@ -123,6 +134,19 @@ class Workspace:
         self.channels[channel] = created
         self.messages[channel] = []
         return created
+
+    def add_usergroup(self, group: str, handle: str, users: list[str]) -> UserGroup:
+        created = UserGroup(group, handle, list(users))
+        self.usergroups[group] = created
+        return created
+
+    def set_usergroup_members(self, group: str, users: list[str]) -> tuple[list[str], list[str]]:
+        """Make ``users`` the group's members, as an admin does; who was added, who removed."""
+        found = self.usergroups[group]
+        added = [u for u in users if u not in found.users]
+        removed = [u for u in found.users if u not in users]
+        found.users = list(users)
+        return added, removed
 
     def im_with(self, user: str) -> Channel:
         for channel in self.channels.values():
@@ -186,6 +210,14 @@ class Workspace:
         if user is None:
             raise ApiError("user_not_found")
         return {"user": user}
+
+    def api_usergroups_users_list(self, params: dict[str, Any]) -> dict[str, Any]:
+        group = self.usergroups.get(arg(params, "usergroup"))
+        if group is None:
+            raise ApiError("no_such_subteam")
+        if not group.enabled and not flag(params.get("include_disabled")):
+            raise ApiError("no_such_subteam")  # a disabled group is listed only on request
+        return {"users": list(group.users)}
 
     def api_conversations_info(self, params: dict[str, Any]) -> dict[str, Any]:
         return {"channel": self.channel(arg(params, "channel")).as_dict()}
