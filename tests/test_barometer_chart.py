@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 import zlib
+from dataclasses import replace
 
 import pytest
 from PIL import Image
@@ -37,6 +38,11 @@ def opened(png: bytes) -> Image.Image:
     image = Image.open(io.BytesIO(png))
     image.load()  # reads every chunk, the text ones included, and checks their CRCs
     return image
+
+
+def pixels(png: bytes) -> bytes:
+    """What the picture shows, without the data embedded beside it."""
+    return opened(png).convert("RGB").tobytes()
 
 
 def chunk_types(png: bytes) -> list[bytes]:
@@ -80,6 +86,18 @@ def test_gaps_alone_or_weeks_alone_still_make_a_chart_of_the_same_size() -> None
         assert png is not None
         image = opened(png)
         assert image.size == SIZE and chart_from_json(image.text[DATA_KEY]) == data
+
+
+def test_names_are_drawn_as_text_whatever_they_contain() -> None:
+    # matplotlib would read "$…$" as mathematics (and fail on "$^$"), and leave out of the legend
+    # a name starting with "_": names are the people's words, drawn as they are.
+    data = ChartData("Costs $^$", WEEKS[:2], (("_internal", (1, 2)), ("C$ & $x$", (2, 1))), (("_ops", 3, 1),))
+    png = render_png(data)
+    assert png is not None and chart_from_json(opened(png).text[DATA_KEY]) == data
+    other = replace(data, series=(("_external", (1, 2)), data.series[1]))
+    drawn = render_png(other)
+    assert drawn is not None
+    assert pixels(drawn) != pixels(png)  # the legend shows that name too
 
 
 def test_nothing_to_draw_is_no_chart() -> None:

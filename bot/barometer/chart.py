@@ -14,12 +14,16 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from typing import Any
 
 from bot.barometer.model import ChartData
 
 DATA_KEY = "entraide:data"  # the PNG text chunk holding the chart's data as JSON
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 8.0, 6.0, 100  # 800 × 600 pixels
+# matplotlib's style context swaps its global rcParams: two charts drawn at once by the database
+# worker threads would see each other's settings, or restore the wrong ones. One at a time.
+_DRAWING = threading.Lock()
 MAX_WEEK_LABELS = 12  # more weeks than this: every other label (or fewer), so they stay readable
 
 
@@ -62,7 +66,7 @@ def render_png(data: ChartData) -> bytes | None:
         return None
     try:
         # Only the object-oriented API with the Agg canvas: no pyplot, so no global figure
-        # registry and no GUI backend, and drawing from a worker thread is safe. Pillow comes
+        # registry and no GUI backend (and one chart at a time, see _DRAWING). Pillow comes
         # with matplotlib (it is one of its dependencies).
         import matplotlib.style
         from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -71,7 +75,9 @@ def render_png(data: ChartData) -> bytes | None:
         from PIL import Image, PngImagePlugin
     except ImportError:
         return None
-    with matplotlib.style.context("default"):  # the same picture whatever the local matplotlibrc
+    # The same picture whatever the local matplotlibrc; labels are text, never math ("$" in a
+    # skill's name stays a dollar sign).
+    with _DRAWING, matplotlib.style.context(["default", {"text.parse_math": False}]):
         figure = Figure(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI, layout="constrained")
         canvas = FigureCanvasAgg(figure)
         figure.suptitle(data.title, fontsize=14, fontweight="bold")
@@ -98,39 +104,45 @@ def render_png(data: ChartData) -> bytes | None:
 def _weekly(axes: Any, data: ChartData, locator: Any) -> None:
     """Needs per week, one line per top skill."""
     positions = list(range(len(data.weeks)))
-    for name, counts in data.series:
-        axes.plot(positions[: len(counts)], counts[: len(positions)], marker="o", linewidth=2, label=name)
+    lines = [
+        axes.plot(positions[: len(counts)], counts[: len(positions)], marker="o", linewidth=2)[0]
+        for _, counts in data.series
+    ]
     step = max(1, -(-len(positions) // MAX_WEEK_LABELS))
     axes.set_xticks(positions[::step], _week_labels(data.weeks[::step]))
     axes.set_xlim(-0.3, max(positions) + 0.3)
-    # Headroom above the highest point for the legend, which then hides no line.
+    # Headroom above the highest point, for the legend.
     top = max((max(counts) for _, counts in data.series if counts), default=0)
     axes.set_ylim(0, max(1.0, top * 1.3 + 0.5))
     axes.yaxis.set_major_locator(locator(integer=True))
     axes.set_ylabel(data.needs_label)
     axes.grid(axis="y", alpha=0.3)
-    axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=min(len(data.series), 3))
+    # Labels given with their lines: matplotlib would drop, unasked, a name starting with "_".
+    names = [name for name, _ in data.series]
+    axes.legend(lines, names, loc="upper left", fontsize=8, frameon=False, ncols=min(len(names), 3))
 
 
 def _gaps(axes: Any, data: ChartData, locator: Any) -> None:
-    """Needs beside helpers for each gap skill, the widest gap on top."""
+    """Needs beside helpers for each gap skill, in the order given (the first on top)."""
     labels = [skill for skill, _, _ in data.gaps]
     rows = list(range(len(labels)))
     height = 0.38
     needs = axes.barh(
         [r - height / 2 for r in rows], [n for _, n, _ in data.gaps], height, label=data.needs_label
     )
-    helpers = axes.barh(
-        [r + height / 2 for r in rows], [h for _, _, h in data.gaps], height, label=data.helpers_label
-    )
+    helpers = axes.barh([r + height / 2 for r in rows], [h for _, _, h in data.gaps], height)
     axes.bar_label(needs, padding=2, fontsize=8)
     axes.bar_label(helpers, padding=2, fontsize=8)
     axes.set_yticks(rows, labels)
-    axes.invert_yaxis()  # the first gap (the widest) at the top, as the text lists it
+    # The first gap at the top, as a list reads; room for three rows at least, so that one gap
+    # is not drawn as a slab.
+    axes.set_ylim(max(len(rows), 3) - 0.5, -0.5)
     axes.xaxis.set_major_locator(locator(integer=True))
     axes.margins(x=0.1)
     axes.set_title(data.gaps_title, fontsize=11, loc="left")
-    axes.legend(loc="best", fontsize=8, frameon=False)
+    axes.legend(
+        [needs, helpers], [data.needs_label, data.helpers_label], loc="best", fontsize=8, frameon=False
+    )
 
 
 def _week_labels(weeks: tuple[str, ...]) -> list[str]:
