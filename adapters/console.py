@@ -114,6 +114,11 @@ class ConsoleAdapter:
             where = "  ↳ "
         lines = text.splitlines() or [""]
         self._print(f"{where}entraide: {lines[0]}")
+        if reply.attachment is not None:  # a terminal shows no image: say what came with the text
+            file = reply.attachment
+            lines.append(
+                f"[attached: {file.filename} — {file.alt}]" if file.alt else f"[attached: {file.filename}]"
+            )
         for line in lines[1:]:
             self._print(f"{' ' * len(where)}          {line}")
         where = f"dm:{reply.to.handle}" if reply.to is not None else reply.conversation or self.conversation

@@ -1,9 +1,11 @@
-"""Notices with a title and a note (a post that stands on its own, such as a weekly shout-out)."""
+"""Notices with a title and a note (a post that stands on its own, such as a weekly shout-out),
+and the content of a file sent with a reply."""
 
 from __future__ import annotations
 
+from adapters.matrix.media import media_content, png_size
 from adapters.matrix.render import notice_content, render_body
-from bot.chat.events import Mention, Reply, UserRef
+from bot.chat.events import Attachment, Mention, Reply, UserRef
 
 ALICE = UserRef("matrix", "@alice:example.org", "Alice")
 BOB = UserRef("matrix", "@bob:example.org", "Bob <b>")
@@ -58,3 +60,13 @@ def test_a_note_without_a_title_follows_the_body_after_a_blank_line() -> None:
     plain, html_body, _ = render_body(Reply(body=("Body",), note=("small print",)))
     assert plain == "Body\n\nsmall print"
     assert html_body == "Body<br><br><em>small print</em>"
+
+
+def test_a_file_that_is_no_image_is_an_m_file_and_its_caption_pings_nobody() -> None:
+    table = Attachment("needs.csv", "text/csv", b"skill,needs\nRust,12\n", "needs per skill, for @room")
+    content = media_content(table, url="mxc://example.org/abc", keys=None)
+    assert content["msgtype"] == "m.file" and content["url"] == "mxc://example.org/abc"
+    assert content["info"] == {"mimetype": "text/csv", "size": 20}  # no width or height to give
+    assert content["body"] == "needs per skill, for @\u2060room" and content["m.mentions"] == {}
+    assert "m.relates_to" not in content
+    assert png_size(b"GIF89a" + bytes(30)) is None

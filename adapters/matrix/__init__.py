@@ -26,6 +26,7 @@ from nio import (
 )
 
 from adapters.matrix.client import TRANSIENT, Backoff, SyncLoop, login, make_client
+from adapters.matrix.media import send_attachment
 from adapters.matrix.render import is_matrix_user, notice_content, placement, transaction_id
 from adapters.matrix.rooms import (
     AdminRoom,
@@ -138,7 +139,8 @@ class MatrixAdapter:
             thread, answering = placement(
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
             )
-        txn_id = transaction_id(reply.key or uuid.uuid4().hex)
+        base = reply.key or uuid.uuid4().hex
+        txn_id = transaction_id(base)
         content = notice_content(
             reply, thread_root=thread, reply_to=answering, txn_id=txn_id if reply.key else None
         )
@@ -148,6 +150,8 @@ class MatrixAdapter:
         if event_id is None:
             event_id = await self.outbox.send(room_id, content, txn_id)
         self._recent.remember(event_id, Origin(room_id, self.config.user_id, thread))
+        if reply.attachment is not None:  # the chart, right after the notice it illustrates
+            await send_attachment(self.outbox, room_id, reply, base, thread_root=thread, notice=event_id)
         return Sent(room_id, event_id)
 
     @property

@@ -6,10 +6,18 @@ import asyncio
 import logging
 from typing import Any
 
-from nio import AsyncClient, ErrorResponse, LocalProtocolError, RoomMessagesResponse, RoomSendResponse
+from nio import (
+    AsyncClient,
+    ErrorResponse,
+    LocalProtocolError,
+    RoomMessagesResponse,
+    RoomSendResponse,
+    UploadResponse,
+)
 
 from adapters.matrix.client import TRANSIENT, Backoff, retry_after
 from adapters.matrix.render import DELIVERY_FIELD
+from bot.chat.events import Attachment
 
 log = logging.getLogger("entraide.matrix")
 OWN_EVENTS_LOOKED_AT = 100  # the bot's own latest events searched for an earlier delivery
@@ -68,6 +76,42 @@ class Outbox:
                     break  # refused for good (not in the room, forbidden): retrying cannot help
                 await asyncio.sleep(wait if wait is not None else backoff.next_delay())
         raise MatrixSendError(f"cannot send to {room_id}: {last}")
+
+    def encrypted(self, room_id: str) -> bool:
+        """Whether the room is encrypted, as sync showed it (what nio's room_send goes by too)."""
+        room = self._client.rooms.get(room_id)
+        return bool(room is not None and room.encrypted)
+
+    async def upload(self, file: Attachment, *, encrypt: bool) -> tuple[str, dict[str, Any] | None] | None:
+        """Put ``file`` in the media repository (encrypted first, with ``encrypt``): its mxc://
+        URI and, when encrypted, the keys to decrypt it. None when the homeserver refused it for
+        good (too large, not allowed); transient failures are retried as sends are, then raise
+        MatrixSendError (a later delivery tries again)."""
+        backoff = Backoff(base=self._backoff.base, cap=self._backoff.cap)
+        last: object = None
+        async with self._slots:
+            for _attempt in range(self._attempts):
+                try:
+                    response, keys = await self._client.upload(
+                        lambda *_: file.data,  # called again if nio restarts the upload
+                        content_type=file.mime,
+                        filename=file.filename,
+                        encrypt=encrypt,
+                        filesize=len(file.data),
+                    )
+                except TRANSIENT as error:
+                    last = error
+                    await asyncio.sleep(backoff.next_delay())
+                    continue
+                if isinstance(response, UploadResponse):
+                    return str(response.content_uri), keys
+                last = response
+                wait = retry_after(response)
+                if wait is None and not _server_error(response):
+                    log.warning("the media repository refused %s: %s", file.filename, response)
+                    return None
+                await asyncio.sleep(wait if wait is not None else backoff.next_delay())
+        raise MatrixSendError(f"cannot upload {file.filename}: {last}")
 
     async def find_sent(self, room_id: str, txn_id: str) -> str | None:
         """The event the bot already posted in ``room_id`` with ``txn_id``, if it is among its

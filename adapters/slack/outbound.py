@@ -5,6 +5,10 @@ Retry-After says). What is handled here is where a reply can go: a public channe
 in is joined once, and a slash command answered where the bot cannot post (a private channel, a
 DM between two people) gets its answer through the command's response URL.
 
+A reply's file (a chart) is shared after its message, in the same conversation or thread
+(:mod:`adapters.slack.files`); an ephemeral reply with a file goes to the person's DM instead,
+since ephemeral messages cannot carry files.
+
 Every post of a keyed reply carries the key as message metadata. A reply sent again after a
 delivery that may have landed unrecorded (``attempt`` > 1) is first looked for, by that key, in
 the recent history of its channel or DM, and not posted twice. Thread replies are not looked for:
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -26,6 +31,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.directory import Directory
+from adapters.slack.files import Files
 from adapters.slack.render import Rendered
 from bot.chat.events import Reply, Sent
 
@@ -42,9 +48,35 @@ class Outbound:
         self.directory = directory
         # Only the bot's own messages count as earlier posts (its user id, or its bot id).
         self._own = {bot_user, bot_id} - {""}
+        self.files = Files(client, self._own)
 
     async def send(self, reply: Reply, rendered: Rendered, response_url: str | None = None) -> Sent | None:
-        """Post ``reply``; where it landed (channel and ts), or None when it has no ts (ephemeral…)."""
+        """Post ``reply``, then its file if it has one; where the message landed (channel and
+        ts), or None when it has no ts (ephemeral…)."""
+        file = reply.attachment
+        if file is not None and reply.ephemeral and reply.to is not None:
+            # An ephemeral message cannot carry a file: the whole answer goes to the person's DM,
+            # where they see it with its file (and only they do, as they would have).
+            reply = replace(reply, ephemeral=False, conversation=None, thread=None)
+        sent = await self._send_message(reply, rendered, response_url)
+        if file is None:
+            return sent
+        if sent is None:
+            # Answered through a response URL (a channel the bot cannot post in): no file there.
+            log.warning("file not shared: nowhere to share it", extra={"file": file.filename})
+            return None
+        thread = None if reply.to is not None else reply.thread
+        if (
+            thread is None
+            and reply.attempt > 1
+            and await self.files.shared_after(sent.conversation, sent.message_id, file)
+        ):
+            log.info("resent reply's file found already shared", extra={"key": (reply.key or "")[:80]})
+            return sent
+        await self.files.share(sent.conversation, thread, file)
+        return sent
+
+    async def _send_message(self, reply: Reply, rendered: Rendered, response_url: str | None) -> Sent | None:
         if reply.to is not None and not _USER_ID.match(reply.to.handle):
             log.info("reply to someone without a Slack account dropped", extra={"to": reply.to.handle})
             return None

@@ -23,8 +23,15 @@ def safe_reply(reply: Reply) -> Reply:
     def safe(segments: tuple[Segment, ...]) -> tuple[Segment, ...]:
         return tuple(neutralise_broadcasts(part) if isinstance(part, str) else part for part in segments)
 
+    attachment = reply.attachment
+    if attachment is not None:  # its alt text is shown too (an image's caption, the console's line)
+        attachment = replace(attachment, alt=neutralise_broadcasts(attachment.alt))
     return replace(
-        reply, body=safe(reply.body), note=safe(reply.note), title=neutralise_broadcasts(reply.title)
+        reply,
+        body=safe(reply.body),
+        note=safe(reply.note),
+        title=neutralise_broadcasts(reply.title),
+        attachment=attachment,
     )
 
 

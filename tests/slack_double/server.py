@@ -64,6 +64,7 @@ class SlackDouble:
         self.space = Workspace()
         self.calls: list[Call] = []
         self.responses: list[dict[str, Any]] = []  # what the bot posted to response URLs
+        self.requests: list[str] = []  # every request, in order: "chat.postMessage", "upload F…"
         self.transport = "http"  # or "socket": how users' actions reach the bot
         self.bot_url = ""  # the bot's /slack/events, in HTTP mode
         self.sockets: list[_Socket] = []
@@ -83,12 +84,14 @@ class SlackDouble:
         app = web.Application(client_max_size=4 * 1024 * 1024)
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/link/", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.space.files.upload_base = f"http://127.0.0.1:{self.port}/upload/"
         self._client = aiohttp.ClientSession()
 
     async def stop(self) -> None:
@@ -144,6 +147,7 @@ class SlackDouble:
             token = header.removeprefix("Bearer ")
         call = Call(method, params, request.method, token)
         self.calls.append(call)
+        self.requests.append(method)
         limit = self._limits.get(method)
         if limit and limit[0] > 0:
             limit[0] -= 1
@@ -178,6 +182,20 @@ class SlackDouble:
         if handler is None:
             raise ApiError("unknown_method")
         return handler(params)
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        """An upload URL from files.getUploadURLExternal: the raw bytes, or a multipart form's
+        one file (Slack takes both)."""
+        file_id = request.match_info["file_id"]
+        self.requests.append(f"upload {file_id}")
+        if request.content_type.startswith("multipart/"):
+            reader = await request.multipart()
+            part = await reader.next()
+            data = await part.read() if isinstance(part, aiohttp.BodyPartReader) else b""
+        else:
+            data = await request.read()
+        status, text = self.space.files.receive_upload(file_id, bytes(data))
+        return web.Response(status=status, text=text)
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append({"url": str(request.url), **json.loads(await request.read())})

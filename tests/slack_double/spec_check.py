@@ -4,6 +4,7 @@ The spec (slackapi/slack-api-specs, 2021) lives in ../shared/data/slack-specs be
 repository. It predates a few things Slack accepts today: those Slack's reference pages list are
 in web-api/supplement.json beside it (methods, and parameters added to existing methods), the few
 others are listed here, each with why, so an unknown parameter the bot invents is still caught.
+The supplement also lists methods Slack retired since (files.upload): a call of one is a problem.
 """
 
 from __future__ import annotations
@@ -47,13 +48,15 @@ NEWER_METHODS = {
 
 
 class WebApiSpec:
-    def __init__(self, methods: Mapping[str, MethodSpec]) -> None:
+    def __init__(self, methods: Mapping[str, MethodSpec], retired: Mapping[str, str] | None = None) -> None:
         self.methods = dict(methods)
+        self.retired = dict(retired or {})  # method → since when and what replaced it
 
     @classmethod
     def load(cls, path: Path = WEB_API, supplement: Path | None = SUPPLEMENT) -> WebApiSpec:
         spec = json.loads(path.read_text("utf-8"))
         methods: dict[str, MethodSpec] = {}
+        retired: dict[str, str] = {}
         for route, operations in spec["paths"].items():
             for operation in operations.values():
                 parameters = operation.get("parameters", [])
@@ -66,11 +69,15 @@ class WebApiSpec:
                 name = route.lstrip("/")
                 methods[name] = MethodSpec(name, frozenset(names), frozenset(required), token, scopes)
         if supplement is not None:
-            _supplement(methods, json.loads(supplement.read_text("utf-8")))
+            added = json.loads(supplement.read_text("utf-8"))
+            _supplement(methods, added)
+            retired.update(added.get("retired", {}))
         methods.update(NEWER_METHODS)
-        return cls(methods)
+        return cls(methods, retired)
 
     def problems(self, method: str, parameters: Iterable[str], *, has_token: bool) -> list[str]:
+        if method in self.retired:  # still in the 2021 spec, but Slack refuses it now
+            return [f"{method}: retired: {self.retired[method]}"]
         spec = self.methods.get(method)
         if spec is None:
             return [f"{method}: no such Web API method"]

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from tests.slack_double import files
 from tests.slack_double.checks import ApiError, arg, check_blocks, flag, json_arg, metadata_arg, timestamp
 
 TEAM_ID = "T0ENTRAIDE"
 APP_ID = "A0ENTRAIDE"
-BOT_USER = "U0BOT"
-BOT_ID = "B0BOT"
+BOT_USER = files.BOT_USER
+BOT_ID = files.BOT_ID
 
 
 @dataclass
@@ -59,6 +60,7 @@ class Message:
     reply_count: int = 0
     metadata: dict[str, Any] | None = None  # message metadata: event_type and event_payload
     broadcast: bool = False  # a thread reply also sent to the channel
+    files: list[dict[str, Any]] = field(default_factory=list)  # files shared with the message
 
     def as_dict(self, *, with_metadata: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
@@ -75,6 +77,8 @@ class Message:
             data["blocks"] = self.blocks
         if self.bot_id:
             data["bot_id"] = self.bot_id
+        if self.files:
+            data["files"], data["upload"] = self.files, True
         return data
 
 
@@ -114,6 +118,7 @@ class Workspace:
         self._ts = itertools.count(1)
         self._ids = itertools.count(1)
         self._start = int(time.time())
+        self.files = files.Files(self)
         self.add_user(BOT_USER, "entraide", is_bot=True)
 
     # -- people and places (what an admin or a user does in the Slack client) -------------------
@@ -192,7 +197,8 @@ class Workspace:
     # -- the Web API -----------------------------------------------------------------------------
 
     def method(self, name: str) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
-        return getattr(self, "api_" + name.replace(".", "_"), None)
+        owner = self.files if name.startswith("files.") else self
+        return getattr(owner, "api_" + name.replace(".", "_"), None)
 
     def api_auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -239,7 +245,7 @@ class Workspace:
 
     def api_conversations_replies(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel(arg(params, "channel"))
-        self._readable(channel)
+        self.readable(channel)
         try:
             message = self.find_message(channel.id, arg(params, "ts"))
         except ApiError:
@@ -252,7 +258,7 @@ class Workspace:
     def api_conversations_history(self, params: dict[str, Any]) -> dict[str, Any]:
         """Top-level messages (thread replies only when broadcast), newest first, like Slack."""
         channel = self.channel(arg(params, "channel"))
-        self._readable(channel)
+        self.readable(channel)
         oldest = timestamp(params.get("oldest"), Decimal(0))
         latest = timestamp(params.get("latest"), Decimal("Infinity"))  # Slack's default: now
         inclusive = flag(params.get("inclusive"))
@@ -282,13 +288,14 @@ class Workspace:
             "response_metadata": {"next_cursor": cursor},
         }
 
-    def _readable(self, channel: Channel) -> None:
+    def readable(self, channel: Channel) -> None:
+        """The bot must be in a conversation to read it, post or share a file there."""
         if BOT_USER not in channel.members:
             raise ApiError("not_in_channel" if channel.kind == "channel" else "channel_not_found")
 
     def api_chat_postMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel(arg(params, "channel"))
-        self._readable(channel)
+        self.readable(channel)
         text, blocks = self._content(params)
         metadata = metadata_arg(params)
         thread = params.get("thread_ts") or None
@@ -308,7 +315,7 @@ class Workspace:
     def api_chat_postEphemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         channel = self.channel(arg(params, "channel"))
         user = arg(params, "user")
-        self._readable(channel)
+        self.readable(channel)
         if user not in channel.members:
             raise ApiError("user_not_in_channel")
         text, blocks = self._content(params)
