@@ -107,6 +107,8 @@ class Matcher:
                 # Before the tables: whatever is committed from here on is read from the feed.
                 self._changes = GapCursor()
                 self.store.change_feed_start(self._changes, now)
+                # The vocabulary too, as stored now: what changes from here on is in the feed.
+                self.taxonomy = with_stored(self.base, self.store.stored_vocabulary())
             threads, claims, changes = self.store.latest_ids()
             if threads > self._threads.last or self._threads.gaps:
                 self._read_threads(now)
