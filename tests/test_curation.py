@@ -190,3 +190,30 @@ async def test_renames_and_aliases_reach_every_instance(database_url: str) -> No
     assert services.store.claims([ana])[0].skill == "Kube Platform"
     services.store.close()
     other.store.close()
+
+
+async def test_the_list_counts_evidence_over_everyone_only_from_five_colleagues(sqlite_url: str) -> None:
+    clock = Clock()
+    services = make_services(sqlite_url, clock, **ADMINS)
+    store = services.store
+    for number, name in enumerate(("ana", "bob", "cyd", "dee", "eve")):
+        person = store.person_for("memory", name, name.title()).id or 0
+        store.add_claim(person, "Terraform", ClaimSource.HELPED, ref=f"need:{number}", at=clock.now)
+        if number < 4:
+            store.add_claim(person, "Ansible", ClaimSource.DECLARED, at=clock.now)
+    store.add_claim(person, "Terraform", ClaimSource.DECLARED, at=clock.now)
+    adapter = MemoryAdapter()
+    pipeline = pipeline_for(services, adapter)
+    await pipeline.handle(adapter, event("admin skill list", "cam"))
+    await pipeline.handle(adapter, event("language fr", "cam"))
+    await pipeline.handle(adapter, event("admin compétence liste terraf", "cam"))
+    listed, _, french = [r.plain for r in adapter.sent]
+    assert listed.splitlines() == [
+        "Skills, those with the most evidence first:",
+        "• Terraform — 6 pieces of evidence, about 5 colleagues "
+        "(also written terraform cloud, terraform enterprise, terraform modules)",
+        "• Ansible — evidence about fewer than 5 colleagues (not counted) "
+        "(also written ansible playbooks, ansible playbook, ansible tower)",
+    ]
+    assert "• Terraform — 6 preuves, sur 5 collègues (aussi écrite terraform cloud" in french
+    store.close()

@@ -166,7 +166,7 @@ def list_skills(ctx: Context, prefix: str) -> None:
         names += [n for n in stored if fold(n).startswith(start) and vocabulary.get(n) is None]
     else:  # the skills something refers to: evidence, a goal, an alias, a manager's addition
         names = stored
-    counts = ctx.store.skill_counts(names)
+    counts = ctx.store.skill_counts(names if start else None)
     if not names:
         ctx.say("curation.list_empty", private=True, prefix=prefix[:40])
         return

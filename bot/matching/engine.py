@@ -42,7 +42,7 @@ from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.evidence import RECENT, Evidence, reasons_for
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
 from bot.matching.text_index import TextEvidence, TextIndex
-from bot.matching.vocabulary import with_stored
+from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
@@ -164,22 +164,13 @@ class Matcher:
     def _apply_changes(self, cursor: GapCursor, now: float) -> None:
         changes = self.store.changes_after(cursor.last, gaps=cursor.ranges(now))
         reread: set[int] = set()  # changed threads, read again once all changes are applied
-        moved: set[str] = set()  # skills whose claims changed name, read again likewise
-        vocabulary = False
+        taxonomy = follow_curation(changes, self.base, self.store, self.skills, self._claims)
+        if taxonomy is not None:
+            self.taxonomy = taxonomy
         for change in changes:
-            if change.kind in (ChangeKind.VOCABULARY_CHANGED, ChangeKind.SKILL_MOVED):
-                vocabulary = True
-                if change.kind == ChangeKind.SKILL_MOVED and change.skill:
-                    self.skills.drop_skill(change.skill)
-                    moved.add(change.skill)
-            else:
+            if change.kind not in CURATION:
                 self._apply(change, reread)
         self._reread_threads(reread)
-        if vocabulary:
-            self.taxonomy = with_stored(self.base, self.store.stored_vocabulary())
-        unread = [(gap.low, gap.high) for gap in self._claims.gaps]
-        for skill in sorted(moved):
-            self.skills.add(self.store.skill_claims_read(skill, self._claims.last, unread))
         cursor.advance([change.id for change in changes], now)
 
     def _apply(self, change: Change, reread: set[int]) -> None:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from skills_db.storage.curation import CURATED_CATEGORY, LEARNED_CATEGORY, StoredSkill
+from bot.matching.skill_index import SkillIndex
+from skills_db.storage.curation import CURATED_CATEGORY, LEARNED_CATEGORY, CurationQueries, StoredSkill
+from skills_db.storage.feed import Change, ChangeKind, GapCursor
 from skills_db.vocabulary.taxonomy import CATEGORIES, Taxonomy
 from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 
 # The categories stored skills take in the vocabulary: learned phrases are topics of a domain;
 # skills managers add are mostly tools (whose typos are worth correcting).
 STORED_CATEGORIES = {LEARNED_CATEGORY: "domain", CURATED_CATEGORY: "tech"}
+CURATION = frozenset({ChangeKind.VOCABULARY_CHANGED, ChangeKind.SKILL_MOVED})
 
 
 def with_stored(base: Taxonomy, stored: Sequence[StoredSkill]) -> Taxonomy:
@@ -48,3 +51,22 @@ def with_stored(base: Taxonomy, stored: Sequence[StoredSkill]) -> Taxonomy:
         # A stored skill spelt as a bundled one joins it (Taxonomy merges entries by name).
         entries.append(TaxonomySkill(skill.name, category, tuple(dict.fromkeys(aliases)), names_fr))
     return Taxonomy.from_skills(entries)
+
+
+def follow_curation(
+    changes: Sequence[Change], base: Taxonomy, store: CurationQueries, skills: SkillIndex, claims: GapCursor
+) -> Taxonomy | None:
+    """Apply the curation among ``changes`` to an instance's index: the claims of a skill that
+    changed name are dropped and read again (those ``claims`` has read; it reads the others
+    under their new name); the vocabulary rebuilt from the database is returned (None: no
+    curation among them)."""
+    curated = [change for change in changes if change.kind in CURATION]
+    if not curated:
+        return None
+    moved = sorted({c.skill for c in curated if c.kind == ChangeKind.SKILL_MOVED and c.skill})
+    for skill in moved:  # every one dropped before any is read: a merge moves one onto another
+        skills.drop_skill(skill)
+    unread = [(gap.low, gap.high) for gap in claims.gaps]
+    for skill in moved:
+        skills.add(store.skill_claims_read(skill, claims.last, unread))
+    return with_stored(base, store.stored_vocabulary())

@@ -106,17 +106,19 @@ class CurationQueries(Database):
             found = _find(session, name)
             return None if found is None else found.name
 
-    def skill_counts(self, names: Iterable[str]) -> dict[str, SkillCount]:
-        """Claims and distinct people per skill (aggregates over everyone), for these names."""
-        wanted = list(dict.fromkeys(names))
-        if not wanted:
-            return {}
+    def skill_counts(self, names: Iterable[str] | None = None) -> dict[str, SkillCount]:
+        """Claims and distinct people per skill (aggregates over everyone), for these names (all
+        the skills with claims when None)."""
         query = (
             sa.select(col(Skill.name), sa.func.count(), sa.func.count(sa.distinct(col(SkillClaim.person_id))))
             .join(SkillClaim, col(SkillClaim.skill_id) == col(Skill.id))
-            .where(col(Skill.name).in_(wanted))
             .group_by(col(Skill.name))
         )
+        if names is not None:
+            wanted = list(dict.fromkeys(names))
+            if not wanted:
+                return {}
+            query = query.where(col(Skill.name).in_(wanted))
         with self.session() as session:
             return {name: SkillCount(name, int(c), int(p)) for name, c, p in session.execute(query)}
 
