@@ -17,6 +17,7 @@ from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
 from bot.chat.context import Services
 from bot.chat.pipeline import Pipeline
+from bot.commands.imports import register as register_imports
 from bot.commands.registry import Registry
 from bot.config import Config, ConfigError
 from bot.followup.tasks import register as register_followups
@@ -24,41 +25,42 @@ from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
 from bot.matching.engine import Matcher
+from bot.matching.vocabulary import with_stored
 from bot.shoutouts.jobs import register as register_shoutouts
-from skills_db.importers.history import LEARNED_CATEGORY
 from skills_db.storage.store import Store
-from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 from skills_db.vocabulary.taxonomy import Taxonomy, TaxonomyFileError
 
 log = logging.getLogger("entraide")
 
 
 def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
-    taxonomy = vocabulary(config, store)
+    base = configured_vocabulary(config)
+    taxonomy = with_stored(base, store.stored_vocabulary())
     return Services(
         config=config,
         store=store,
         catalog=Catalog.load(config.bot.language),
         taxonomy=taxonomy,
-        matcher=Matcher(store, taxonomy, config.routing, config.matching),
+        matcher=Matcher(store, taxonomy, config.routing, config.matching, base=base),
         clock=clock or (lambda: datetime.now(UTC)),
     )
 
 
-def vocabulary(config: Config, store: Store) -> Taxonomy:
-    """The default vocabulary, extended by the admins' files and the skills learned from history."""
+def configured_vocabulary(config: Config) -> Taxonomy:
+    """The default vocabulary, extended by the admins' files."""
     taxonomy = Taxonomy.load_default()
     for index, path in enumerate(config.matching.vocabulary_files):
         try:
             taxonomy = taxonomy.extended(Taxonomy.from_file(path))
         except (OSError, TaxonomyFileError) as error:
             raise ConfigError(config.source, f"matching.vocabulary_files[{index}]", str(error)) from None
-    learned = store.vocabulary([LEARNED_CATEGORY])
-    if learned:
-        taxonomy = taxonomy.extended(
-            TaxonomySkill(name, category="domain", aliases=tuple(aliases)) for name, _, aliases in learned
-        )
     return taxonomy
+
+
+def vocabulary(config: Config, store: Store) -> Taxonomy:
+    """The configured vocabulary, with the skills and aliases stored (learned from history, or
+    curated by managers: see bot.matching.vocabulary)."""
+    return with_stored(configured_vocabulary(config), store.stored_vocabulary())
 
 
 @runtime_checkable
@@ -95,6 +97,7 @@ async def run_adapters(
     register_builtin_jobs(scheduler, actions)
     register_followups(scheduler, actions)
     register_shoutouts(scheduler, actions)
+    register_imports(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)

@@ -22,6 +22,7 @@ from nio import (
     ProfileGetDisplayNameResponse,
     RoomGetEventResponse,
     RoomMessagesResponse,
+    RoomResolveAliasResponse,
     SyncResponse,
 )
 
@@ -134,7 +135,7 @@ class MatrixAdapter:
                 return None
             room_id = await self._direct.room_for(user.handle)
         else:
-            room_id = reply.conversation
+            room_id = await self._room_id(reply.conversation)
             await self._wait_for_room(room_id)
             thread, answering = placement(
                 reply, self._trigger(reply, room_id), private_room=self._private(room_id)
@@ -384,6 +385,16 @@ class MatrixAdapter:
         return self._direct.is_direct(room) and room not in self._help
 
     # -- helpers -------------------------------------------------------------------------------
+
+    async def _room_id(self, conversation: str) -> str:
+        """The room a post goes to: a room alias (a help room configured so, where managers
+        announce) is resolved, since only room ids can be sent to."""
+        if not conversation.startswith("#"):
+            return conversation
+        response = await self.client.room_resolve_alias(conversation)
+        if not isinstance(response, RoomResolveAliasResponse):
+            raise MatrixSendError(f"cannot resolve the room alias {conversation}: {response}")
+        return str(response.room_id)
 
     async def _wait_for_room(self, room_id: str) -> None:
         """Until sync shows the room: nio cannot send to a room it has not synced (one joined a

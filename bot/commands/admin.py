@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.chat.context import Context
-from bot.commands import shoutouts
+from bot.commands import curation, imports, network, shoutouts
 from bot.commands.registry import (
     ArgKind,
     Argument,
@@ -115,6 +115,15 @@ SHOUTOUT_ACTIONS = choices(
 )
 
 
+SKILL_ACTIONS = choices(
+    ("add", "ajouter", "ajoute", "new", "nouvelle"),
+    ("alias", "synonyme"),
+    ("rename", "renommer", "renomme"),
+    ("merge", "fusionner", "fusionne"),
+    ("list", "liste", "lister"),
+)
+
+
 @cache
 def admin_registry() -> Registry:
     """The subcommands of ``admin``; each one's usage is ``usage.<name>`` (``admin-…``)."""
@@ -140,6 +149,49 @@ def admin_registry() -> Registry:
             ("audit", "journal"),
             admin=True,
             words={"en": "audit", "fr": "journal"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-skill",
+            curation.cmd_admin_skill,
+            (
+                Argument("action", ArgKind.CHOICE, choices=SKILL_ACTIONS, label="curation.skill_action"),
+                Argument("skills", ArgKind.REST, required=False),
+            ),
+            ("skill", "skills", "competence", "competences"),
+            admin=True,
+            words={"en": "skill", "fr": "compétence"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-import-history",
+            imports.cmd_admin_import_history,
+            (Argument("path", ArgKind.REST, label="curation.path"),),
+            ("import-history", "import", "importer-historique", "importer"),
+            admin=True,
+            words={"en": "import-history", "fr": "importer-historique"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-announce",
+            network.cmd_admin_announce,
+            (Argument("text", ArgKind.REST, label="curation.text"),),
+            ("announce", "annonce", "annoncer"),
+            admin=True,
+            words={"en": "announce", "fr": "annonce"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-focus",
+            network.cmd_admin_focus,
+            (Argument("skills", ArgKind.REST, required=False),),
+            ("focus", "priorites", "priorite"),
+            admin=True,
+            words={"en": "focus", "fr": "priorités"},
         )
     )
     return r

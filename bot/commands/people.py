@@ -45,7 +45,7 @@ def skill_names(ctx: Context, text: str) -> list[str]:
     A skill missing from the vocabulary is kept as written: people know things we did not list.
     Nothing, punctuation, emoji or a mention is no skill: UsageError (see :func:`skill_terms`).
     """
-    names = [ctx.services.taxonomy.canonical(term) or term for term in skill_terms(text)]
+    names = [ctx.services.matcher.vocabulary().canonical(term) or term for term in skill_terms(text)]
     return list(dict.fromkeys(names))
 
 

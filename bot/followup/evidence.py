@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from bot.chat.context import Context
 from bot.followup.notices import PROGRESS, follow_up
-from bot.followup.routing import ASK_LATER, OUTSTANDING, WEEK, send_request, stored_reasons, why_later
+from bot.followup.routing import ASK_LATER, WEEK, outstanding, send_request, stored_reasons, why_later
 from bot.matching.availability import available_from
 from bot.matching.candidates import Reason
 from skills_db.storage.models import Ask, AskStatus, ClaimSource, Need, Person
@@ -50,10 +50,7 @@ def _short_of_requests(
             continue
         if any(a.status == AskStatus.ACCEPTED for a in of_need):
             continue
-        if (
-            not full_too
-            and sum(1 for a in of_need if a.status in OUTSTANDING) >= ctx.config.routing.ask_count
-        ):
+        if not full_too and sum(1 for a in of_need if outstanding(a)) >= ctx.config.routing.ask_count:
             continue
         wanted.append(need)
     return wanted

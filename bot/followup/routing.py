@@ -3,7 +3,9 @@
 :func:`advance` is the one step every trigger takes — the need posted, a decline, a request
 that got no answer, a waiting request coming due, new evidence — and it is idempotent: it keeps
 ``ask_count`` requests outstanding (pending or waiting), asking only people never asked for
-this need, and does nothing for a need that is no longer open.
+this need, and does nothing for a need that is no longer open. On a need about one of the
+organisation's focus skills, one learner of it is asked besides them, once per need; that
+request is not one of the ``ask_count``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from typing import Any
 from bot.chat.context import Context
 from bot.chat.events import About, AboutKind, Button, ButtonPress
 from bot.chat.text import shorten
+from bot.matching.asking import FOCUS_LEARNER
 from bot.matching.candidates import Candidate, Match, Reason
+from skills_db.storage.curation import FOCUS_KEY
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
 WEEK = timedelta(days=7)
@@ -44,7 +48,7 @@ def advance(ctx: Context, need: Need, *, match: Match | None = None) -> Progress
     store, routing, now = ctx.store, ctx.config.routing, ctx.now()
     asks = store.asks_for_need(need.id)
     progress = Progress(
-        outstanding=sum(1 for a in asks if a.status in OUTSTANDING),
+        outstanding=sum(1 for a in asks if outstanding(a)),
         accepted=any(a.status == AskStatus.ACCEPTED for a in asks),
     )
     slots = routing.ask_count - progress.outstanding
@@ -60,7 +64,10 @@ def advance(ctx: Context, need: Need, *, match: Match | None = None) -> Progress
     ctx.know(people)
     unreachable = {pid for pid, person in people.items() if ctx.user_ref(person, need.platform) is None}
     progress.unreachable = sum(1 for c in relevant if c.person_id in unreachable)
-    chosen = ctx.services.matcher.route(match, now, count=slots, exclude=already | unreachable)
+    # One learner besides the experts on a focus skill, unless one was asked already.
+    wanted = focus_skills(ctx) if need.skills and not any(beside(a) for a in asks) else set()
+    focus = [skill for skill in need.skills if skill in wanted]
+    chosen = ctx.services.matcher.route(match, now, count=slots, exclude=already | unreachable, focus=focus)
     asked = ask_now(ctx, need, chosen, people)
     progress.asked = len(asked)
     # Those not asked now but back soon are asked then, not passed over: as many as there are
@@ -80,8 +87,24 @@ def advance(ctx: Context, need: Need, *, match: Match | None = None) -> Progress
         if planned is not None and planned.id is not None:
             store.schedule_task(ASK_LATER, f"{ASK_LATER}:{planned.id}", when, {"ask": planned.id}, now=now)
             progress.waiting.append(planned)
-    progress.outstanding += len(asked) + len(progress.waiting)
+    progress.outstanding += sum(1 for a in asked if not beside(a)) + len(progress.waiting)
     return progress
+
+
+def beside(ask: Ask) -> bool:
+    """A learner asked besides the experts (on a focus skill): not one of the ``ask_count``."""
+    return any(reason.get("key") == FOCUS_LEARNER for reason in ask.reasons)
+
+
+def outstanding(ask: Ask) -> bool:
+    """Pending or waiting, and one of the need's ``ask_count`` requests."""
+    return ask.status in OUTSTANDING and not beside(ask)
+
+
+def focus_skills(ctx: Context) -> set[str]:
+    """The organisation's focus skills, as a manager last set them (any instance may)."""
+    value = ctx.store.get_setting(FOCUS_KEY) or {}
+    return {s for s in value.get("skills", []) if isinstance(s, str)}
 
 
 def _later(

@@ -2,16 +2,20 @@
 
 The best-ranked people are not always the ones asked: among candidates whose score is at least
 ``comparable_ratio`` of the best, those asked least this week go first, nobody goes past their
-weekly cap, and one place can go to a colleague who wants to learn the skill.
+weekly cap, and one place can go to a colleague who wants to learn the skill. On a skill the
+organisation wants to grow (its focus skills), a learner is asked besides the experts instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from dataclasses import replace
 from typing import Protocol
 
 from bot.config import RoutingConfig
-from bot.matching.candidates import Candidate, Match
+from bot.matching.candidates import Candidate, Match, Reason
+
+FOCUS_LEARNER = "reason.focus.learner"  # a learner asked besides the experts, on a focus skill
 
 
 class Capped(Protocol):
@@ -26,7 +30,9 @@ def choose(
     people: Mapping[int, Capped],
     count: int | None = None,
     exclude: set[int] | None = None,
+    focus: Collection[str] = (),
 ) -> list[Candidate]:
+    """The people to ask now; ``focus``: the need's skills the organisation wants to grow."""
     count = routing.ask_count if count is None else count
     excluded = exclude or set()
 
@@ -56,7 +62,22 @@ def choose(
             chosen.append(candidate)
     chosen.sort(key=lambda c: -c.score)
     learners = [c for c in match.learners if has_room(c) and c not in chosen]
+    growing = [(c, skill) for c in learners if (skill := learning(c)) in focus]
+    if routing.learner_slot and growing:
+        # Beside the experts, not instead of one of them: the need gets all its experts, and a
+        # colleague learning the skill learns by helping (told why they are asked).
+        learner, skill = growing[0]
+        return [*chosen, replace(learner, reasons=(Reason(FOCUS_LEARNER, {"skill": skill}),))]
     if routing.learner_slot and learners and count >= 2:
         # Next to at least one expert, a learner takes the last place: they learn by helping.
         chosen = [*chosen[: count - 1], learners[0]]
     return chosen
+
+
+def learning(candidate: Candidate) -> str | None:
+    """The skill a learner was found learning (their reason says which)."""
+    for reason in candidate.reasons:
+        skill = reason.values.get("skill")
+        if reason.key == "reason.learner" and isinstance(skill, str):
+            return skill
+    return None

@@ -32,7 +32,7 @@ import time
 from array import array
 from bisect import insort
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from bot.config import MatchingConfig, RoutingConfig
@@ -42,6 +42,7 @@ from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.evidence import RECENT, Evidence, reasons_for
 from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
 from bot.matching.text_index import TextEvidence, TextIndex
+from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
@@ -66,9 +67,11 @@ class Matcher:
         matching: MatchingConfig,
         *,
         clock: Callable[[], float] = time.monotonic,
+        base: Taxonomy | None = None,
     ) -> None:
         self.store = store
-        self.taxonomy = taxonomy
+        self.taxonomy = taxonomy  # replaced whole when managers change the stored vocabulary
+        self.base = base or taxonomy  # the bundled and configured vocabulary it is built on
         self.routing = routing
         self.matching = matching
         self.index = TextIndex(matching.activity_half_life_days)
@@ -81,8 +84,14 @@ class Matcher:
         self._changes: GapCursor | None = None  # placed at the end of the feed by the first refresh
         self._lock = threading.RLock()
 
+    def vocabulary(self) -> Taxonomy:
+        """The vocabulary as the database has it now: a skill a manager just added, renamed or
+        merged (here or on another instance) is known as it is now."""
+        self.refresh()
+        return self.taxonomy
+
     def recognise(self, text: str) -> list[str]:
-        return list(dict.fromkeys(mention.skill for mention in self.taxonomy.recognise(text)))
+        return list(dict.fromkeys(mention.skill for mention in self.vocabulary().recognise(text)))
 
     def refresh(self) -> None:
         """Take in what was committed since the last call; cheap when nothing was.
@@ -98,6 +107,8 @@ class Matcher:
                 # Before the tables: whatever is committed from here on is read from the feed.
                 self._changes = GapCursor()
                 self.store.change_feed_start(self._changes, now)
+                # The vocabulary too, as stored now: what changes from here on is in the feed.
+                self.taxonomy = with_stored(self.base, self.store.stored_vocabulary())
             threads, claims, changes = self.store.latest_ids()
             if threads > self._threads.last or self._threads.gaps:
                 self._read_threads(now)
@@ -153,8 +164,12 @@ class Matcher:
     def _apply_changes(self, cursor: GapCursor, now: float) -> None:
         changes = self.store.changes_after(cursor.last, gaps=cursor.ranges(now))
         reread: set[int] = set()  # changed threads, read again once all changes are applied
+        taxonomy = follow_curation(changes, self.base, self.store, self.skills, self._claims)
+        if taxonomy is not None:
+            self.taxonomy = taxonomy
         for change in changes:
-            self._apply(change, reread)
+            if change.kind not in CURATION:
+                self._apply(change, reread)
         self._reread_threads(reread)
         cursor.advance([change.id for change in changes], now)
 
@@ -414,6 +429,7 @@ class Matcher:
         count: int | None = None,
         exclude: set[int] | None = None,
         asks_this_week: Mapping[int, int] | None = None,
+        focus: Collection[str] = (),
     ) -> list[Candidate]:
         """The people to ask now (see :mod:`bot.matching.asking`)."""
         with self._lock:
@@ -425,4 +441,4 @@ class Matcher:
                 # of the others matter.
                 ids = [pid for pid in ids if asks_this_week.get(pid, 0) > 0]
             people = self.store.people_brief(ids)
-            return choose(match, self.routing, asks_this_week, people, count, exclude)
+            return choose(match, self.routing, asks_this_week, people, count, exclude, focus)

@@ -183,6 +183,10 @@ class SkillIndex:
             if holders.empty(i):
                 holders.drop(i)
 
+    def drop_skill(self, skill: str) -> None:
+        """Forget every claim on ``skill`` (its claims moved to another name: read them again)."""
+        self._skills.pop(skill, None)
+
     def forget(self, person: int) -> None:
         """Drop every claim of ``person``: they hold no skill any more."""
         for holders in self._skills.values():

@@ -17,7 +17,7 @@ from skills_db.storage.models import Person, ShoutoutPick
 
 
 def skills_text(ctx: Context, skills: Sequence[str], language: str) -> str:
-    labels = [ctx.services.taxonomy.label(skill, language) for skill in skills]
+    labels = [ctx.services.matcher.taxonomy.label(skill, language) for skill in skills]
     if not labels:
         return ""
     joined = (

@@ -15,8 +15,10 @@ from datetime import UTC, datetime
 from sqlmodel import Session, col, select
 
 from skills_db.importers.model import HistoryArchive, HistoryUser
+from skills_db.storage.curation import LEARNED_CATEGORY
 from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.evidence import ensure_skill_in
+from skills_db.storage.feed import ChangeKind, record_change
 from skills_db.storage.models import (
     ClaimSource,
     HelpReply,
@@ -36,7 +38,6 @@ from skills_db.vocabulary.terms import recurring_phrases
 REPLY_WEIGHT = 1.0
 SOLVING_REPLY_WEIGHT = 2.0
 MAX_REPLY_TEXT = 2000
-LEARNED_CATEGORY = "history"  # skills learned from recurring phrases of answered threads
 
 Recognise = Callable[[str], list[str]]
 
@@ -63,8 +64,8 @@ def import_history(
 ) -> tuple[ImportReport, list[str]]:
     """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
 
-    Returns the report and the learned phrases (already saved: restart the matcher's vocabulary
-    from the database to use them).
+    Returns the report and the learned phrases (already saved: running instances reload their
+    vocabulary from the database when they read the change feed).
     """
     learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
     extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
@@ -81,11 +82,19 @@ def import_archive(
     recognise: Recognise,
     platform: str = "slack",
     learned: Sequence[str] = (),
+    *,
+    declare: bool = True,
 ) -> ImportReport:
-    """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary."""
+    """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary.
+
+    ``declare``: the users' profile titles count as declared skills (an import in batches does
+    it with its first batch only).
+    """
     with store.session() as session:
         for phrase in learned:
             ensure_skill_in(session, phrase, LEARNED_CATEGORY)
+        if learned:  # every running instance reloads its vocabulary once this commits
+            record_change(session, ChangeKind.VOCABULARY_CHANGED)
         people = _People(session, platform, archive.users)
         known = set(
             session.exec(
@@ -101,7 +110,7 @@ def import_archive(
                 found = skill_ids[name] = ensure_skill_in(session, name).id or 0
             return found
 
-        for user in archive.users.values():
+        for user in archive.users.values() if declare else ():
             if not user.is_bot and not user.deleted and user.title:
                 claims += people.declare(user, recognise(user.title))
         for thread in archive.threads:

@@ -210,9 +210,19 @@ class EvidenceQueries(Database):
 
 
 def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:
-    """The skill named ``name`` (accents and case ignored), created inside ``session`` if new."""
+    """The skill named ``name`` (accents and case ignored), created inside ``session`` if new.
+
+    A name that is an alias (a skill merged into another, or renamed) is the skill it names:
+    an instance whose vocabulary is a few seconds old still writes onto the skill kept.
+    """
     folded = fold(name)
     skill = session.exec(select(Skill).where(Skill.folded == folded)).first()
+    if skill is None:
+        skill = session.exec(
+            select(Skill)
+            .join(SkillAlias, col(SkillAlias.skill_id) == col(Skill.id))
+            .where(SkillAlias.folded == folded)
+        ).first()
     if skill is None:
         skill = Skill(name=name, folded=folded, category=category)
         session.add(skill)

@@ -54,6 +54,8 @@ class ChangeKind(StrEnum):
     THREAD_REMOVED = "thread_removed"  # thread_id: deleted
     THREAD_CHANGED = "thread_changed"  # thread_id: its replies or its solver changed
     PEOPLE_MERGED = "people_merged"  # person_id merged into other_person_id (the one kept)
+    VOCABULARY_CHANGED = "vocabulary_changed"  # skill: added, or given an alias (reload the vocabulary)
+    SKILL_MOVED = "skill_moved"  # skill: its claims changed name (renamed, merged): read them again
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,10 @@ Store combines the query classes of each aggregate over one :class:`Database`: p
 adapter state here, skills and evidence in :mod:`evidence`, needs, asks and thanks in
 :mod:`needs`, export and erasure in :mod:`personal`, the outbox in :mod:`outbox`, job runs and
 delayed tasks in :mod:`jobs`, a need's follow-ups in :mod:`followups`, weekly shout-outs in
-:mod:`shoutouts`, the indexes' change feed in :mod:`feed`. A method called inside
-:meth:`Database.unit_of_work` joins its transaction; alone, it commits at its end. Rows come
-back detached, so callers never hold a transaction across an ``await``.
+:mod:`shoutouts`, managers' curation of the vocabulary in :mod:`curation`, the indexes' change
+feed in :mod:`feed`. A method called inside :meth:`Database.unit_of_work` joins its
+transaction; alone, it commits at its end. Rows come back detached, so callers never hold a
+transaction across an ``await``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, delete, select
 
+from skills_db.storage.curation import CurationQueries
 from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.evidence import EvidenceQueries
 from skills_db.storage.feed import FeedQueries
@@ -53,6 +55,7 @@ class PersonBrief:
 
 class Store(
     EvidenceQueries,
+    CurationQueries,
     NeedQueries,
     FollowUpQueries,
     ShoutoutQueries,

@@ -242,6 +242,12 @@ class Taxonomy:
         sid = self._index.canonical_id(term)
         return None if sid is None else self._skills[sid].name
 
+    def owner(self, term: str) -> str | None:
+        """The skill whose name, alias or French name is ``term`` exactly (case, accents and
+        spacing aside): what a new name or alias would clash with. No plural, no typo."""
+        sid = self._index.exact.get(_name_key(term))
+        return None if sid is None else self._skills[sid].name
+
     def suggest(self, term: str, limit: int = 3) -> list[str]:
         """Close canonical names, best first, for "did you mean ...?" prompts."""
         return [self._skills[sid].name for sid in self._index.suggest_ids(term, limit)]

@@ -1,0 +1,170 @@
+"""``admin import-history PATH [--platform slack]``: import a history file from the bot's host.
+
+The command only checks the path and schedules a delayed task: an import takes minutes, and no
+action may hold a transaction that long. The task reads the whole file first — a broken file
+names the file and the record, and nothing is written — then imports the threads in batches,
+each batch one short unit of work (live events go on meanwhile), with a progress message of
+its own every few thousand threads and a summary at the end, to the manager privately. A batch
+that fails stops the import; what was imported stays, and importing the file again adds only
+the rest (threads are keyed by their source and id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from functools import cache, partial
+from pathlib import Path
+from typing import Any
+
+from bot.chat.actions import Actions
+from bot.chat.context import Context, Outgoing
+from bot.chat.events import UserRef
+from bot.commands.registry import Arguments, Command, Label, UsageError
+from bot.jobs.scheduler import Scheduler
+from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary
+from skills_db.importers.model import HistoryArchive, HistoryFileError
+from skills_db.importers.read import read_history
+from skills_db.storage.models import DelayedTask
+from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
+
+log = logging.getLogger("entraide.imports")
+
+IMPORT_HISTORY = "import-history"
+BATCH = 500  # threads per unit of work
+PROGRESS_EVERY = 2000  # threads between two progress messages
+PLATFORMS = ("slack", "matrix", "console")
+
+
+@cache
+def _command() -> Command:
+    from bot.commands.admin import admin_registry
+
+    found = admin_registry().get("import-history")
+    assert found is not None
+    return found
+
+
+def cmd_admin_import_history(ctx: Context, args: Arguments) -> None:
+    words = args.text("path").split()
+    platform = "slack"
+    if "--platform" in words:
+        at = words.index("--platform")
+        if at + 1 >= len(words):
+            raise UsageError(
+                _command(), "error.missing_argument", argument=Label("argument.curation.platform")
+            )
+        platform = words[at + 1].lower()
+        del words[at : at + 2]
+        if platform not in PLATFORMS:
+            raise UsageError(_command(), "curation.import_platform", word=platform[:20])
+    path = " ".join(words)
+    if not path:
+        raise UsageError(_command(), "error.missing_argument", argument=Label("argument.curation.path"))
+    if not Path(path).exists():
+        raise UsageError(_command(), "curation.import_missing", path=path[:200])
+    sender = ctx.trigger.sender
+    payload = {
+        "path": path,
+        "platform": platform,
+        "to": {"platform": sender.platform, "handle": sender.handle, "display": sender.display},
+        "language": ctx.language,
+    }
+    key = f"{IMPORT_HISTORY}:{ctx.trigger.platform}:{ctx.trigger.event_id}"
+    ctx.store.schedule_task(IMPORT_HISTORY, key, ctx.now(), payload, now=ctx.now())
+    ctx.say("curation.import_started", private=True, path=path)
+
+
+def register(scheduler: Scheduler, actions: Actions) -> None:
+    async def handler(item: DelayedTask) -> None:
+        await run_import(actions, item)
+
+    scheduler.on_task(IMPORT_HISTORY, handler)
+
+
+async def run_import(actions: Actions, item: DelayedTask) -> None:
+    payload = item.payload
+    path, platform = str(payload["path"]), str(payload.get("platform", "slack"))
+    to = UserRef(**payload["to"])
+    language = str(payload.get("language") or "") or None
+
+    async def tell(key: str, part: str, **values: Any) -> None:
+        def unit() -> list[Outgoing]:
+            ctx = Context(actions.services, to.platform)
+            ctx.tell(to, language, key, path=path, **values)
+            return ctx.outgoing
+
+        await actions.run(unit, f"task:{item.key}:{part}")
+
+    try:
+        archive = await asyncio.to_thread(read_history, path)  # reading writes nothing
+    except (HistoryFileError, OSError) as error:
+        await tell("curation.import_broken", "broken", error=str(error)[:500])
+        return
+    vocabulary = actions.services.matcher.vocabulary()
+    learned = await asyncio.to_thread(learn_vocabulary, archive, vocabulary.canonical)
+    extended = vocabulary.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
+
+    def recognise(text: str) -> list[str]:
+        return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
+
+    total, done, told = len(archive.threads), 0, 0
+    reports: list[ImportReport] = []
+    while done < total or not reports:
+        chunk = replace(archive, threads=archive.threads[done : done + BATCH])
+        first = not reports
+        try:
+            report = await actions.in_thread(
+                partial(_batch, actions, chunk, recognise, platform, learned, first)
+            )
+        except Exception as error:
+            log.exception("history import stopped", extra={"path": path[:200], "done": done})
+            await tell(
+                "curation.import_stopped",
+                f"stopped:{done}",
+                done=_n(done, language),
+                total=_n(total, language),
+                error=type(error).__name__,
+            )
+            raise
+        reports.append(report)
+        done += len(chunk.threads)
+        if done < total and done - told >= PROGRESS_EVERY:
+            told = done
+            await tell(
+                "curation.import_progress",
+                f"progress:{done}",
+                done=_n(done, language),
+                total=_n(total, language),
+            )
+    await tell("curation.import_done", "done", learned=len(learned), **_summary(reports, language))
+
+
+def _batch(
+    actions: Actions,
+    chunk: HistoryArchive,
+    recognise: Callable[[str], list[str]],
+    platform: str,
+    learned: list[str],
+    first: bool,
+) -> ImportReport:
+    """One batch of threads in one unit of work; the first also declares the users' profiles
+    and saves the learned terms (every instance then reloads its vocabulary)."""
+    store = actions.services.store
+
+    def work() -> ImportReport:
+        return import_archive(store, chunk, recognise, platform, learned if first else (), declare=first)
+
+    return actions.transaction(work, f"import:{chunk.source_path[:80]}")
+
+
+def _n(value: int, language: str | None) -> str:
+    text = f"{value:,}"
+    return text.replace(",", "\u202f") if language == "fr" else text
+
+
+def _summary(reports: list[ImportReport], language: str | None) -> dict[str, str]:
+    fields = ("threads", "skipped_threads", "replies", "solved_threads", "people", "claims", "thanks")
+    return {name: _n(sum(getattr(r, name) for r in reports), language) for name in fields}
