@@ -262,6 +262,9 @@ class HelpThread(SQLModel, table=True):
     created_at: datetime = _time(index=True)
     solved_by_id: int | None = Field(default=None, foreign_key="person.id")
     public: bool = True  # imported channels are public; a live one is as public as its need
+    # Canonical skills recognised in the question when it was recorded: what it says of demand
+    # (the barometer). None: recorded before this was kept (recognised again when read).
+    skills: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
 
 
 class HelpReply(SQLModel, table=True):
