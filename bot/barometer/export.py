@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 from typing import Any
 
 from bot.barometer.figures import Barometer, SkillFigures
@@ -42,8 +41,6 @@ FIGURES = (
 def _value(figure: Figure) -> float | int | str | None:
     if figure.value is None:
         return None
-    if math.isinf(figure.value):
-        return "new"  # a trend from nothing
     if float(figure.value).is_integer():
         return int(figure.value)
     return round(figure.value, 4)

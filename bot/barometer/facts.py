@@ -301,3 +301,15 @@ def learners_by_skill(store: Store, skills: Iterable[str], end: datetime) -> dic
     with store.session() as session:
         found = {name: int(count) for name, count in session.execute(query)}
     return {name: found.get(name, 0) for name in names}
+
+
+def kinds_of_needs(store: Store) -> tuple[bool, bool]:
+    """Whether there are live needs, and imported history, at all."""
+    live = sa.select(col(Need.id)).limit(1)
+    history = (
+        sa.select(col(HelpThread.id))
+        .where(col(HelpThread.source) != LIVE_THREADS, col(HelpThread.asker_id).is_not(None))
+        .limit(1)
+    )
+    with store.session() as session:
+        return session.execute(live).first() is not None, session.execute(history).first() is not None

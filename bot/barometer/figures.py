@@ -31,7 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
-from bot.barometer.facts import Facts, NeedFact, helpers_by_skill, learners_by_skill, read_facts
+from bot.barometer.facts import (
+    Facts,
+    NeedFact,
+    helpers_by_skill,
+    kinds_of_needs,
+    learners_by_skill,
+    read_facts,
+)
 from bot.barometer.period import Period
 from bot.barometer.privacy import NOTHING, Figure, Group, Hidden, Rule
 from skills_db.storage.store import Store
@@ -75,6 +82,10 @@ class Barometer:
     top_skills: tuple[SkillFigures, ...]
     gaps: tuple[SkillFigures, ...]
     focus: tuple[SkillFigures, ...]
+    # Whether the organisation has live needs, imported history, at all (ever, not this period):
+    # the lines about them are shown, or not, whoever asked this period.
+    has_live: bool = True
+    has_history: bool = True
 
 
 def compute(
@@ -95,7 +106,9 @@ def compute(
     before = read_facts(store, previous, recognise, close_after)
     if focus is None:
         focus = (store.get_setting(FOCUS_SETTING) or {}).get("skills") or ()
-    return _Computation(Rule(min_group_size), facts, before).barometer(store, tuple(focus))
+    barometer = _Computation(Rule(min_group_size), facts, before).barometer(store, tuple(focus))
+    live, history = kinds_of_needs(store)
+    return replace(barometer, has_live=live, has_history=history)
 
 
 class _Computation:
@@ -137,8 +150,8 @@ class _Computation:
             needs=total,
             needs_previous=total_before,
             needs_trend=self.rule.trend(total, total_before),
-            imported=self.count(imported, live) if imported else Figure(0),
-            weekly=self.weekly(needs),
+            imported=self.count(imported, live),
+            weekly=self.weekly(needs, total),
             asked=self.share(live, lambda n: n.asked),
             accepted=self.share(live, lambda n: n.accepted),
             answered=self.share(imported, lambda n: n.offered is not None),
@@ -154,11 +167,13 @@ class _Computation:
             focus=self.focus(store, focus, skills),
         )
 
-    def weekly(self, needs: list[NeedFact]) -> tuple[Figure, ...]:
+    def weekly(self, needs: list[NeedFact], total: Figure) -> tuple[Figure, ...]:
+        """Each week's needs: all of them when the total is shown (every week passes then),
+        else each week as a view of its own."""
         counts = Counter(n.week for n in needs)
         people = self.group(needs).weeks
         return tuple(
-            Figure.of(counts[week], Hidden.FEW if 0 < len(people[week]) < self.rule.k else None)
+            Figure.of(counts[week], None if total.shown or len(people[week]) >= self.rule.k else Hidden.FEW)
             for week in range(self.length)
         )
 
@@ -168,12 +183,10 @@ class _Computation:
         group = Group.of(self.length, acts)
         per_helper = Counter(helper for _, helper in acts)
         helpers = Figure.of(len(per_helper), self.rule.people(group))
-        if not per_helper:
-            return helpers, NOTHING
         top = math.ceil(len(per_helper) / 10)
         given = sorted(per_helper.values(), reverse=True)
         hidden = self.rule.top_share(group, top, len(per_helper) - top)
-        return helpers, Figure.of(sum(given[:top]) / len(acts), hidden)
+        return helpers, Figure.of(sum(given[:top]) / max(len(acts), 1), hidden)
 
     def skills(self, needs: list[NeedFact]) -> dict[str, SkillFigures]:
         """Every skill asked about in the period, its needs checked against all the needs."""
@@ -207,7 +220,7 @@ class _Computation:
         )
 
     def people_figure(self, count: int) -> Figure:
-        return Figure.of(count, Hidden.FEW if 0 < count < self.rule.k else None)
+        return Figure.of(count, Hidden.FEW if count < self.rule.k else None)
 
     def focus(
         self, store: Store, names: tuple[str, ...], skills: dict[str, SkillFigures]

@@ -7,8 +7,6 @@ thousands and a decimal comma, and "42 %" with the same narrow no-break space be
 
 from __future__ import annotations
 
-import math
-
 NNBSP = "\u202f"  # narrow no-break space
 MINUS = "\u2212"
 
@@ -30,8 +28,7 @@ def percent(share: float, language: str | None) -> str:
 
 
 def change(value: float, language: str | None) -> str:
-    """A change in percent, signed: "+12%", "−5%" (French: "+12 %"); ``inf`` is not one."""
-    assert not math.isinf(value)
+    """A change in percent, signed: "+12%", "−5%" (French: "+12 %")."""
     rounded = round(value)
     sign = "+" if rounded > 0 else ""
     return _percent_sign(sign + number(rounded, language), language)

@@ -9,18 +9,21 @@ configured ``[barometer] min_group_size`` (at least 5):
    (:mod:`bot.barometer.period`), and outcomes (asked, accepted, solved, still open) are taken
    as of that end. Two views taken in the same week are the same view; comparing two views can
    only ever isolate whole weeks.
-2. **Counts, week by week.** A count of contributions is shown only if, in *every* week of its
-   period, the people behind the contributions it counts are 0 or at least ``k``. Views of
-   different lengths, or taken in different weeks (4 weeks and 5 weeks; this Monday's post and
-   last Monday's), differ by whole weeks, and each week is about 0 or at least ``k`` people,
-   so no subtraction of two views can single out fewer. (A figure over 1 to ``k - 1`` people in
-   all is "fewer than k"; one that has enough people but fails a week is "hidden".)
+2. **Counts, week by week.** A count of contributions is shown only if they come from at
+   least ``k`` people, and if, in *every* week of its period, the people behind them are 0 or
+   at least ``k``. Views of different lengths, or taken in different weeks (4 weeks and
+   5 weeks; this Monday's post and last Monday's), differ by whole weeks, each about 0 or at
+   least ``k`` people, so no subtraction of views can single out fewer. A figure from fewer
+   than ``k`` people reads "fewer than k" — from nobody too, since telling "0" from "fewer
+   than k" would say whether anybody did it; one with enough people that fails a week reads
+   "hidden".
 3. **Parts of a total.** A figure shown beside a total it is part of (a skill's needs within
    all needs, the solved needs within those posted, the imported ones within all) is shown only
    if the rest of that total also passes rule 2, week by week: otherwise the total minus the
-   part would give the rest. A share (part / total) needs the same of its part and its rest.
+   part would give the rest. A share (part / total) needs a total that passes, and its part
+   and its rest to pass week by week (a share of 0 % or 100 % is fine: nobody is the rest).
 4. **Counts of people.** A number of distinct people (askers, helpers) is shown only if it is
-   0 or at least ``k``, and if, for every run of consecutive weeks inside the period, the
+   at least ``k``, and if, for every run of consecutive weeks inside the period, the
    people counted in the period but not in that run are 0 or at least ``k``: that is what a
    shorter or shifted view of the same weeks would subtract.
 5. **Derived figures.** A median is shown only if the contributions it is the median of pass
@@ -37,7 +40,6 @@ estimate how many people were active in two runs of weeks. Neither names anyone.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,8 +54,7 @@ class Hidden(StrEnum):
 class Figure:
     """One number of the barometer, or why it is not shown.
 
-    ``value`` None with ``hidden`` None: nothing to measure (a share of no needs). A trend's
-    ``value`` is a change in percent, ``math.inf`` for a figure that was 0 before.
+    A trend's ``value`` is a change in percent.
     """
 
     value: float | None
@@ -102,24 +103,22 @@ class Rule:
         self.k = k
 
     def _small(self, people: int) -> bool:
+        """Fewer than k but some: what no week of a shown figure, and no rest of it, may be."""
         return 0 < people < self.k
 
+    def _weeks_pass(self, *groups: Group) -> bool:
+        return not any(self._small(len(week)) for group in groups for week in group.weeks)
+
     def count(self, part: Group, *rests: Group) -> Hidden | None:
-        """Rules 2 and 3: may a count of ``part``'s contributions be shown beside totals whose
+        """Rules 1 to 3: may a count of ``part``'s contributions be shown beside totals whose
         other contributions are ``rests``? None: it may."""
-        people = len(part.everyone)
-        if people == 0:
-            return None  # nobody: 0 says nothing of anyone, and subtracting it reveals nothing
-        if self._small(people):
+        if len(part.everyone) < self.k:
             return Hidden.FEW
-        for group in (part, *rests):
-            if any(self._small(len(week)) for week in group.weeks):
-                return Hidden.COMPARISON
-        return None
+        return None if self._weeks_pass(part, *rests) else Hidden.COMPARISON
 
     def people(self, group: Group) -> Hidden | None:
         """Rule 4: may the number of distinct people of ``group`` be shown?"""
-        if self._small(len(group.everyone)):
+        if len(group.everyone) < self.k:
             return Hidden.FEW
         absent = absent_from_runs(group.weeks)
         if any(self._small(n) for row in absent for n in row):
@@ -136,21 +135,19 @@ class Rule:
         return None
 
     def median(self, group: Group, values: Sequence[float]) -> Figure:
-        if not values:
-            return NOTHING
-        return Figure.of(_median(values), self.count(group))
+        return Figure.of(_median(values) if values else 0.0, self.count(group))
 
     def share(self, part: Group, rest: Group, part_count: int, total_count: int) -> Figure:
-        if total_count == 0:
-            return NOTHING
-        return Figure.of(part_count / total_count, self.count(part, rest))
+        """``part_count / total_count``: the total must pass, and its part and rest week by week
+        (a part of nobody is a share of 0 %, a rest of nobody one of 100 %)."""
+        total = Group(tuple(p | r for p, r in zip(part.weeks, rest.weeks, strict=True)))
+        hidden = self.count(total, part, rest)
+        return Figure.of(part_count / total_count if total_count else 0.0, hidden)
 
     def trend(self, now: Figure, before: Figure) -> Figure:
-        """The change in percent from ``before`` to ``now`` (both must be shown)."""
-        if not now.shown or not before.shown:
+        """The change in percent from ``before`` to ``now``: both must be shown."""
+        if not now.shown or not before.shown or not before.number:
             return Figure(None, now.hidden or before.hidden or Hidden.COMPARISON)
-        if before.number == 0:
-            return Figure(math.inf) if now.number else NOTHING  # nothing then, nothing now
         return Figure((now.number - before.number) / before.number * 100)
 
 

@@ -6,7 +6,6 @@ Matrix show beside the chart. Top skills get Unicode bars (█▌), weekly needs
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from datetime import date
 
@@ -62,13 +61,10 @@ class Writer:
         """The trend in words, " (+12% on the 4 weeks before)", or "" when it cannot be said."""
         if not figure.shown:
             return ""
-        if math.isinf(figure.number):
-            return self.t("trend_new", count=self.b.period.length)
         return self.t("trend", change=change(figure.number, self.language), count=self.b.period.length)
 
     def day(self, day: date) -> str:
-        months = self.catalog.text(self.language, "calendar.months").split(",")
-        return self.t("date", day=day.day, month=months[day.month - 1], year=day.year)
+        return day_text(self.catalog, self.language, day)
 
     # -- the text ----------------------------------------------------------------------------
 
@@ -86,18 +82,19 @@ class Writer:
             ),
             self.needs_line(),
             self.t("weekly", spark=self.sparkline(), numbers=self.weekly_numbers()),
-            self.t(
-                "outcomes",
-                asked=self.share(b.asked),
-                accepted=self.share(b.accepted),
-                solved=self.share(b.solved),
-            ),
+            self.solved_line(),
         ]
-        if b.imported.number or not b.imported.shown:
-            lines.append(self.t("answered", answered=self.share(b.answered)))
+        if b.has_live:
+            lines.append(
+                self.t(
+                    "live",
+                    asked=self.share(b.asked),
+                    accepted=self.share(b.accepted),
+                    open=self.count(b.open_nobody),
+                )
+            )
         lines += [
             self.t("times", offer=self.hours(b.time_to_offer), resolution=self.hours(b.time_to_resolution)),
-            self.t("open_nobody", count=self.count(b.open_nobody)),
             self.participation(),
             *self.top_skills(),
             *self.gaps(),
@@ -109,8 +106,14 @@ class Writer:
     def needs_line(self) -> str:
         b = self.b
         line = self.t("needs", count=self.count(b.needs), trend=self.trend(b.needs_trend))
-        if b.imported.number or not b.imported.shown:
+        if b.has_history:
             line += self.t("needs_imported", count=self.count(b.imported))
+        return line
+
+    def solved_line(self) -> str:
+        line = self.t("solved", solved=self.share(self.b.solved))
+        if self.b.has_history:
+            line += self.t("answered", answered=self.share(self.b.answered))
         return line
 
     def sparkline(self) -> str:
@@ -129,15 +132,15 @@ class Writer:
     def weekly_numbers(self) -> str:
         if len(self.b.weekly) > WEEKS_LISTED:
             return ""
-        return " (" + " · ".join(self.count(f) for f in self.b.weekly) + ")"
+        # A week not shown is a dot here too: the legend says why.
+        shown = (number(f.number, self.language) if f.shown else HIDDEN_WEEK for f in self.b.weekly)
+        return " (" + ", ".join(shown) + ")"
 
     def participation(self) -> str:
         b = self.b
         askers, helpers = self.count(b.askers, people=True), self.count(b.helpers, people=True)
         line = self.t("participation", askers=askers, helpers=helpers)
-        if b.top_share.shown or b.top_share.hidden is not None:
-            line += self.t("top_share", share=self.share(b.top_share))
-        return line
+        return line + self.t("top_share", share=self.share(b.top_share))
 
     def top_skills(self) -> list[str]:
         skills = self.b.top_skills
@@ -159,8 +162,6 @@ class Writer:
     def short_trend(self, skill: SkillFigures) -> str:
         if not skill.trend.shown:
             return ""
-        if math.isinf(skill.trend.number):
-            return self.t("new")
         return change(skill.trend.number, self.language)
 
     def gaps(self) -> list[str]:
@@ -201,6 +202,12 @@ def _bar(fraction: float) -> str:
     """A bar of up to BAR_CELLS full blocks, in half-block steps; never empty for a non-zero value."""
     halves = max(round(fraction * BAR_CELLS * 2), 1 if fraction > 0 else 0)
     return "█" * (halves // 2) + ("▌" if halves % 2 else "")
+
+
+def day_text(catalog: Catalog, language: str, day: date) -> str:
+    """ "2 November 2026", "2 novembre 2026"."""
+    months = catalog.text(language, "calendar.months").split(",")
+    return catalog.text(language, "barometer.date", day=day.day, month=months[day.month - 1], year=day.year)
 
 
 def barometer_text(barometer: Barometer, catalog: Catalog, language: str, label: Label) -> str:
