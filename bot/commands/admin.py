@@ -143,7 +143,7 @@ def admin_registry() -> Registry:
             "admin-barometer",
             barometer.cmd_admin_barometer,
             weeks,
-            ("barometer", "barometre", "baromètre"),
+            ("barometer", "barometre"),
             admin=True,
             words={"en": "barometer", "fr": "barometre"},
         )
