@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from bot.barometer.export import as_json
 from bot.barometer.figures import Barometer, compute
-from bot.barometer.privacy import Group, Hidden, Rule, absent_from_runs
+from bot.barometer.privacy import Group, Hidden, Rule, Sizes, absent_from_runs
 from bot.barometer.text import barometer_text
 from bot.i18n import Catalog
 from skills_db.storage.models import Need
@@ -136,12 +136,17 @@ def test_the_most_active_tenth_needs_five_people_on_each_side() -> None:
 def test_a_count_passes_only_if_every_week_and_every_rest_is_nobody_or_enough() -> None:
     rule = Rule(5)
     five, two = frozenset(range(5)), frozenset({7, 8})
-    assert rule.count(Group((five, five))) is None
-    assert rule.count(Group((five, frozenset()))) is None  # a week of nobody is no one's week
-    assert rule.count(Group((five, two))) is Hidden.COMPARISON
-    assert rule.count(Group((frozenset(range(4)),))) is Hidden.FEW
-    assert rule.count(Group((frozenset(), frozenset()))) is Hidden.FEW  # nobody reads "fewer than 5"
-    assert rule.count(Group((five,)), Group((two,))) is Hidden.COMPARISON  # the rest is two people
+
+    def sizes(*weeks: frozenset[int]) -> Sizes:
+        return Group(weeks).sizes
+
+    assert rule.count(sizes(five, five)) is None
+    assert rule.count(sizes(five, frozenset())) is None  # a week of nobody is no one's week
+    assert rule.count(sizes(five, two)) is Hidden.COMPARISON
+    assert rule.count(sizes(frozenset(range(4)))) is Hidden.FEW
+    assert rule.count(sizes(frozenset(), frozenset())) is Hidden.FEW  # nobody reads "fewer than 5"
+    assert rule.count(sizes(five), (2,)) is Hidden.COMPARISON  # the rest is two people
+    assert rule.count(sizes(five), (0,)) is None  # the part is the whole
 
 
 def brute_absent(weeks: list[frozenset[int]]) -> list[list[int]]:

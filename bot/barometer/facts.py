@@ -1,6 +1,6 @@
-"""What the barometer reads from the store: one compact row per need of a period, with its
-outcome as of the period's end already aggregated in SQL (asks, replies, helpers), and counts
-of people per skill (helpers, learners).
+"""What the barometer reads of the needs: one compact row per need of a period, with its
+outcome as of the period's end already aggregated in SQL (asks, replies, helpers); for the
+period before, only who asked, when and about what.
 
 Live needs are :class:`~skills_db.storage.models.Need` rows. Imported history — help threads
 from an export, the demo's past help — counts as past demand: each thread is a need posted
@@ -11,51 +11,47 @@ need again and are not counted twice. Threads whose asker is unknown (a bot) are
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import col
 
 from bot.barometer.period import Period
+from bot.barometer.rows import Reader
 from skills_db.storage.followups import SENT
 from skills_db.storage.models import (
     Ask,
     AskStatus,
-    ClaimSource,
     HelpReply,
     HelpThread,
-    LearningGoal,
     Need,
     NeedStatus,
-    Skill,
-    SkillClaim,
     Thanks,
     ThanksKind,
-    UTCDateTime,
 )
 from skills_db.storage.store import Store
 
 LIVE_THREADS = "live"  # the help thread of a need solved live: the need itself, already counted
-HELPER_WINDOW = timedelta(weeks=52)  # "people who demonstrably help": evidence of the past year
 
 
-@dataclass(frozen=True)
-class NeedFact:
-    """One need (live or imported) of a period, as of the period's end."""
+class NeedFact(NamedTuple):
+    """One need (live or imported) of a period, as of the period's end (a tuple: tens of
+    thousands are made for a large organisation's barometer)."""
 
     person: int  # who asked
     week: int  # index of its week in the period
     skills: tuple[str, ...]
     live: bool
-    asked: bool  # a request was sent to a colleague (live needs only)
-    accepted: bool  # a colleague accepted (live needs only)
-    offered: float | None  # seconds from posting to the first offer of help
-    solved: float | None  # seconds from posting to its resolution
-    nobody: bool  # still open with nobody found: nobody accepted, nobody asked waits (live only)
-    helpers: frozenset[int]  # who helped with it (accepted, solved it, was thanked for it, replied)
+    # Its outcome (read_demand leaves it out):
+    asked: bool = False  # a request was sent to a colleague (live needs only)
+    accepted: bool = False  # a colleague accepted (live needs only)
+    offered: float | None = None  # seconds from posting to the first offer of help
+    solved: float | None = None  # seconds from posting to its resolution
+    nobody: bool = False  # still open with nobody found: nobody accepted, none waits (live only)
+    helpers: frozenset[int] = frozenset()  # who helped (accepted, solved it, thanked for it, replied)
 
 
 @dataclass(frozen=True)
@@ -68,24 +64,49 @@ class Facts:
 Recognise = Callable[[str], list[str]]
 
 
-def _time(expression: Any) -> Any:
-    # Aggregates lose the column's type: give it back, so times come back aware.
-    return sa.type_coerce(expression, UTCDateTime())
-
-
 def read_facts(store: Store, period: Period, recognise: Recognise, close_after: timedelta) -> Facts:
     with store.session() as session:
-        needs = _live_needs(session, period, close_after)
-        needs += _imported(session, period, recognise)
-        free = _free_help(session, period)
+        # Core rows, not ORM ones: tens of thousands of them in a large organisation.
+        reader = Reader(session)
+        needs = _live_needs(reader, period, close_after)
+        needs += _imported(reader, period, recognise)
+        free = _free_help(reader, period)
     return Facts(period, tuple(needs), tuple(free))
+
+
+def read_demand(store: Store, period: Period, recognise: Recognise) -> Facts:
+    """Who asked, when, about what, without outcomes: all a trend needs of the period before."""
+    with store.session() as session:
+        reader = Reader(session)
+        conn, times, skills = reader.conn, reader.times, reader.skills
+        live = conn.execute(
+            sa.select(
+                col(Need.person_id), times.column(col(Need.created_at)), skills.column(col(Need.skills))
+            ).where(col(Need.created_at) >= period.start, col(Need.created_at) < period.end)
+        )
+        needs = [
+            NeedFact(p, period.week_of(times.at(at)) or 0, skills.read(names), True) for p, at, names in live
+        ]
+        threads = conn.execute(
+            sa.select(
+                col(HelpThread.asker_id),
+                times.column(col(HelpThread.created_at)),
+                skills.column(col(HelpThread.skills)),
+                sa.case((col(HelpThread.skills).is_(None), col(HelpThread.text)), else_=sa.null()),
+            ).where(_imported_in(period))
+        )
+        for person, at, names, text in threads:
+            found = skills.read(names) if names is not None else tuple(recognise(text or ""))
+            needs.append(NeedFact(person, period.week_of(times.at(at)) or 0, found, False))
+    return Facts(period, tuple(needs), ())
 
 
 def _seconds(later: datetime | None, earlier: datetime) -> float | None:
     return None if later is None else max((later - earlier).total_seconds(), 0.0)
 
 
-def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[NeedFact]:
+def _live_needs(reader: Reader, period: Period, close_after: timedelta) -> list[NeedFact]:
+    conn, times = reader.conn, reader.times
     start, end = period.start, period.end
     in_period = sa.and_(col(Need.created_at) >= start, col(Need.created_at) < end)
     asks = (
@@ -94,7 +115,7 @@ def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[Ne
             sa.func.max(
                 sa.case((sa.and_(col(Ask.status).in_(SENT), col(Ask.asked_at) < end), 1), else_=0)
             ).label("asked"),
-            _time(
+            times.column(
                 sa.func.min(
                     sa.case(
                         (
@@ -123,14 +144,14 @@ def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[Ne
         .group_by(col(Ask.need_id))
         .subquery()
     )
-    rows = session.execute(
+    rows = conn.execute(
         sa.select(
             col(Need.id),
             col(Need.person_id),
-            col(Need.created_at),
-            col(Need.skills),
+            times.column(col(Need.created_at)),
+            reader.skills.column(col(Need.skills)),
             col(Need.status),
-            col(Need.solved_at),
+            times.column(col(Need.solved_at)),
             asks.c.asked,
             asks.c.accepted_at,
             asks.c.awaiting,
@@ -138,9 +159,11 @@ def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[Ne
         .outerjoin(asks, asks.c.need_id == col(Need.id))
         .where(in_period)
     ).all()
-    helpers = _need_helpers(session, in_period, end)
+    helpers = _need_helpers(conn, in_period, end)
     facts = []
-    for need_id, person, created, skills, status, solved_at, asked, accepted_at, awaiting in rows:
+    for need_id, person, created_at, skills, status, solved_text, asked, accepted_text, awaiting in rows:
+        created = times.at(created_at)
+        solved_at, accepted_at = times.read(solved_text), times.read(accepted_text)
         solved = solved_at is not None and solved_at < end
         # Old open needs are closed by a job, which keeps no time: closed at the end if that old.
         closed = status == NeedStatus.CLOSED and created < end - close_after
@@ -148,7 +171,7 @@ def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[Ne
             NeedFact(
                 person=person,
                 week=period.week_of(created) or 0,
-                skills=tuple(skills or ()),
+                skills=reader.skills.read(skills),
                 live=True,
                 asked=bool(asked),
                 accepted=accepted_at is not None,
@@ -161,7 +184,7 @@ def _live_needs(session: Any, period: Period, close_after: timedelta) -> list[Ne
     return facts
 
 
-def _need_helpers(session: Any, in_period: Any, end: datetime) -> dict[int, set[int]]:
+def _need_helpers(conn: Any, in_period: Any, end: datetime) -> dict[int, set[int]]:
     accepted = (
         sa.select(col(Ask.need_id), col(Ask.person_id))
         .join(Need, col(Need.id) == col(Ask.need_id))
@@ -176,25 +199,29 @@ def _need_helpers(session: Any, in_period: Any, end: datetime) -> dict[int, set[
         .where(in_period, col(Thanks.created_at) < end)
     )
     found: dict[int, set[int]] = {}
-    for need_id, person in session.execute(sa.union(accepted, solvers, thanked)):
+    for need_id, person in conn.execute(sa.union(accepted, solvers, thanked)).all():
         found.setdefault(need_id, set()).add(person)
     return found
 
 
-def _imported(session: Any, period: Period, recognise: Recognise) -> list[NeedFact]:
-    start, end = period.start, period.end
-    in_period = sa.and_(
-        col(HelpThread.created_at) >= start,
-        col(HelpThread.created_at) < end,
+def _imported_in(period: Period) -> Any:
+    return sa.and_(
+        col(HelpThread.created_at) >= period.start,
+        col(HelpThread.created_at) < period.end,
         col(HelpThread.source) != LIVE_THREADS,
         col(HelpThread.asker_id).is_not(None),
     )
+
+
+def _imported(reader: Reader, period: Period, recognise: Recognise) -> list[NeedFact]:
+    conn, times, end = reader.conn, reader.times, period.end
+    in_period = _imported_in(period)
     before_end = col(HelpReply.created_at) < end
     replies = (
         sa.select(
             col(HelpReply.thread_id).label("thread_id"),
-            _time(sa.func.min(sa.case((before_end, col(HelpReply.created_at))))).label("first_reply"),
-            _time(
+            times.column(sa.func.min(sa.case((before_end, col(HelpReply.created_at))))).label("first_reply"),
+            times.column(
                 sa.func.min(sa.case((sa.and_(before_end, col(HelpReply.solved)), col(HelpReply.created_at))))
             ).label("solved_at"),
         )
@@ -204,12 +231,12 @@ def _imported(session: Any, period: Period, recognise: Recognise) -> list[NeedFa
         .group_by(col(HelpReply.thread_id))
         .subquery()
     )
-    rows = session.execute(
+    rows = conn.execute(
         sa.select(
             col(HelpThread.id),
             col(HelpThread.asker_id),
-            col(HelpThread.created_at),
-            col(HelpThread.skills),
+            times.column(col(HelpThread.created_at)),
+            reader.skills.column(col(HelpThread.skills)),
             # The text only where the skills were not kept (threads imported before they were).
             sa.case((col(HelpThread.skills).is_(None), col(HelpThread.text)), else_=sa.null()),
             replies.c.first_reply,
@@ -225,15 +252,17 @@ def _imported(session: Any, period: Period, recognise: Recognise) -> list[NeedFa
         .where(in_period, before_end, col(HelpReply.person_id) != col(HelpThread.asker_id))
         .distinct()
     )
-    for thread_id, person in session.execute(repliers):
+    for thread_id, person in conn.execute(repliers).all():
         helpers.setdefault(thread_id, set()).add(person)
     facts = []
-    for thread_id, person, created, skills, text, first_reply, solved_at in rows:
+    for thread_id, person, created_at, skills, text, first_text, solved_text in rows:
+        created = times.at(created_at)
+        first_reply, solved_at = times.read(first_text), times.read(solved_text)
         facts.append(
             NeedFact(
                 person=person,
                 week=period.week_of(created) or 0,
-                skills=tuple(skills if skills is not None else recognise(text or "")),
+                skills=reader.skills.read(skills) if skills is not None else tuple(recognise(text or "")),
                 live=False,
                 asked=False,
                 accepted=False,
@@ -246,10 +275,11 @@ def _imported(session: Any, period: Period, recognise: Recognise) -> list[NeedFa
     return facts
 
 
-def _free_help(session: Any, period: Period) -> list[tuple[int, int]]:
+def _free_help(reader: Reader, period: Period) -> list[tuple[int, int]]:
     """Thanks for no need in particular (`thanks @ana for the review`), in the period."""
-    rows = session.execute(
-        sa.select(col(Thanks.to_person_id), col(Thanks.created_at)).where(
+    times = reader.times
+    rows = reader.conn.execute(
+        sa.select(col(Thanks.to_person_id), times.column(col(Thanks.created_at))).where(
             col(Thanks.need_id).is_(None),
             col(Thanks.kind) == ThanksKind.THANKS,
             col(Thanks.created_at) >= period.start,
@@ -257,59 +287,4 @@ def _free_help(session: Any, period: Period) -> list[tuple[int, int]]:
             col(Thanks.to_person_id) != col(Thanks.from_person_id),
         )
     ).all()
-    return [(period.week_of(at) or 0, person) for person, at in rows]
-
-
-def helpers_by_skill(store: Store, skills: Iterable[str], end: datetime) -> dict[str, int]:
-    """Distinct people who demonstrably helped on each skill in the year before ``end``: credited
-    for a need they solved or thanked for help on it (HELPED claims), or who answered imported
-    threads about it (IMPORTED claims of threads)."""
-    names = sorted(set(skills))
-    if not names:
-        return {}
-    demonstrated = sa.or_(
-        col(SkillClaim.source) == ClaimSource.HELPED,
-        sa.and_(col(SkillClaim.source) == ClaimSource.IMPORTED, col(SkillClaim.ref).like("thread:%")),
-    )
-    query = (
-        sa.select(col(Skill.name), sa.func.count(sa.distinct(col(SkillClaim.person_id))))
-        .join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
-        .where(
-            col(Skill.name).in_(names),
-            demonstrated,
-            col(SkillClaim.created_at) >= end - HELPER_WINDOW,
-            col(SkillClaim.created_at) < end,
-        )
-        .group_by(col(Skill.name))
-    )
-    with store.session() as session:
-        found = {name: int(count) for name, count in session.execute(query)}
-    return {name: found.get(name, 0) for name in names}
-
-
-def learners_by_skill(store: Store, skills: Iterable[str], end: datetime) -> dict[str, int]:
-    """Distinct people who said, before ``end``, that they want to learn each skill."""
-    names = sorted(set(skills))
-    if not names:
-        return {}
-    query = (
-        sa.select(col(Skill.name), sa.func.count(sa.distinct(col(LearningGoal.person_id))))
-        .join(Skill, col(Skill.id) == col(LearningGoal.skill_id))
-        .where(col(Skill.name).in_(names), col(LearningGoal.created_at) < end)
-        .group_by(col(Skill.name))
-    )
-    with store.session() as session:
-        found = {name: int(count) for name, count in session.execute(query)}
-    return {name: found.get(name, 0) for name in names}
-
-
-def kinds_of_needs(store: Store) -> tuple[bool, bool]:
-    """Whether there are live needs, and imported history, at all."""
-    live = sa.select(col(Need.id)).limit(1)
-    history = (
-        sa.select(col(HelpThread.id))
-        .where(col(HelpThread.source) != LIVE_THREADS, col(HelpThread.asker_id).is_not(None))
-        .limit(1)
-    )
-    with store.session() as session:
-        return session.execute(live).first() is not None, session.execute(history).first() is not None
+    return [(period.week_of(times.at(at)) or 0, person) for person, at in rows]

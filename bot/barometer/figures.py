@@ -19,7 +19,7 @@ rules of :mod:`bot.barometer.privacy` before anyone sees it:
   most active 10 % of helpers;
 - ``top_skills``: the skills most asked about, with their trend; ``gaps``: skills with demand
   whose askers this period outnumber the people who demonstrably helped on them in the past
-  year (:func:`~bot.barometer.facts.helpers_by_skill`); ``focus``: the organisation's focus
+  year (:func:`~bot.barometer.evidence.helpers_by_skill`); ``focus``: the organisation's focus
   skills (setting "focus_skills"), with their helpers and learners.
 """
 
@@ -31,16 +31,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 
-from bot.barometer.facts import (
-    Facts,
-    NeedFact,
-    helpers_by_skill,
-    kinds_of_needs,
-    learners_by_skill,
-    read_facts,
-)
+from bot.barometer.evidence import helpers_by_skill, kinds_of_needs, learners_by_skill
+from bot.barometer.facts import Facts, NeedFact, read_demand, read_facts
 from bot.barometer.period import Period
 from bot.barometer.privacy import NOTHING, Figure, Group, Hidden, Rule
+from bot.barometer.skills import SkillSizes
 from skills_db.storage.store import Store
 
 TOP_SKILLS = 5
@@ -103,7 +98,7 @@ def compute(
     period = Period.ending(now, weeks, tz)
     previous = period.previous()
     facts = read_facts(store, period, recognise, close_after)
-    before = read_facts(store, previous, recognise, close_after)
+    before = read_demand(store, previous, recognise)
     if focus is None:
         focus = (store.get_setting(FOCUS_SETTING) or {}).get("skills") or ()
     barometer = _Computation(Rule(min_group_size), facts, before).barometer(store, tuple(focus))
@@ -115,13 +110,15 @@ class _Computation:
     def __init__(self, rule: Rule, facts: Facts, before: Facts) -> None:
         self.rule, self.facts, self.before = rule, facts, before
         self.length = facts.period.length
+        self.by_skill = SkillSizes(facts.needs, self.length, rule.k)
+        self.by_skill_before = SkillSizes(before.needs, self.length, rule.k)
 
     def group(self, needs: Iterable[NeedFact]) -> Group:
         return Group.of(self.length, ((n.week, n.person) for n in needs))
 
     def count(self, part: list[NeedFact], rest: list[NeedFact] | None = None) -> Figure:
-        hidden = self.rule.count(self.group(part), *(() if rest is None else (self.group(rest),)))
-        return Figure.of(len(part), hidden)
+        rests = () if rest is None else (self.group(rest).sizes.weeks,)
+        return Figure.of(len(part), self.rule.count(self.group(part).sizes, *rests))
 
     def share(self, needs: list[NeedFact], test: Callable[[NeedFact], bool]) -> Figure:
         part = [n for n in needs if test(n)]
@@ -130,16 +127,17 @@ class _Computation:
 
     def median_hours(self, needs: list[NeedFact], value: Callable[[NeedFact], float | None]) -> Figure:
         measured = [n for n in needs if value(n) is not None]
-        return self.rule.median(self.group(measured), [(value(n) or 0.0) / 3600 for n in measured])
+        return self.rule.median(self.group(measured).sizes, [(value(n) or 0.0) / 3600 for n in measured])
 
     def barometer(self, store: Store, focus: tuple[str, ...]) -> Barometer:
         needs = list(self.facts.needs)
         live = [n for n in needs if n.live]
         imported = [n for n in needs if not n.live]
         total = self.count(needs)
-        total_before = _Computation(self.rule, self.before, self.before).count(list(self.before.needs))
+        earlier = Group.of(self.length, ((n.week, n.person) for n in self.before.needs))
+        total_before = Figure.of(len(self.before.needs), self.rule.count(earlier.sizes))
         helpers, top_share = self.participation(needs)
-        skills = self.skills(needs)
+        skills = self.skills()
         end = self.facts.period.end
         ranked = sorted((s for s in skills.values() if s.needs.shown and s.needs.number), key=_by_demand)
         gaps = self.gaps(ranked, helpers_by_skill(store, [s.skill for s in ranked], end))
@@ -188,25 +186,30 @@ class _Computation:
         hidden = self.rule.top_share(group, top, len(per_helper) - top)
         return helpers, Figure.of(sum(given[:top]) / max(len(acts), 1), hidden)
 
-    def skills(self, needs: list[NeedFact]) -> dict[str, SkillFigures]:
-        """Every skill asked about in the period, its needs checked against all the needs."""
-        before = list(self.before.needs)
-        names = {skill for n in needs for skill in n.skills}
-        return {name: self.skill(name, needs, before) for name in sorted(names)}
+    def skills(self) -> dict[str, SkillFigures]:
+        """The skills asked about in the period whose needs may be shown (checked against all the
+        needs); the others are not named."""
+        found = {}
+        for name in self.by_skill.skills:
+            figure = self.skill_needs(name)
+            if figure.shown:
+                found[name] = self.skill(name, figure)
+        return found
 
-    def skill(self, name: str, needs: list[NeedFact], before: list[NeedFact]) -> SkillFigures:
-        part = [n for n in needs if name in n.skills]
-        figure = self.count(part, [n for n in needs if name not in n.skills])
-        earlier = _Computation(self.rule, self.before, self.before)
-        previous = earlier.count(
-            [n for n in before if name in n.skills], [n for n in before if name not in n.skills]
-        )
+    def skill_needs(self, name: str) -> Figure:
+        part = self.by_skill.needs_of.get(name, [])
+        return Figure.of(len(part), self.rule.count(self.by_skill.part(name), self.by_skill.rest(name)))
+
+    def skill(self, name: str, figure: Figure | None = None) -> SkillFigures:
+        now, before = self.by_skill, self.by_skill_before
+        figure = figure or self.skill_needs(name)
+        earlier = before.needs_of.get(name, [])
+        previous = Figure.of(len(earlier), self.rule.count(before.part(name), before.rest(name)))
         weekly: tuple[int, ...] = ()
         if figure.shown:  # every week passes then: each week's count may be shown
-            counts = Counter(n.week for n in part)
+            counts = Counter(n.week for n in now.needs_of.get(name, []))
             weekly = tuple(counts[week] for week in range(self.length))
-        askers = len({n.person for n in part})
-        return SkillFigures(name, figure, self.rule.trend(figure, previous), weekly, askers)
+        return SkillFigures(name, figure, self.rule.trend(figure, previous), weekly, now.part(name).people)
 
     def gaps(self, ranked: list[SkillFigures], helpers: dict[str, int]) -> tuple[SkillFigures, ...]:
         found = []
@@ -230,10 +233,9 @@ class _Computation:
         end = self.facts.period.end
         helpers = helpers_by_skill(store, names, end)
         learners = learners_by_skill(store, names, end)
-        needs, before = list(self.facts.needs), list(self.before.needs)
         result = []
         for name in dict.fromkeys(names):
-            found = skills.get(name) or self.skill(name, needs, before)
+            found = skills.get(name) or self.skill(name)
             result.append(
                 replace(
                     found,

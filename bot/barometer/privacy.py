@@ -78,6 +78,15 @@ NOTHING = Figure(None)
 
 
 @dataclass(frozen=True)
+class Sizes:
+    """How many distinct people are behind a figure: in all, and each week (weeks of nobody, or
+    of at least k people, which pass every rule, may be left out)."""
+
+    people: int
+    weeks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Group:
     """The people behind a figure, week by week: a person counts once a week, whatever their rows."""
 
@@ -95,6 +104,10 @@ class Group:
     def everyone(self) -> frozenset[int]:
         return frozenset().union(*self.weeks)
 
+    @property
+    def sizes(self) -> Sizes:
+        return Sizes(len(self.everyone), tuple(len(week) for week in self.weeks))
+
 
 class Rule:
     """The rules above for one minimum group size ``k``."""
@@ -106,15 +119,13 @@ class Rule:
         """Fewer than k but some: what no week of a shown figure, and no rest of it, may be."""
         return 0 < people < self.k
 
-    def _weeks_pass(self, *groups: Group) -> bool:
-        return not any(self._small(len(week)) for group in groups for week in group.weeks)
-
-    def count(self, part: Group, *rests: Group) -> Hidden | None:
+    def count(self, part: Sizes, *rests: Sequence[int]) -> Hidden | None:
         """Rules 1 to 3: may a count of ``part``'s contributions be shown beside totals whose
-        other contributions are ``rests``? None: it may."""
-        if len(part.everyone) < self.k:
+        other contributions come from ``rests`` (people each week)? None: it may."""
+        if part.people < self.k:
             return Hidden.FEW
-        return None if self._weeks_pass(part, *rests) else Hidden.COMPARISON
+        weeks = (size for sizes in (part.weeks, *rests) for size in sizes)
+        return Hidden.COMPARISON if any(self._small(size) for size in weeks) else None
 
     def people(self, group: Group) -> Hidden | None:
         """Rule 4: may the number of distinct people of ``group`` be shown?"""
@@ -134,14 +145,14 @@ class Rule:
             return Hidden.FEW
         return None
 
-    def median(self, group: Group, values: Sequence[float]) -> Figure:
-        return Figure.of(_median(values) if values else 0.0, self.count(group))
+    def median(self, part: Sizes, values: Sequence[float]) -> Figure:
+        return Figure.of(_median(values) if values else 0.0, self.count(part))
 
     def share(self, part: Group, rest: Group, part_count: int, total_count: int) -> Figure:
         """``part_count / total_count``: the total must pass, and its part and rest week by week
         (a part of nobody is a share of 0 %, a rest of nobody one of 100 %)."""
         total = Group(tuple(p | r for p, r in zip(part.weeks, rest.weeks, strict=True)))
-        hidden = self.count(total, part, rest)
+        hidden = self.count(total.sizes, part.sizes.weeks, rest.sizes.weeks)
         return Figure.of(part_count / total_count if total_count else 0.0, hidden)
 
     def trend(self, now: Figure, before: Figure) -> Figure:

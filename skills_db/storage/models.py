@@ -114,7 +114,11 @@ class SkillAlias(SQLModel, table=True):
 class SkillClaim(SQLModel, table=True):
     """One piece of evidence that a person knows a skill."""
 
-    __table_args__ = (AUTOINCREMENT,)
+    # Who helped on a skill in a window of time, read from the index alone (the barometer).
+    __table_args__ = (
+        sa.Index("ix_skillclaim_skill_time", "skill_id", "created_at", "source", "person_id"),
+        AUTOINCREMENT,
+    )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     skill_id: int = Field(foreign_key="skill.id", index=True)

@@ -1,4 +1,5 @@
-"""help threads keep the skills recognised in their question (the barometer's past demand)
+"""the barometer: help threads keep the skills recognised in their question (past demand); who
+helped on a skill when, read from one index
 
 Revision ID: 0007
 Revises: 0006
@@ -24,8 +25,12 @@ def upgrade() -> None:
     # NULL: imported before this column existed; the barometer recognises their skills when read.
     with op.batch_alter_table('helpthread', schema=None, table_kwargs=KEEP) as batch_op:
         batch_op.add_column(sa.Column('skills', sa.JSON(), nullable=True))
+    op.create_index(
+        'ix_skillclaim_skill_time', 'skillclaim', ['skill_id', 'created_at', 'source', 'person_id'], unique=False
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_skillclaim_skill_time', table_name='skillclaim')
     with op.batch_alter_table('helpthread', schema=None, table_kwargs=KEEP) as batch_op:
         batch_op.drop_column('skills')
