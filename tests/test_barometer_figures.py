@@ -5,13 +5,18 @@ allows: the configuration refuses less than 5), then what a minimum group of 5 l
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlmodel import select
 
 from bot.barometer.figures import Barometer, compute
 from bot.barometer.privacy import Figure, Hidden
+from skills_db.importers.history import import_history
+from skills_db.importers.model import SOURCE_JSONL, HistoryArchive, HistoryMessage, HistoryThread, HistoryUser
+from skills_db.storage.models import HelpThread
 from skills_db.storage.store import Store
+from skills_db.vocabulary.taxonomy import Taxonomy
 from tests.barometer_world import END, NOW, build
 
 
@@ -123,3 +128,46 @@ def test_what_a_minimum_group_of_five_leaves_and_why(store: Store) -> None:
     focus = {s.skill: (s.needs.hidden, s.helpers.hidden, s.learners.hidden) for s in b.focus}
     assert focus == {"SQL": (few, few, few), "Go": (few, few, few)}  # 0 is "fewer than 5" too
     assert all(f.value is None for s in b.focus for f in (s.needs, s.trend, s.helpers, s.learners))
+
+
+def test_imported_history_is_past_demand_by_the_skills_recognised_at_import(database_url: str) -> None:
+    """An import keeps each thread's skills; a thread kept before it did is recognised when read."""
+    store = Store.open(database_url)
+    taxonomy = Taxonomy.load_default()
+    users = {h: HistoryUser(h, h, h, "", None, False, False) for h in ("U1", "U2", "U3")}
+    posted = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # W49
+
+    def message(ts: str, author: str, text: str, hours: float = 0) -> HistoryMessage:
+        return HistoryMessage(ts, author, text, (), posted + timedelta(hours=hours), ())
+
+    threads = tuple(
+        HistoryThread(
+            SOURCE_JSONL,
+            "help",
+            f"t{n}",
+            message(f"{n}.0", asker, "how do I tune a slow SQL query in Postgres?"),
+            (message(f"{n}.1", "U3", "add an index", hours=2),),
+            f"{n}.1" if n == 1 else None,
+        )
+        for n, asker in ((1, "U1"), (2, "U2"))
+    )
+    import_history(store, HistoryArchive("export.jsonl", users, threads, 0), taxonomy, learn=False)
+    with store.session() as session:
+        kept = sorted(tuple(t.skills or ()) for t in session.exec(select(HelpThread)))
+        first = session.exec(select(HelpThread).where(HelpThread.external_id == "t2")).one()
+        first.skills = None  # as if imported before threads kept their skills
+        session.add(first)
+    assert kept == [("SQL", "PostgreSQL"), ("SQL", "PostgreSQL")]  # in the order of the text
+    read: list[str] = []
+
+    def recognise(text: str) -> list[str]:
+        read.append(text)
+        return [m.skill for m in taxonomy.recognise(text)]
+
+    b = compute(store, NOW, 2, min_group_size=1, tz=UTC, recognise=recognise)
+    assert read == ["how do I tune a slow SQL query in Postgres?"]  # only the thread without skills
+    assert {s.skill: value(s.needs) for s in b.top_skills} == {"PostgreSQL": 2, "SQL": 2}
+    assert value(b.imported) == 2 and value(b.answered) == 1 and value(b.solved) == 0.5
+    assert value(b.time_to_offer) == 2 and value(b.time_to_resolution) == 2
+    assert value(b.helpers) == 1  # U3 replied to both
+    store.close()

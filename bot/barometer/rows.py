@@ -54,7 +54,7 @@ class Skills:
             return ()
         found = self._parsed.get(text)
         if found is None:
-            found = self._parsed[text] = tuple(json.loads(text))
+            found = self._parsed[text] = tuple(json.loads(text) or ())  # a JSON null: none
         return found
 
 

@@ -268,7 +268,10 @@ class HelpThread(SQLModel, table=True):
     public: bool = True  # imported channels are public; a live one is as public as its need
     # Canonical skills recognised in the question when it was recorded: what it says of demand
     # (the barometer). None: recorded before this was kept (recognised again when read).
-    skills: list[str] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    skills: list[str] | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.JSON(none_as_null=True), nullable=True),  # None: SQL NULL
+    )
 
 
 class HelpReply(SQLModel, table=True):
