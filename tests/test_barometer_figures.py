@@ -72,11 +72,12 @@ def test_every_figure_as_computed_by_hand(store: Store) -> None:
     assert not trends["Rust"].shown  # none before: no percentage of nothing
     # Gaps: askers this period against helpers in the year before END (HELPED claims, claims of
     # imported replies): Rust 1 asker / 0 (Nia's imported claim is no reply), SQL 3 / 1 (Omar;
-    # Zoe's is too old, Max only declared it), Python 6 / 3 (Hugo, Ines, Kim).
+    # Zoe's is too old, Max only declared it), Python 6 / 3 (Hugo, Ines, Kim). Ordered by what is
+    # shown: "fewer than k" helpers first, then helpers per need, Python 3/11 before SQL 1/3.
     # Nobody reads "fewer than k", whatever k: telling 0 from a few apart would say whether anybody did.
     nobody = Figure(None, Hidden.FEW)
     gaps = [(s.skill, value(s.needs), s.helpers) for s in b.gaps]
-    assert gaps == [("Rust", 1, nobody), ("SQL", 3, Figure(1)), ("Python", 11, Figure(3))]
+    assert gaps == [("Rust", 1, nobody), ("Python", 11, Figure(3)), ("SQL", 3, Figure(1))]
     # Focus skills (setting): SQL, and Go that nobody asked about; learners before END.
     focus = {s.skill: (s.needs, s.trend, s.helpers, s.learners) for s in b.focus}
     assert focus["SQL"] == (Figure(3), Figure(50), Figure(1), Figure(2))  # Cid's goal is after END

@@ -216,11 +216,17 @@ class _Computation:
         for skill in ranked:
             count = helpers.get(skill.skill, 0)
             if count < skill.askers:  # more people asked in these weeks than helped in a year
-                found.append((count / skill.askers, _by_demand(skill), skill, count))
-        found.sort(key=lambda item: (item[0], item[1]))
-        return tuple(
-            replace(skill, helpers=self.people_figure(count)) for _, _, skill, count in found[:MAX_GAPS]
-        )
+                found.append(replace(skill, helpers=self.people_figure(count)))
+
+        # Ordered by what is shown only (a count under k must not show through the order): the
+        # fewest helpers for their needs first, those "fewer than k" before all others.
+        def key(skill: SkillFigures) -> tuple[float, float, str]:
+            return (
+                skill.helpers.number / skill.needs.number if skill.helpers.shown else -1.0,
+                *_by_demand(skill),
+            )
+
+        return tuple(sorted(found, key=key)[:MAX_GAPS])
 
     def people_figure(self, count: int) -> Figure:
         return Figure.of(count, Hidden.FEW if count < self.rule.k else None)
