@@ -553,6 +553,7 @@ def _threads(
                 "text": world.question(rng, skills),
                 "created_at": created,
                 "solved_by_id": helpers[solved] if solved is not None else None,
+                "skills": [world.skills[skill].name for skill in skills],  # as an import records them
             }
 
     thread_count = 0

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Protocol, runtime_checkable
 
+from bot.barometer.jobs import register as register_barometer
 from bot.chat.actions import Actions
 from bot.chat.adapter import Adapter
 from bot.chat.context import Services
@@ -98,6 +99,7 @@ async def run_adapters(
     register_followups(scheduler, actions)
     register_shoutouts(scheduler, actions)
     register_imports(scheduler, actions)
+    register_barometer(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)

@@ -12,6 +12,8 @@ class ChartData:
     ``weeks`` are ISO weeks ("2026-W49"), oldest first; each series gives one skill's needs per
     week, in that order; ``gaps`` are skills with demand but few people who demonstrably help:
     (skill label, needs in the period, helpers). Labels are in the reader's language.
+    A gap's helpers is -1 when fewer than ``fewer_than`` people helped: that number is never
+    shown, so the chart says "fewer than 5" there instead of drawing a bar.
     """
 
     title: str
@@ -21,3 +23,4 @@ class ChartData:
     needs_label: str = "needs"  # axis and legend words, in the reader's language
     helpers_label: str = "helpers"
     gaps_title: str = "skill gaps"
+    fewer_than: int = 5  # the minimum group size: what a helpers count of -1 is fewer than

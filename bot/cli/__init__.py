@@ -121,6 +121,10 @@ def build_parser() -> argparse.ArgumentParser:
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
     match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
 
+    from bot.cli.barometer import add_parser as add_barometer
+
+    add_barometer(commands, common)
+
     db = commands.add_parser(
         "db", parents=[common], help="database maintenance", description="Database maintenance."
     )
@@ -175,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _demo(config, args.script, args.database)
         if args.command == "console":
             return _console(config, args.script)
+        if args.command == "barometer":
+            from bot.cli import barometer
+
+            return barometer.run(args, config)
         if args.command in ("import-history", "import-profiles", "match"):
             from bot.cli import data as cli_data
 

@@ -143,6 +143,7 @@ def _seed(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
                 text=f"help with {name}",
                 created_at=when - timedelta(hours=3),
                 solved_by_id=ids[helper],
+                skills=[name],
             )
             session.add(thread)
             session.flush()

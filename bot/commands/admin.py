@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 
 from bot.chat.context import Context
-from bot.commands import curation, imports, network, shoutouts
+from bot.commands import barometer, curation, imports, network, shoutouts
 from bot.commands.registry import (
     ArgKind,
     Argument,
@@ -192,6 +192,27 @@ def admin_registry() -> Registry:
             ("focus", "priorites", "priorite"),
             admin=True,
             words={"en": "focus", "fr": "priorités"},
+        )
+    )
+    weeks = (Argument("weeks", ArgKind.WORD, required=False),)
+    r.add(
+        Command(
+            "admin-barometer",
+            barometer.cmd_admin_barometer,
+            weeks,
+            ("barometer", "barometre"),
+            admin=True,
+            words={"en": "barometer", "fr": "barometre"},
+        )
+    )
+    r.add(
+        Command(
+            "admin-export",
+            barometer.cmd_admin_export,
+            weeks,
+            ("export", "exporter"),
+            admin=True,
+            words={"en": "export", "fr": "exporter"},
         )
     )
     return r

@@ -123,6 +123,7 @@ def import_archive(
             by_ts = {r.ts: r for r in thread.replies}
             if thread.solved_by and thread.solved_by in by_ts:
                 solver = people.get(by_ts[thread.solved_by].author)
+            skills = recognise(thread.root.text)
             row = HelpThread(
                 source=thread.source,
                 external_id=thread.thread_id,
@@ -131,13 +132,13 @@ def import_archive(
                 text=thread.root.text,
                 created_at=thread.root.posted_at,
                 solved_by_id=solver,
+                skills=skills,
             )
             session.add(row)
             session.flush()
             assert row.id is not None
             created_threads += 1
             solved += solver is not None
-            skills = recognise(thread.root.text)
             credited: set[int] = set()
             for reply in thread.replies:
                 person = people.get(reply.author)

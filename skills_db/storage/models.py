@@ -114,7 +114,11 @@ class SkillAlias(SQLModel, table=True):
 class SkillClaim(SQLModel, table=True):
     """One piece of evidence that a person knows a skill."""
 
-    __table_args__ = (AUTOINCREMENT,)
+    # Who helped on a skill in a window of time, read from the index alone (the barometer).
+    __table_args__ = (
+        sa.Index("ix_skillclaim_skill_time", "skill_id", "created_at", "source", "person_id"),
+        AUTOINCREMENT,
+    )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     skill_id: int = Field(foreign_key="skill.id", index=True)
@@ -262,6 +266,12 @@ class HelpThread(SQLModel, table=True):
     created_at: datetime = _time(index=True)
     solved_by_id: int | None = Field(default=None, foreign_key="person.id")
     public: bool = True  # imported channels are public; a live one is as public as its need
+    # Canonical skills recognised in the question when it was recorded: what it says of demand
+    # (the barometer). None: recorded before this was kept (recognised again when read).
+    skills: list[str] | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.JSON(none_as_null=True), nullable=True),  # None: SQL NULL
+    )
 
 
 class HelpReply(SQLModel, table=True):

@@ -95,6 +95,7 @@ class NeedQueries(Database):
                     created_at=need.created_at,
                     solved_by_id=helper_id,
                     public=need.public,
+                    skills=list(need.skills),
                 )
                 session.add(thread)
                 session.flush()
