@@ -112,3 +112,12 @@ def test_without_matplotlib_there_is_no_chart(monkeypatch: pytest.MonkeyPatch) -
         monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     assert render_png(DATA) is None
+
+
+def test_a_gap_with_fewer_helpers_than_the_minimum_is_drawn_without_a_number() -> None:
+    hidden = replace(DATA, gaps=(("Rust", 12, -1), ("Go", 9, 6)), fewer_than=7)
+    png = render_png(hidden)
+    assert png is not None
+    read = chart_from_json(opened(png).text[DATA_KEY])
+    assert read.gaps == (("Rust", 12, -1), ("Go", 9, 6)) and read.fewer_than == 7
+    assert pixels(png) != pixels(render_png(replace(hidden, gaps=(("Rust", 12, 0), ("Go", 9, 6)))) or b"")

@@ -14,6 +14,7 @@ from bot.chat.context import Services
 from skills_db.storage.models import (
     ClaimSource,
     Endorsement,
+    HelpThread,
     LearningGoal,
     Need,
     Offer,
@@ -67,6 +68,9 @@ def seed(services: Services, clock: Clock) -> dict[str, int]:
         Thanks(from_person_id=ids["dee"], to_person_id=ids["eve"], created_at=now, skills=["Terragrunt"])
     )
     with Session(store.engine) as session:
+        # Imported history keeps the skills of its question (past demand in the barometer).
+        session.add(HelpThread(source="jsonl", external_id="t9", text="tg plan", skills=["Terragrunt"]))
+        session.add(HelpThread(source="jsonl", external_id="t10", text="no skill known", skills=None))
         shoutout = Shoutout(channel="memory:general", week="2026-W45", since=now, until=now)
         session.add(shoutout)
         session.flush()
@@ -101,7 +105,7 @@ def orphans(services: Services) -> list[str]:
                         found.append(f"{table.name}.{column.name}: {count}")
             if "skills" in table.c:
                 for (skills,) in session.execute(sa.select(table.c.skills)):
-                    found += [f"{table.name}: {s}" for s in skills if s not in names]
+                    found += [f"{table.name}: {s}" for s in skills or () if s not in names]
     return found
 
 
@@ -125,7 +129,7 @@ async def test_a_merge_moves_everything_counts_evidence_once_and_matching_follow
     (said,) = [r.plain for r in adapter.sent]
     assert said == (
         "Merged Terragrunt into Terraform. Moved onto Terraform — evidence: 2, learning goals: 1, "
-        "endorsements: 1; needs, offers, thanks and shout-outs now naming it: 4. "
+        "endorsements: 1; needs, offers, thanks, shout-outs and help threads now naming it: 5. "
         "“Terragrunt” names Terraform from now on."
     ), said
 

@@ -38,6 +38,7 @@ def chart_json(data: ChartData) -> str:
             "needs_label": data.needs_label,
             "helpers_label": data.helpers_label,
             "gaps_title": data.gaps_title,
+            "fewer_than": data.fewer_than,
         },
         ensure_ascii=True,
         separators=(",", ":"),
@@ -55,6 +56,7 @@ def chart_from_json(text: str) -> ChartData:
         needs_label=str(raw["needs_label"]),
         helpers_label=str(raw["helpers_label"]),
         gaps_title=str(raw["gaps_title"]),
+        fewer_than=int(raw.get("fewer_than", 5)),
     )
 
 
@@ -130,9 +132,12 @@ def _gaps(axes: Any, data: ChartData, locator: Any) -> None:
     needs = axes.barh(
         [r - height / 2 for r in rows], [n for _, n, _ in data.gaps], height, label=data.needs_label
     )
-    helpers = axes.barh([r + height / 2 for r in rows], [h for _, _, h in data.gaps], height)
+    # Fewer helpers than the minimum group size (-1) is never a number: no bar, "<5" beside it.
+    counts = [max(h, 0) for _, _, h in data.gaps]
+    helpers = axes.barh([r + height / 2 for r in rows], counts, height)
     axes.bar_label(needs, padding=2, fontsize=8)
-    axes.bar_label(helpers, padding=2, fontsize=8)
+    shown = [str(h) if h >= 0 else f"<{data.fewer_than}" for _, _, h in data.gaps]
+    axes.bar_label(helpers, labels=shown, padding=2, fontsize=8)
     axes.set_yticks(rows, labels)
     # The first gap at the top, as a list reads; room for three rows at least, so that one gap
     # is not drawn as a slab.

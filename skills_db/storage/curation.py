@@ -35,6 +35,7 @@ from skills_db.storage.feed import (
 from skills_db.storage.models import (
     ClaimSource,
     Endorsement,
+    HelpThread,
     LearningGoal,
     Need,
     Offer,
@@ -51,7 +52,8 @@ LEARNED_CATEGORY = "history"  # skills learned from recurring phrases of answere
 CURATED_CATEGORY = "curated"  # skills community managers added
 FOCUS_KEY = "focus_skills"  # the setting: {"skills": [canonical names], "since": ISO time}
 # The tables whose JSON column ``skills`` lists canonical skill names.
-NAMED_SKILLS: tuple[Any, ...] = (Need, Offer, Thanks, ShoutoutPick)
+# Every table with a list of skill names (a thread's is NULL when not recognised yet).
+NAMED_SKILLS: tuple[Any, ...] = (Need, Offer, Thanks, ShoutoutPick, HelpThread)
 
 
 @dataclass(frozen=True)
