@@ -72,14 +72,14 @@ PAST_HELP = (
     ("Camille", "Léa", "Onboarding", 22, "the onboarding checklist is perfect"),
 )
 
-# (helper, asker, skill): help given in the days before the next shout-out.
+# (helper, asker, skill, thanks): help given in the days before the next shout-out.
 RECENT_HELP = (
-    ("Jules", "Gabrielle", "Microsoft Excel"),
-    ("Jules", "Léa", "Microsoft Excel"),
-    ("Alice", "Hugo", "Terraform"),
-    ("Alice", "Farid", "AWS"),
-    ("Karim", "Inès", "Information security"),
-    ("Chloé", "Camille", "Accessibility"),
+    ("Jules", "Gabrielle", "Microsoft Excel", "the budget pivot table"),
+    ("Jules", "Léa", "Microsoft Excel", "le tableau croisé des campagnes"),
+    ("Alice", "Hugo", "Terraform", "the Terraform plan review"),
+    ("Alice", "Farid", "AWS", "the IAM policy fix"),
+    ("Karim", "Inès", "Information security", "l'audit des dépendances"),
+    ("Chloé", "Camille", "Accessibility", "the screen reader check"),
 )
 
 # (endorser, endorsee, skill)
@@ -165,20 +165,20 @@ def _seed(store: Store, taxonomy: Taxonomy, now: datetime) -> None:
     # Within the period of the next shout-out, whatever the day the demo starts: just before now,
     # and never before the last post's time (that help would belong to the week already thanked).
     period_start = Weekly(0, time(10, 0)).latest(now).scheduled_at
-    for minutes, (helper, asker, skill) in enumerate(RECENT_HELP, 1):
+    for minutes, (helper, asker, skill, text) in enumerate(RECENT_HELP, 1):
         when = max(now - timedelta(minutes=minutes), period_start)
-        store.add_thanks(
-            Thanks(
-                from_person_id=ids[asker],
-                to_person_id=ids[helper],
-                text="",
-                created_at=when,
-                kind=ThanksKind.THANKS,
-                skills=[_canonical(taxonomy, skill)],
-                public=True,
-                ref=f"demo:recent:{minutes}",
-            )
+        name = _canonical(taxonomy, skill)
+        thanks = Thanks(
+            from_person_id=ids[asker],
+            to_person_id=ids[helper],
+            text=text,
+            created_at=when,
+            kind=ThanksKind.THANKS,
+            skills=[name],
+            public=True,
+            ref=f"demo:recent:{minutes}",
         )
+        store.add_thanks(thanks, [name])  # the skill named counts as help given, as `thanks` does
     for endorser, endorsee, skill in ENDORSEMENTS:
         store.endorse(ids[endorser], ids[endorsee], _canonical(taxonomy, skill), at=now - timedelta(days=50))
 
