@@ -12,7 +12,7 @@ import pytest
 from bot.barometer import chart
 from bot.barometer.model import ChartData
 from bot.cli import main
-from bot.cli.barometer import MISSING_MATPLOTLIB, NO_CHART
+from bot.cli.barometer import MISSING_MATPLOTLIB, NO_CHART, NOTHING_TO_DRAW
 from skills_db.storage.store import Store
 from tests.barometer_world import build
 
@@ -91,3 +91,24 @@ def test_the_chart_is_written_or_the_reason_why_not_is_said(
         return
     assert status == 0 and png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert "Barometer of the 2 weeks" in capsys.readouterr().out
+
+
+def test_a_chart_shows_all_needs_when_no_skill_may_be_named_and_nothing_when_nothing_may(
+    config: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("matplotlib")  # the extra is installed by `make test`
+    from PIL import Image
+
+    from bot.barometer.chart import DATA_KEY, chart_from_json
+
+    png = tmp_path / "barometer.png"
+    arguments = ["barometer", "--config", str(config), "--weeks", "2", "--until", UNTIL, "--chart", str(png)]
+    assert main(arguments) == 0
+    shown = chart_from_json(Image.open(png).text[DATA_KEY])
+    assert shown.series[0][0] == "All needs" and sum(shown.series[0][1]) == 14  # "Needs posted: 14"
+    empty = tmp_path / "empty.toml"
+    empty.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/empty.db"\n', "utf-8")
+    capsys.readouterr()
+    nothing = tmp_path / "no.png"
+    assert main(["barometer", "--config", str(empty), "--weeks", "2", "--chart", str(nothing)]) == 2
+    assert capsys.readouterr().err.strip() == NOTHING_TO_DRAW and not nothing.exists()

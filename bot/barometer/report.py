@@ -44,10 +44,17 @@ def chart_data(services: Services, barometer: Barometer, language: str) -> Chart
     def t(key: str) -> str:
         return services.catalog.text(language, f"barometer.{key}")
 
+    # All needs first, when every week of it may be shown: a chart even where no skill may be.
+    weekly = barometer.weekly
+    total = (
+        ((t("chart_all_needs"), tuple(int(f.number) for f in weekly)),)
+        if weekly and all(f.shown for f in weekly)
+        else ()
+    )
     return ChartData(
         title=t("chart_title"),
         weeks=barometer.period.weeks,
-        series=tuple((label(s.skill), s.weekly) for s in barometer.top_skills if s.weekly),
+        series=total + tuple((label(s.skill), s.weekly) for s in barometer.top_skills if s.weekly),
         gaps=tuple(
             (label(s.skill), int(s.needs.number), int(s.helpers.number) if s.helpers.shown else -1)
             for s in barometer.gaps

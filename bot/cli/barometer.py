@@ -24,6 +24,9 @@ MISSING_MATPLOTLIB = (
     "entraide barometer: cannot draw the chart: matplotlib is not installed (install entraide[charts])"
 )
 NO_CHART = "entraide barometer: cannot draw the chart (the text and --json work without it)"
+NOTHING_TO_DRAW = (
+    "entraide barometer: no chart: nothing in this period may be shown (too few people; the text says why)"
+)
 
 
 def add_parser(
@@ -71,7 +74,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
         language = args.language or config.barometer.language or config.bot.language
         png = None
         if args.chart:
-            png = chart.render_png(chart_data(services, barometer, language))
+            data = chart_data(services, barometer, language)
+            if not (data.series and data.weeks) and not data.gaps:
+                print(NOTHING_TO_DRAW, file=sys.stderr)
+                return 2
+            png = chart.render_png(data)
             if png is None:
                 missing = importlib.util.find_spec("matplotlib") is None
                 print(MISSING_MATPLOTLIB if missing else NO_CHART, file=sys.stderr)
