@@ -129,7 +129,7 @@ def test_demo_script_from_the_command_line(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "I asked a colleague privately about Terraform" in result.stdout
     assert "[private to Alice]" in result.stdout
-    assert "helped 2 times with Terraform" in result.stdout
+    assert "helped 3 times with Terraform" in result.stdout
     assert "@you, meet @Alice" in result.stdout
     assert "(need #1)" in result.stdout and "(you are now Alice)" in result.stdout
     assert "[private to Camille] entraide: People: 14 · open needs: 1" in result.stdout
@@ -190,7 +190,7 @@ async def test_in_the_demo_the_first_need_is_number_one(database_url: str) -> No
     assert "(need #1)" in out
     assert "Answer: accept 1 or decline 1" in out
     # the seeded history is still evidence: Alice's past help and thanks
-    assert "helped 2 times with Terraform" in out
+    assert "helped 3 times with Terraform" in out
     assert "“unblocked our Terraform state lock in minutes” — @Hugo" in out
 
 
