@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from skills_db.storage.database import Database
-from skills_db.storage.evidence import ensure_skill_in
+from skills_db.storage.evidence import ensure_skill_in, find_skill_in
 from skills_db.storage.feed import (
     ChangeKind,
     ClaimTuple,
@@ -105,7 +105,7 @@ class CurationQueries(Database):
     def stored_skill(self, name: str) -> str | None:
         """The stored skill that ``name`` (or an alias spelt so) names, accents and case ignored."""
         with self.session() as session:
-            found = _find(session, name)
+            found = find_skill_in(session, name)
             return None if found is None else found.name
 
     def skill_counts(self, names: Iterable[str] | None = None) -> dict[str, SkillCount]:
@@ -198,18 +198,6 @@ class CurationQueries(Database):
             query = query.where(sa.not_(condition))
         with committed(self.engine) as session:
             return list(claim_tuples(session.execute(query.order_by(col(SkillClaim.id)))))
-
-
-def _find(session: Session, name: str) -> Skill | None:
-    folded = fold(name)
-    skill = session.exec(select(Skill).where(Skill.folded == folded)).first()
-    if skill is None:
-        skill = session.exec(
-            select(Skill)
-            .join(SkillAlias, col(SkillAlias.skill_id) == col(Skill.id))
-            .where(SkillAlias.folded == folded)
-        ).first()
-    return skill
 
 
 def _add_alias(session: Session, skill: Skill, alias: str) -> None:

@@ -209,12 +209,8 @@ class EvidenceQueries(Database):
         return read_help_threads(self.engine, conditions, batch)
 
 
-def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:
-    """The skill named ``name`` (accents and case ignored), created inside ``session`` if new.
-
-    A name that is an alias (a skill merged into another, or renamed) is the skill it names:
-    an instance whose vocabulary is a few seconds old still writes onto the skill kept.
-    """
+def find_skill_in(session: Session, name: str) -> Skill | None:
+    """The skill ``name`` names, by its name or one of its aliases (accents and case ignored)."""
     folded = fold(name)
     skill = session.exec(select(Skill).where(Skill.folded == folded)).first()
     if skill is None:
@@ -223,8 +219,18 @@ def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skil
             .join(SkillAlias, col(SkillAlias.skill_id) == col(Skill.id))
             .where(SkillAlias.folded == folded)
         ).first()
+    return skill
+
+
+def ensure_skill_in(session: Session, name: str, category: str = "tech") -> Skill:
+    """The skill named ``name`` (accents and case ignored), created inside ``session`` if new.
+
+    A name that is an alias (a skill merged into another, or renamed) is the skill it names:
+    an instance whose vocabulary is a few seconds old still writes onto the skill kept.
+    """
+    skill = find_skill_in(session, name)
     if skill is None:
-        skill = Skill(name=name, folded=folded, category=category)
+        skill = Skill(name=name, folded=fold(name), category=category)
         session.add(skill)
         session.flush()
     return skill
