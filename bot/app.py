@@ -25,8 +25,10 @@ from bot.followup.tasks import register as register_followups
 from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
+from bot.logs import log_failure
 from bot.matching.engine import Matcher
 from bot.matching.vocabulary import with_stored
+from bot.retention.job import register as register_retention
 from bot.shoutouts.jobs import register as register_shoutouts
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Taxonomy, TaxonomyFileError
@@ -100,6 +102,7 @@ async def run_adapters(
     register_shoutouts(scheduler, actions)
     register_imports(scheduler, actions)
     register_barometer(scheduler, actions)
+    register_retention(scheduler, actions)
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)
@@ -133,7 +136,7 @@ async def run_adapters(
             if error is not None:
                 # One platform down stops the bot: a supervisor restarts it whole, visibly.
                 name = run.get_name() if isinstance(run, asyncio.Task) else "?"
-                log.error("adapter failed", extra={"adapter": name, "error": repr(error)})
+                log_failure(log, "adapter failed", error, {"adapter": name})
                 failed = True
                 stop.set()
     if stop.is_set():

@@ -162,6 +162,19 @@ class BarometerConfig:
 
 
 @dataclass(frozen=True)
+class RetentionConfig:
+    """How long what people wrote is kept (see SECURITY.md); skill evidence is kept until forget-me."""
+
+    # Texts (needs, offers, thanks, help threads and replies, the bot's messages in the outbox,
+    # quotes in the reasons of requests and in audit details) are blanked after this many days.
+    text_days: int = 180
+    audit_days: int = 365  # audit entries are deleted after this many days
+    # Processed-event records (and delivered outbox rows) are deleted after this many days: the
+    # 30 days they were always kept.
+    processed_days: int = 30
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = False  # `entraide run` starts the console when no other adapter is enabled
     user: str = "you"  # who you are when the console starts
@@ -209,6 +222,7 @@ class Config:
     thanks: ThanksConfig = field(default_factory=ThanksConfig)
     shoutouts: ShoutoutsConfig = field(default_factory=ShoutoutsConfig)
     barometer: BarometerConfig = field(default_factory=BarometerConfig)
+    retention: RetentionConfig = field(default_factory=RetentionConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
@@ -368,6 +382,7 @@ def _check(config: Config) -> None:
         raise ConfigError(source, "routing.comparable_ratio", "must be greater than 0 and at most 1")
     _check_shoutouts(config)
     _check_barometer(config)
+    _check_retention(config)
     url = config.database.url
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
         raise ConfigError(source, "database.url", f"must be a sqlite:/// or postgresql:// URL, not {url!r}")
@@ -429,6 +444,16 @@ def _check_barometer(config: Config) -> None:
         ZoneInfo(barometer.timezone)
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(source, "barometer.timezone", f"unknown time zone {barometer.timezone!r}") from None
+
+
+def _check_retention(config: Config) -> None:
+    retention = config.retention
+    for name in ("text_days", "audit_days", "processed_days"):
+        days = getattr(retention, name)
+        if days < 1:
+            raise ConfigError(
+                config.source, f"retention.{name}", f"must be a number of days, at least 1, not {days}"
+            )
 
 
 def parse_clock_time(text: str) -> time:

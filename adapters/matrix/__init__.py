@@ -44,6 +44,7 @@ from bot.chat.adapter import EventSink
 from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
 from bot.chat.host import Host
 from bot.config import MatrixConfig
+from bot.logs import log_failure
 
 log = logging.getLogger("entraide.matrix")
 TOKEN_KEY = "next_batch"
@@ -279,8 +280,8 @@ class MatrixAdapter:
                 await asyncio.wait([previous])  # one room's events in the order they were sent
             try:
                 await sink(replace(await self._complete(event), account=self.account))
-            except Exception:
-                log.exception("event delivery failed", extra={"event_id": event.event_id})
+            except Exception as error:
+                log_failure(log, "event delivery failed", error, {"event_id": event.event_id})
 
         task = asyncio.create_task(deliver(), name=f"matrix:{event.event_id}")
         self._tails[room_id] = task

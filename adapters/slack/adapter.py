@@ -37,6 +37,7 @@ from bot.chat.adapter import EventSink
 from bot.chat.events import AboutKind, Capabilities, Event, EventKind, Reply, Sent, UserRef
 from bot.chat.host import Host
 from bot.config import SlackConfig
+from bot.logs import log_failure
 
 log = logging.getLogger("entraide.slack")
 
@@ -245,8 +246,8 @@ class SlackAdapter:
             kind, body = await self._queue.get()
             try:
                 await handlers[kind](body)
-            except Exception:
-                log.exception("slack payload failed", extra={"kind": kind, "platform": PLATFORM})
+            except Exception as error:
+                log_failure(log, "slack payload failed", error, {"kind": kind, "platform": PLATFORM})
             finally:
                 self._queue.task_done()
 

@@ -37,6 +37,7 @@ from bot.chat.adapter import Adapter
 from bot.chat.context import Outgoing, Services
 from bot.chat.text import safe_reply
 from bot.chat.wire import reply_from_json, reply_to_json
+from bot.logs import log_failure
 from skills_db.storage.outbox import DELIVERY_LEASE, Pending
 
 log = logging.getLogger("entraide.actions")
@@ -154,7 +155,9 @@ class Actions:
                 reply = replace(reply_from_json(message.reply), attempt=message.attempts)
                 where = await adapter.send(reply)
             except Exception as error:
-                log.exception("send failed", extra={"key": message.key[:80], "platform": message.platform})
+                log_failure(
+                    log, "send failed", error, {"key": message.key[:80], "platform": message.platform}
+                )
                 final = message.attempts >= DELIVERY_ATTEMPTS
                 retry_at = self.services.clock() + RETRY_AFTER
                 await self.in_thread(

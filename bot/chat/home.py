@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from bot.chat.context import Context, Services
 from bot.chat.events import Segment, UserRef
-from bot.chat.text import shorten
 from bot.commands.people import profile_body
 from bot.followup.status import need_status_lines
+from bot.retention.shown import quoted_need
 from skills_db.storage.models import ClaimSource
 
 
@@ -52,7 +52,11 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
         asker = askers.get(need.person_id) if need else None
         if need is None or asker is None or ask.id is None:
             continue
-        body = ctx.render("slack.home_ask_line", asker=ctx.mention(asker), text=shorten(need.text, 300))
+        body = ctx.render(
+            "slack.home_ask_line",
+            asker=ctx.mention(asker),
+            text=quoted_need(ctx.services, need, 300, ctx.language),
+        )
         requests.append(PendingRequest(ask.id, body))
     return HomeView(ctx.language, profile_body(ctx, person, needs=False), needs, tuple(requests))
 

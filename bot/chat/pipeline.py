@@ -31,6 +31,7 @@ from bot.commands.registry import (
     UnknownCommand,
     UsageError,
 )
+from bot.logs import log_failure
 from skills_db.vocabulary.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
@@ -77,12 +78,13 @@ class Pipeline:
         key = f"{event.platform}:{event.account}:{event.event_id}"
         try:
             await self.actions.run(partial(self._unit, event, adapter.capabilities), key)
-        except Exception:
-            log.exception("handler failed", extra=ids)
+        except Exception as error:
+            # Ids and the exception's type at ERROR; its message may quote the event's text.
+            log_failure(log, "handler failed", error, ids)
             try:  # nothing of the handler was kept: mark the event and say so, once
                 await self.actions.run(partial(self._failed, event), key)
-            except Exception:
-                log.exception("error reply failed", extra=ids)
+            except Exception as again:
+                log_failure(log, "error reply failed", again, ids)
 
     def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
         """The event's unit of work, in a worker thread."""

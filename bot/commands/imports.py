@@ -24,6 +24,7 @@ from bot.chat.context import Context, Outgoing
 from bot.chat.events import UserRef
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
+from bot.logs import log_failure
 from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
@@ -120,7 +121,7 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
                 partial(_batch, actions, chunk, recognise, platform, learned, first)
             )
         except Exception as error:
-            log.exception("history import stopped", extra={"path": path[:200], "done": done})
+            log_failure(log, "history import stopped", error, {"path": path[:200], "done": done})
             await tell(
                 "curation.import_stopped",
                 f"stopped:{done}",

@@ -19,6 +19,7 @@ from bot.followup.status import status_segments, waiting_text
 from bot.followup.tasks import move_on, schedule_solved_check
 from bot.matching.candidates import Match, Reason
 from bot.matching.reasons import Grammatical, explain
+from bot.retention.shown import quoted_need
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Person
 
 
@@ -180,7 +181,7 @@ def cmd_accept(ctx: Context, args: Arguments) -> None:
         "ask.introduction",
         asker=ctx.mention(asker, need.platform),
         helper=ctx.mention(ctx.sender, need.platform),
-        text=shorten(need.text, 200),
+        text=quoted_need(ctx.services, need, 200, language),
     )
     assert ask.id is not None
     ctx.post(
@@ -250,7 +251,9 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
         helper = None  # solving one's own need is fine, but it is not evidence of helping
     ctx.store.solve_need(need.id, helper.id if helper else None, at=ctx.now())
     if helper is None:
-        ctx.say("solved.done", about=shorten(need.text, 60))
+        ctx.say("solved.done", about=quoted_need(ctx.services, need, 60, ctx.language))
         return
-    ctx.say("solved.credited", about=shorten(need.text, 60), who=ctx.mention(helper))
+    ctx.say(
+        "solved.credited", about=quoted_need(ctx.services, need, 60, ctx.language), who=ctx.mention(helper)
+    )
     credit_solver(ctx, need, helper)  # the asker's thanks: once, within the daily limits

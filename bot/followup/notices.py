@@ -13,8 +13,8 @@ from datetime import UTC, datetime, time, timedelta
 
 from bot.chat.context import Context
 from bot.chat.events import About, AboutKind, Button, ButtonPress, Reply, Segment, UserRef
-from bot.chat.text import shorten
 from bot.followup.status import status_segments, when_text
+from bot.retention.shown import quoted_need
 from skills_db.storage.models import AskStatus, Need, NeedStatus, Person
 
 EVERY = timedelta(days=1)  # at most one follow-up per need per day
@@ -84,7 +84,7 @@ def _progress(ctx: Context, need: Need, asker: Person) -> Composer | None:
     if any(a.status == AskStatus.ACCEPTED for a in asks):
         return None  # the introduction said it all
     language = _language(ctx, asker)
-    text = shorten(need.text, 80)
+    text = quoted_need(ctx.services, need, 80, language)
     if not any(a.status in (AskStatus.PENDING, AskStatus.WAITING) for a in asks):
         if need.exhausted_told:
             return None
@@ -130,7 +130,9 @@ def _solved_check(ctx: Context, need: Need, asker: Person) -> Composer | None:
             Button(ctx.text("followup.button_solved", language), ButtonPress("solved", need.id), "primary"),
             Button(ctx.text("followup.button_not_yet", language), ButtonPress("not-solved", need.id)),
         )
-        body = ctx.render("followup.solved_check", language, id=need.id, text=shorten(need.text, 80))
+        body = ctx.render(
+            "followup.solved_check", language, id=need.id, text=quoted_need(ctx.services, need, 80, language)
+        )
         _send(ctx, need, user, language, body, buttons)
 
     return ask
@@ -151,7 +153,9 @@ def _closed(ctx: Context, need: Need, asker: Person) -> Composer | None:
             need,
             user,
             language,
-            ctx.render(key, language, id=need.id, text=shorten(need.text, 80), days=days),
+            ctx.render(
+                key, language, id=need.id, text=quoted_need(ctx.services, need, 80, language), days=days
+            ),
         )
 
     return last_word

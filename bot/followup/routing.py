@@ -16,9 +16,9 @@ from typing import Any
 
 from bot.chat.context import Context
 from bot.chat.events import About, AboutKind, Button, ButtonPress
-from bot.chat.text import shorten
 from bot.matching.asking import FOCUS_LEARNER
 from bot.matching.candidates import Candidate, Match, Reason
+from bot.retention.shown import quoted_need
 from skills_db.storage.curation import FOCUS_KEY
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
@@ -175,7 +175,7 @@ def send_request(
         language,
         "ask.request",
         asker=ctx.mention(asker, need.platform),
-        text=shorten(need.text, 300),
+        text=quoted_need(ctx.services, need, 300, language),
         why=_why(ctx, reasons, language),
         id=ask.id,
         buttons=(
@@ -184,6 +184,9 @@ def send_request(
         ),
         regarding=About(AboutKind.ASK, ask.id),
     )
+
+
+QUOTING_REASONS = ("reason.similar", "reason.related")  # they quote a past question
 
 
 def schedule_expiry(ctx: Context, ask: Ask, helper: Person) -> None:
@@ -198,4 +201,10 @@ def schedule_expiry(ctx: Context, ask: Ask, helper: Person) -> None:
 
 
 def stored_reasons(ask: Ask) -> list[Reason]:
-    return [Reason(str(r["key"]), {k: v for k, v in r.items() if k != "key"}) for r in ask.reasons]
+    # A reason whose quote of a past question the retention job removed is not said at all:
+    # the other reasons still are (see bot.retention).
+    return [
+        Reason(str(r["key"]), {k: v for k, v in r.items() if k != "key"})
+        for r in ask.reasons
+        if "example" in r or r.get("key") not in QUOTING_REASONS
+    ]

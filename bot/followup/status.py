@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.context import Context
 from bot.chat.events import Segment
-from bot.chat.text import shorten
+from bot.retention.shown import quoted_need
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
 
@@ -103,6 +103,12 @@ def need_status_lines(ctx: Context, person: Person, limit: int = 10) -> list[tup
     for need in needs:
         status = status_segments(ctx, need, asks.get(need.id or 0, []), people, language, person.timezone)
         lines.append(
-            ctx.render("status.line", language, id=need.id, text=shorten(need.text, 80), status=status)
+            ctx.render(
+                "status.line",
+                language,
+                id=need.id,
+                text=quoted_need(ctx.services, need, 80, language),
+                status=status,
+            )
         )
     return lines

@@ -16,7 +16,9 @@ from bot.jobs.spec import JobContext, JobSpec
 
 log = logging.getLogger("entraide.jobs")
 
-RETENTION = timedelta(days=30)  # processed events, delivered messages, finished tasks kept this long
+# Index changes, job runs and finished tasks are kept this long (processed events and delivered
+# messages: [retention] processed_days, 30 by default; texts: bot.retention).
+RETENTION = timedelta(days=30)
 
 
 def register(scheduler: Scheduler, actions: Actions) -> None:
@@ -29,11 +31,13 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
             log.info("outbox: delivered messages left pending", extra={"count": sent})
 
     async def prune(run: JobContext) -> None:
-        before = services.clock() - RETENTION
+        now = services.clock()
+        before = now - RETENTION
+        processed = now - timedelta(days=services.config.retention.processed_days)
 
         def work() -> None:
-            services.store.prune_processed(before)
-            services.store.prune_outbox(before)
+            services.store.prune_processed(processed)
+            services.store.prune_outbox(processed)
             services.store.prune_changes(before)
             services.store.prune_jobs(before)
 

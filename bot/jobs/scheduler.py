@@ -40,6 +40,7 @@ from typing import Any, ParamSpec, TypeVar
 from bot.jobs.clock import Clock, SystemClock
 from bot.jobs.schedules import Occurrence, Schedule
 from bot.jobs.spec import JobContext, JobFunction, JobSpec, Outcome, TaskHandler, TickReport
+from bot.logs import log_failure
 from skills_db.storage.jobs import JobQueries, RunState
 from skills_db.storage.models import DelayedTask
 
@@ -307,7 +308,7 @@ class Scheduler:
             try:
                 await self._beating(spec.run(context), renew, f"job {spec.name} period {context.period}")
             except Exception as error:
-                log.exception("job %s failed for period %s", spec.name, context.period, extra=extra)
+                log_failure(log, f"job {spec.name} failed for period {context.period}", error, extra)
                 status, detail = "failed", _describe(error)
             finish = self.store.finish_run
             now = self.clock.now()
@@ -365,8 +366,8 @@ class Scheduler:
                     lambda: self.store.renew_task(task_id, self.owner, self.clock.now(), self.lease),
                     f"delayed task {task.key}",
                 )
-            except Exception:
-                log.exception("delayed task %s (%s) failed", task.key, task.kind, extra=extra)
+            except Exception as error:
+                log_failure(log, f"delayed task {task.key} ({task.kind}) failed", error, extra)
                 status = "failed"
             if not await self._db(self.store.finish_task, task_id, self.owner, status, at=self.clock.now()):
                 log.warning("delayed task %s finished after losing its lease", task.key, extra=extra)

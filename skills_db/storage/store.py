@@ -37,6 +37,7 @@ from skills_db.storage.models import (
 from skills_db.storage.needs import NeedQueries
 from skills_db.storage.outbox import OutboxQueries
 from skills_db.storage.personal import PersonalDataQueries
+from skills_db.storage.retention import RetentionQueries
 from skills_db.storage.shoutouts import ShoutoutQueries
 
 
@@ -63,6 +64,7 @@ class Store(
     OutboxQueries,
     FeedQueries,
     JobQueries,
+    RetentionQueries,
 ):
     # -- people and identities -------------------------------------------------------------
 
