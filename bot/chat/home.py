@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot.chat.context import Context, Services
 from bot.chat.events import Segment, UserRef
 from bot.chat.text import shorten
+from bot.commands.anonymous import asker_shown
 from bot.commands.people import profile_body
 from bot.followup.status import need_status_lines
 from skills_db.storage.models import ClaimSource
@@ -52,7 +53,8 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
         asker = askers.get(need.person_id) if need else None
         if need is None or asker is None or ask.id is None:
             continue
-        body = ctx.render("slack.home_ask_line", asker=ctx.mention(asker), text=shorten(need.text, 300))
+        who = asker_shown(ctx, need, asker, ctx.language, user.platform)
+        body = ctx.render("slack.home_ask_line", asker=who, text=shorten(need.text, 300))
         requests.append(PendingRequest(ask.id, body))
     return HomeView(ctx.language, profile_body(ctx, person, needs=False), needs, tuple(requests))
 
