@@ -40,7 +40,7 @@ async def test_unknown_command_in_french(bot: tuple[Pipeline, MemoryAdapter]) ->
 
 async def test_missing_argument_shows_usage(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     assert await say(bot, "need") == [
-        "Something is missing: what you need help with.\nUsage: need <what you need help with>"
+        "Something is missing: what you need help with.\nUsage: need [--anonymous] <what you need help with>"
     ]
     assert await say(bot, "endorse @bob") == [
         "Something is missing: a skill.\nUsage: endorse @someone <skill>"

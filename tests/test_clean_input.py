@@ -124,11 +124,11 @@ async def test_invisible_characters_are_dropped_from_what_is_stored(
 @pytest.mark.parametrize(
     ("text", "usage"),
     [
-        ("need help", "need <what you need help with>"),
-        ("need help please!", "need <what you need help with>"),
-        ("need @bob", "need <what you need help with>"),
-        ("besoin d'aide", "need <what you need help with>"),
-        ("need \u200b", "need <what you need help with>"),
+        ("need help", "need [--anonymous] <what you need help with>"),
+        ("need help please!", "need [--anonymous] <what you need help with>"),
+        ("need @bob", "need [--anonymous] <what you need help with>"),
+        ("besoin d'aide", "need [--anonymous] <what you need help with>"),
+        ("need \u200b", "need [--anonymous] <what you need help with>"),
         ("offer help", "offer <what you can help with>"),
         ("offer 🎉", "offer <what you can help with>"),
     ],
@@ -149,7 +149,7 @@ async def test_a_bare_need_in_french(bot: tuple[Pipeline, MemoryAdapter]) -> Non
     assert "ce pour quoi vous cherchez de l'aide." in answer
     assert await say(bot, "besoin d'aide svp !") == [
         f"Pour quoi cherchez-vous de l'aide{NBSP}? Écrivez-le en quelques mots après la commande.\n"
-        "Usage\u00a0: besoin <ce pour quoi vous cherchez de l'aide>"
+        "Usage\u00a0: besoin [--anonyme] <ce pour quoi vous cherchez de l'aide>"
     ]
 
 

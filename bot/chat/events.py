@@ -19,6 +19,7 @@ class AboutKind(StrEnum):
     ASK = "ask"  # a request for help to one colleague (👍/👎 answer it)
     INTRODUCTION = "introduction"  # helper and asker introduced in the need's thread
     FOLLOW_UP = "follow-up"  # news of a need, to its asker (a ✅ on it solves the need)
+    HELPER_OFFER = "helper-offer"  # to an anonymous need's asker: who offers (👍/👎 answer it)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from bot.chat.context import Context, Services
 from bot.chat.events import Segment, UserRef
+from bot.commands.anonymous import asker_shown
 from bot.commands.people import profile_body
 from bot.followup.status import need_status_lines
 from bot.retention.shown import quoted_need
@@ -52,9 +53,10 @@ def home_view(services: Services, user: UserRef, *, max_requests: int = 20) -> H
         asker = askers.get(need.person_id) if need else None
         if need is None or asker is None or ask.id is None:
             continue
+        who = asker_shown(ctx, need, asker, ctx.language, user.platform)
         body = ctx.render(
             "slack.home_ask_line",
-            asker=ctx.mention(asker),
+            asker=who,
             text=quoted_need(ctx.services, need, 300, ctx.language),
         )
         requests.append(PendingRequest(ask.id, body))

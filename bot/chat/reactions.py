@@ -33,9 +33,12 @@ def handle_reaction(ctx: Context, event: Event, commands: Registry) -> None:
         _solved_by_reaction(ctx, event)
     elif name in YES | NO and event.target_message:
         about = ctx.store.sent_about(event.platform, event.account, event.conversation, event.target_message)
-        if about is None or about[0] != AboutKind.ASK:
+        if about is None or about[0] not in (AboutKind.ASK, AboutKind.HELPER_OFFER):
             return
-        command = commands.get("accept" if name in YES else "decline")
+        if about[0] == AboutKind.HELPER_OFFER:  # the asker of an anonymous need answers an offer
+            command = commands.get("accept-helper" if name in YES else "decline-helper")
+        else:
+            command = commands.get("accept" if name in YES else "decline")
         if command is not None:
             command.handler(ctx, Arguments({"id": str(about[1])}))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.commands import admin, needs, people, shoutouts, thanks
+from bot.commands import admin, anonymous, needs, people, shoutouts, thanks
 from bot.commands.registry import ArgKind, Argument, Command, Registry, choices
 
 WHAT_TO_OPT = choices(
@@ -151,6 +151,25 @@ def registry() -> Registry:
             (Argument("id", ArgKind.WORD, required=False),),
             ("refuser", "non", "no", "not-now"),
             words={"fr": "refuser"},
+        )
+    )
+    # The asker of an anonymous need answers a helper's offer (bot/commands/anonymous.py).
+    r.add(
+        Command(
+            "accept-helper",
+            anonymous.cmd_accept_helper,
+            (Argument("id", ArgKind.WORD, required=False),),
+            ("accepter-aide", "accept-offer"),
+            words={"fr": "accepter-aide"},
+        )
+    )
+    r.add(
+        Command(
+            "decline-helper",
+            anonymous.cmd_decline_helper,
+            (Argument("id", ArgKind.WORD, required=False),),
+            ("refuser-aide", "decline-offer"),
+            words={"fr": "refuser-aide"},
         )
     )
     r.add(

@@ -8,6 +8,7 @@ from typing import Any
 from bot.chat.context import Context
 from bot.chat.events import About, AboutKind, Segment
 from bot.chat.text import shorten
+from bot.commands.anonymous import offer_to_asker, seen_by_others, split_flag
 from bot.commands.clean import need_text
 from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError, parse_person
@@ -24,7 +25,8 @@ from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Offer, Pe
 
 
 def cmd_need(ctx: Context, args: Arguments) -> None:
-    text = need_text(args)
+    anonymous, rest = split_flag(args.text("text"))
+    text = need_text(Arguments({"text": rest}))
     event = ctx.trigger
     skills = ctx.services.matcher.recognise(text)
     need = ctx.store.create_need(
@@ -38,7 +40,9 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
             created_at=ctx.now(),
             # Seen by everyone (a help channel or room), not in a DM: only then may a public post
             # (a shout-out) name what it was about.
-            public=event.in_help_channel and not event.is_direct,
+            # An anonymous need is never public: nothing said in public may point to it.
+            public=event.in_help_channel and not event.is_direct and not anonymous,
+            anonymous=anonymous,
         )
     )
     match = ctx.services.matcher.rank(text, skills, ctx.person_id, ctx.now())
@@ -48,14 +52,20 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
     # becomes its thread, where the introduction and the ✅ will go.
     assert need.id is not None
     regarding = About(AboutKind.NEED, need.id) if need.thread is None else None
+    if anonymous:  # answered to the asker alone: no thread of the need is ever made public
+        regarding = None
     if ctx.config.routing.mode == "suggest":
         if any(c.relevant for c in match.candidates):
-            _suggest(ctx, match, about, regarding)
+            _suggest(ctx, match, about, regarding, private=anonymous)
             return
         progress = Progress(weak=any(c.weak for c in match.candidates))
     else:
         progress = advance(ctx, need, match=match)
-    ctx.say_segments(need_answer(ctx, need, progress, about), regarding=regarding)
+    body = need_answer(ctx, need, progress, about)
+    if anonymous:
+        said = "anonymous.recorded_seen" if seen_by_others(ctx) else "anonymous.recorded"
+        body = (*ctx.render(said, id=need.id), " ", *body)
+    ctx.say_segments(body, regarding=regarding, private=anonymous)
 
 
 def need_answer(ctx: Context, need: Need, progress: Progress, about: str) -> tuple[Segment, ...]:
@@ -84,7 +94,9 @@ def need_answer(ctx: Context, need: Need, progress: Progress, about: str) -> tup
     return ctx.render("need.nobody", **values)
 
 
-def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) -> None:
+def _suggest(
+    ctx: Context, match: Match, about: str, regarding: About | None, *, private: bool = False
+) -> None:
     body: list[Segment] = list(ctx.render("need.suggestions", about=about))
     relevant = [c for c in match.candidates if c.relevant][: ctx.config.routing.suggestion_count]
     people = ctx.store.people([c.person_id for c in relevant])
@@ -102,7 +114,7 @@ def _suggest(ctx: Context, match: Match, about: str, regarding: About | None) ->
                 why=_why(ctx, candidate.reasons, ctx.language, person="them"),
             )
         )
-    ctx.say_segments(tuple(body), regarding=regarding)
+    ctx.say_segments(tuple(body), regarding=regarding, private=private)
 
 
 def _why(
@@ -166,13 +178,18 @@ def cmd_accept(ctx: Context, args: Arguments) -> None:
     # An expired request can still be accepted while its need is open: the asker was told they
     # would be introduced as soon as someone accepts, with no deadline.
     wanted = _pending_ask(ctx, args, expired_too=True)
-    ask = ctx.store.answer_ask(wanted.id or 0, AskStatus.ACCEPTED, at=ctx.now(), late=True)
+    need = ctx.store.get_need(wanted.need_id)
+    # On an anonymous need, a yes is an offer: the asker decides whether to be introduced.
+    status = AskStatus.OFFERED if need is not None and need.anonymous else AskStatus.ACCEPTED
+    ask = ctx.store.answer_ask(wanted.id or 0, status, at=ctx.now(), late=True)
     if ask is None:  # answered meanwhile (a second tap, another instance): once is enough
         raise UsageError(None, "error.no_pending_ask")
-    need = ctx.store.get_need(ask.need_id)
     asker = ctx.store.get_person(need.person_id) if need else None
     if need is None or asker is None or need.status != NeedStatus.OPEN:
         ctx.say("ask.too_late", private=True)
+        return
+    if need.anonymous:
+        offer_to_asker(ctx, need, ask)
         return
     ctx.say("ask.accepted", private=True, asker=ctx.mention(asker))
     language = asker.language or ctx.config.bot.language
@@ -250,10 +267,14 @@ def close_need(ctx: Context, need: Need, helper: Person | None) -> None:
     if helper is not None and helper.id == need.person_id:
         helper = None  # solving one's own need is fine, but it is not evidence of helping
     ctx.store.solve_need(need.id, helper.id if helper else None, at=ctx.now())
+    private = need.anonymous  # said to the asker alone: nobody else may tie the need to them
     if helper is None:
-        ctx.say("solved.done", about=quoted_need(ctx.services, need, 60, ctx.language))
+        ctx.say("solved.done", private=private, about=quoted_need(ctx.services, need, 60, ctx.language))
         return
     ctx.say(
-        "solved.credited", about=quoted_need(ctx.services, need, 60, ctx.language), who=ctx.mention(helper)
+        "solved.credited",
+        private=private,
+        about=quoted_need(ctx.services, need, 60, ctx.language),
+        who=ctx.mention(helper),
     )
     credit_solver(ctx, need, helper)  # the asker's thanks: once, within the daily limits

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.context import Context
 from bot.chat.events import Mention, Segment
+from bot.commands.anonymous import asker_shown
 from bot.commands.clean import has_words, visible
 from bot.commands.people import resolve_person
 from bot.commands.registry import Arguments, UsageError
@@ -116,7 +117,10 @@ def _tell_about_need(ctx: Context, person: Person, key: str, need_id: int, skill
     label = ctx.services.matcher.taxonomy.label
     named = ", ".join(label(skill, language) for skill in skills)
     key = f"thanks_paths.{key}" if named else f"thanks_paths.{key}_plain"
-    ctx.tell(user, language, key, who=ctx.mention(ctx.sender), id=need_id, skills=named)
+    # Thanks for an anonymous need come from "a colleague", as its request did.
+    need = ctx.store.get_need(need_id) if need_id else None
+    who = asker_shown(ctx, need, ctx.sender, language) if need is not None else ctx.mention(ctx.sender)
+    ctx.tell(user, language, key, who=who, id=need_id, skills=named)
 
 
 def over_limit(ctx: Context, receivers: list[Person]) -> tuple[str, dict[str, Any]] | None:

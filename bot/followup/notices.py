@@ -81,8 +81,8 @@ def _progress(ctx: Context, need: Need, asker: Person) -> Composer | None:
     if need.status != NeedStatus.OPEN:
         return None
     asks = ctx.store.asks_for_need(need.id)
-    if any(a.status == AskStatus.ACCEPTED for a in asks):
-        return None  # the introduction said it all
+    if any(a.status in (AskStatus.ACCEPTED, AskStatus.OFFERED) for a in asks):
+        return None  # the introduction (or a helper's offer, on an anonymous need) said it all
     language = _language(ctx, asker)
     text = quoted_need(ctx.services, need, 80, language)
     if not any(a.status in (AskStatus.PENDING, AskStatus.WAITING) for a in asks):

@@ -23,7 +23,8 @@ from skills_db.storage.curation import FOCUS_KEY
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
 WEEK = timedelta(days=7)
-OUTSTANDING = (AskStatus.PENDING, AskStatus.WAITING)
+# An offer on an anonymous need holds its place while the asker decides.
+OUTSTANDING = (AskStatus.PENDING, AskStatus.WAITING, AskStatus.OFFERED)
 ASK_LATER = "ask-later"
 EXPIRE_ASK = "expire-ask"
 
@@ -173,8 +174,9 @@ def send_request(
     ctx.tell(
         user,
         language,
-        "ask.request",
-        asker=ctx.mention(asker, need.platform),
+        # An anonymous need: "a colleague", and the helper knows they will be named if they accept.
+        "anonymous.request" if need.anonymous else "ask.request",
+        asker="" if need.anonymous else ctx.mention(asker, need.platform),
         text=quoted_need(ctx.services, need, 300, language),
         why=_why(ctx, reasons, language),
         id=ask.id,

@@ -65,6 +65,9 @@ def status_segments(
     for helper in accepted:
         parts.extend(ctx.render("status.accepted", language, who=ctx.mention(helper, need.platform)))
         parts.append(" ")
+    offered = sum(1 for a in asks if a.status == AskStatus.OFFERED)
+    if offered:  # an anonymous need: helpers waiting for the asker's answer
+        parts.append(ctx.text("anonymous.status_offered", language, count=offered) + " ")
     pending = sum(1 for a in asks if a.status == AskStatus.PENDING)
     if pending:
         parts.append(ctx.text("status.considering", language, count=pending) + " ")

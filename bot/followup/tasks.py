@@ -89,7 +89,7 @@ def ask_later(ctx: Context, item: DelayedTask) -> None:
     need = ctx.store.get_need(ask.need_id)
     person = ctx.store.get_person(ask.person_id)
     taken = need is not None and any(
-        a.status == AskStatus.ACCEPTED for a in ctx.store.asks_for_need(ask.need_id)
+        a.status in (AskStatus.ACCEPTED, AskStatus.OFFERED) for a in ctx.store.asks_for_need(ask.need_id)
     )
     if need is None or person is None or need.status != NeedStatus.OPEN or taken:
         ctx.store.skip_ask(ask.id, at=ctx.now())  # "if nobody has accepted by then"

@@ -78,7 +78,8 @@ def helpers(
         helped[item.helper].add(item.helped)
         pieces[item.helper] += 1
         arrived = first_seen.get(item.helped)
-        if arrived is not None and item.at - arrived <= window:
+        # Help with an anonymous need never says "new here": that would describe its asker.
+        if arrived is not None and item.at - arrived <= window and not item.anonymous:
             newcomers[item.helper].add(item.helped)
         if item.public:  # only what was said in public may be named in public
             skills[item.helper].update(item.skills)

@@ -17,7 +17,7 @@ from skills_db.storage.database import Database
 from skills_db.storage.models import Ask, AskStatus, Need, NeedStatus, Person
 
 # Requests that take someone's time: a waiting one is not sent, a skipped one never was.
-SENT = (AskStatus.PENDING, AskStatus.ACCEPTED, AskStatus.DECLINED, AskStatus.EXPIRED)
+SENT = (AskStatus.PENDING, AskStatus.ACCEPTED, AskStatus.DECLINED, AskStatus.EXPIRED, AskStatus.OFFERED)
 
 
 def sent_since_locked(session: Session, person_ids: list[int], since: datetime) -> dict[int, int]:

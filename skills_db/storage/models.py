@@ -70,6 +70,8 @@ class AskStatus(StrEnum):
     DECLINED = "declined"
     EXPIRED = "expired"
     SKIPPED = "skipped"  # a waiting request never sent: someone accepted first, or they stayed away
+    # An anonymous need's helper said yes: the asker decides whether to be introduced to them.
+    OFFERED = "offered"
 
 
 class Person(SQLModel, table=True):
@@ -156,6 +158,8 @@ class Need(SQLModel, table=True):
     solved_asked: bool = False  # "was it solved?" was asked
     # Posted where everyone could see it (a help channel), not in a DM or a private conversation.
     public: bool = False
+    # The asker stays unnamed to everyone else until they accept a helper (`need --anonymous`).
+    anonymous: bool = False
 
 
 class Offer(SQLModel, table=True):

@@ -181,11 +181,20 @@ class NeedQueries(Database):
             return list(session.exec(select(Ask).where(Ask.need_id == need_id)).all())
 
     def answer_ask(
-        self, ask_id: int, status: AskStatus, *, at: datetime | None = None, late: bool = False
+        self,
+        ask_id: int,
+        status: AskStatus,
+        *,
+        at: datetime | None = None,
+        late: bool = False,
+        offered: bool = False,
     ) -> Ask | None:
-        """Answer a pending ask (with ``late``, an expired one too); None when it was answered
-        already (concurrently: the conditional update lets one answer through)."""
+        """Answer a pending ask (with ``late``, an expired one too; with ``offered``, the asker
+        answers a helper's offer on an anonymous need); None when it was answered already
+        (concurrently: the conditional update lets one answer through)."""
         answerable = [AskStatus.PENDING, AskStatus.EXPIRED] if late else [AskStatus.PENDING]
+        if offered:
+            answerable = [AskStatus.OFFERED]
         with self.session() as session:
             result = session.execute(
                 sa.update(Ask)

@@ -73,6 +73,12 @@ class PersonalDataQueries(Database):
                 query = select(table).where(col(getattr(table, about)) == person_id)
                 rows = session.exec(query.order_by(col(table.id))).all()
                 data[key] = [_row(r, skill_names) for r in rows]
+            # Thanks for an anonymous need came from "a colleague": the helper's export does not
+            # name its asker either (the asker's own export keeps them, as thanks given).
+            anonymous = set(session.exec(select(Need.id).where(col(Need.anonymous))))
+            for item in data["thanks_received"]:
+                if item.get("need_id") in anonymous:
+                    item["from_person_id"] = None
             return data
 
     def forget_person(self, person_id: int) -> None:
@@ -106,7 +112,7 @@ class PersonalDataQueries(Database):
             ]
             # Messages about the erased needs and requests lead nowhere any more: a reaction to
             # one reaches nobody (and, ids never being reused, never someone else's request).
-            for kind, ids in (("need", needs), ("ask", asks), ("introduction", asks)):
+            for kind, ids in (("need", needs), ("ask", asks), ("introduction", asks), ("helper-offer", asks)):
                 if ids:
                     session.execute(
                         delete(SentMessage).where(

@@ -44,6 +44,7 @@ class HelpGiven:
     at: datetime
     skills: tuple[str, ...]
     public: bool
+    anonymous: bool = False  # help with an anonymous need: its asker is never described
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,8 @@ class ShoutoutQueries(Database):
         """Help recorded in [since, until), by people who still exist, to someone else."""
         helper, helped = sa.orm.aliased(Person), sa.orm.aliased(Person)
         query = (
-            select(Thanks)
+            select(Thanks, col(Need.anonymous))
+            .outerjoin(Need, col(Need.id) == col(Thanks.need_id))
             .join(helper, col(helper.id) == col(Thanks.to_person_id))
             .join(helped, col(helped.id) == col(Thanks.from_person_id))
             .where(
@@ -80,8 +82,15 @@ class ShoutoutQueries(Database):
         )
         with self.session() as session:
             return [
-                HelpGiven(t.to_person_id, t.from_person_id, t.created_at, tuple(t.skills or ()), t.public)
-                for t in session.exec(query).all()
+                HelpGiven(
+                    t.to_person_id,
+                    t.from_person_id,
+                    t.created_at,
+                    tuple(t.skills or ()),
+                    t.public,
+                    bool(anonymous),
+                )
+                for t, anonymous in session.exec(query).all()
             ]
 
     def seen(self, person_ids: Iterable[int], before: datetime) -> dict[int, Seen]:
