@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -32,13 +31,18 @@ from skills_db.importers.read import read_history
 from skills_db.storage.store import Store
 from tests.support import make_services
 
+
 def fixed(examples: int) -> settings:
     return settings(
         max_examples=examples,
         derandomize=True,  # the same examples every run: a failure is reproducible, never flaky
         database=None,
         deadline=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.large_base_example,
+        ],
     )
 
 
@@ -69,6 +73,8 @@ json_values = st.recursive(
 NASTY = ["a", "é", " ", "\x00", "\ud800", "\udfff", "\n", "\u202e", "<@U1>", "&lt;", "🎉", "\\"]
 nasty_text = st.lists(st.sampled_from(NASTY), max_size=12).map("".join) | st.text(max_size=12)
 handles = st.sampled_from(["U1", "U2", "U3", "", "USLACKBOT"]) | nasty_text
+
+
 def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """Usually a value of ``strategy``, sometimes any JSON value."""
     return st.one_of(strategy, strategy, json_values)
@@ -86,7 +92,9 @@ good_messages = st.fixed_dictionaries(
         "thread_ts": slack_ts,
         "subtype": st.sampled_from(["channel_join", "thread_broadcast", "bot_message"]),
         "reactions": st.lists(
-            st.fixed_dictionaries({"name": st.just("white_check_mark"), "users": st.lists(user_ids, max_size=2)}),
+            st.fixed_dictionaries(
+                {"name": st.just("white_check_mark"), "users": st.lists(user_ids, max_size=2)}
+            ),
             max_size=1,
         ),
     },
@@ -345,7 +353,9 @@ def every_word(commands: Registry) -> list[str]:
 WORDS = every_word(registry())
 ADMIN_WORDS = every_word(admin_registry())
 tails = st.text(max_size=40) | st.lists(
-    st.sampled_from(["@bob", "@", "@@x", " ", ",", "and", "et", "3d", "until", "monday", "#1", "-1", "\x00", "é"]),
+    st.sampled_from(
+        ["@bob", "@", "@@x", " ", ",", "and", "et", "3d", "until", "monday", "#1", "-1", "\x00", "é"]
+    ),
     max_size=6,
 ).map(" ".join)
 

@@ -9,13 +9,12 @@ Files over the limits of :mod:`skills_db.importers.limits` are refused before th
 from __future__ import annotations
 
 import csv
-import io
 import json
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from skills_db.importers.files import check_regular_file
 from skills_db.importers.limits import (
@@ -85,21 +84,29 @@ def _jsonl_rows(path: Path, where: str, limits: ImportLimits) -> list[tuple[int,
 
 def _csv_rows(path: Path, where: str) -> list[tuple[int, dict[str, Any]]]:
     rows: list[tuple[int, dict[str, Any]]] = []
-    with _open(path, where) as binary, io.TextIOWrapper(binary, encoding="utf-8-sig", newline="") as text:
-        reader = csv.DictReader(text)
+    with _open(path, where) as binary:
+        reader = csv.DictReader(_utf8_lines(binary, where))
         try:
             for record in reader:
                 rows.append((reader.line_num, dict(record)))
-        except UnicodeDecodeError as error:  # the line is the one being read, give or take
-            raise HistoryFileError(
-                where, str(reader.line_num + 1), f"not UTF-8 text: {error.reason}", kind="line"
-            ) from None
         except csv.Error as error:  # a NUL byte, a field over csv's 128 KiB limit
             raise HistoryFileError(where, str(reader.line_num), str(error), kind="line") from None
     return rows
 
 
-def _open(path: Path, where: str) -> BinaryIO:
+def _utf8_lines(binary: IO[bytes], where: str) -> Iterator[str]:
+    """The file's lines, decoded one by one so that bad UTF-8 names its own line (a text
+    wrapper decodes ahead, by blocks). Kept with their line endings, as csv wants them."""
+    for number, raw in enumerate(binary, 1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError as error:
+            raise HistoryFileError(
+                where, str(number), f"not UTF-8 text: {error.reason}", kind="line"
+            ) from None
+
+
+def _open(path: Path, where: str) -> IO[bytes]:
     try:
         return path.open("rb")
     except OSError as error:
