@@ -387,3 +387,48 @@ def test_every_command_takes_any_arguments(word: str, tail: str, gap: str) -> No
 @given(st.sampled_from(ADMIN_WORDS), tails)
 def test_every_admin_command_takes_any_arguments(word: str, tail: str) -> None:
     parses_or_explains(admin_registry(), f"{word} {tail}")
+
+
+# --------------------------------------------------------------------------- commands, end to end
+
+# What the bot writes whatever the command did: its record of events, messages and jobs.
+BOOKKEEPING = {"processedevent", "outboxmessage", "sentmessage", "jobrun", "delayedtask", "auditentry"}
+
+
+def domain(store: Store) -> dict[str, list[tuple[Any, ...]]]:
+    return {name: rows for name, rows in snapshot(store).items() if name not in BOOKKEEPING}
+
+
+def test_every_command_answers_any_arguments_without_crashing(sqlite_url: str) -> None:
+    """Through the whole pipeline (SQLite): a reply, never the "something went wrong" one; a
+    reply that explains a usage error leaves every table as it was."""
+    import asyncio
+
+    from bot.chat.events import EventKind
+    from tests.support import MemoryAdapter, event, pipeline_for
+
+    services = make_services(sqlite_url, bot={"admins": ["memory:alice"]})
+    adapter = MemoryAdapter()
+    pipeline = pipeline_for(services, adapter)
+    count = iter(range(10**6))
+    with asyncio.Runner() as runner:
+        for who in ("alice", "bob"):
+            runner.run(pipeline.handle(adapter, event("skills add Python", who)))
+
+        @fixed(80)
+        @given(st.sampled_from(WORDS + [f"admin {w}" for w in ADMIN_WORDS]), tails)
+        def check(word: str, tail: str) -> None:
+            before, sent = domain(services.store), len(adapter.sent)
+            line = f"{word} {tail}"
+            runner.run(
+                pipeline.handle(
+                    adapter, event(line, "alice", kind=EventKind.COMMAND, event_id=f"p{next(count)}")
+                )
+            )
+            answers = [reply.plain for reply in adapter.sent[sent:]]
+            assert answers, repr(line)
+            assert not any("something went wrong" in text for text in answers), (line, answers)
+            if any("\nUsage: " in text for text in answers[:1]):
+                assert domain(services.store) == before, (line, answers)
+
+        check()
