@@ -217,6 +217,7 @@ def check_slack_export(url: str, tmp_path: Path, *, zipped: bool) -> None:
             assert data is not None and int(error.record) < len(json.loads(data))
 
     check()
+    store.close()
     assert outcomes["imported"] and outcomes["refused"] and outcomes["threads"], outcomes
 
 
@@ -273,6 +274,7 @@ def test_jsonl_history_arbitrary_lines(sqlite_url: str, tmp_path: Path) -> None:
             line_of(error, lines)
 
     check()
+    store.close()
     assert outcomes["imported"] and outcomes["refused"] and outcomes["threads"], outcomes
 
 
@@ -340,6 +342,7 @@ def test_profiles_arbitrary_csv_and_jsonl(sqlite_url: str, tmp_path: Path) -> No
             assert int(error.record) >= 1
 
     check()
+    store.close()
     assert outcomes["imported"] and outcomes["refused"], outcomes
 
 
@@ -432,3 +435,4 @@ def test_every_command_answers_any_arguments_without_crashing(sqlite_url: str) -
                 assert domain(services.store) == before, (line, answers)
 
         check()
+    services.store.close()
