@@ -15,6 +15,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from skills_db.importers.files import check_regular_file
+from skills_db.importers.limits import (
+    DEFAULT_LIMITS,
+    ImportLimits,
+    LimitExceeded,
+    clean_text,
+    known_timezone,
+    parse_json,
+    size_text,
+)
 from skills_db.importers.model import (
     SOURCE_JSONL,
     HistoryArchive,
@@ -44,7 +54,7 @@ def _string(obj: Mapping[str, object], key: str, what: str, *, default: str | No
         raise _Bad(f"{what}missing '{key}'")
     if not isinstance(value, str):
         raise _Bad(f"{what}'{key}' must be a string, not {type(value).__name__}")
-    return value
+    return clean_text(value)
 
 
 def _flag(obj: Mapping[str, object], key: str, what: str) -> bool:
@@ -60,6 +70,8 @@ def _user(handle: str, obj: Mapping[str, object], what: str) -> HistoryUser:
     tz = obj.get("tz")
     if tz is not None and not isinstance(tz, str):
         raise _Bad(f"{what}'tz' must be a string or null")
+    if tz and not known_timezone(tz):  # the bot reads it as a zone later
+        raise _Bad(f"{what}unknown time zone {tz[:60]!r}")
     return HistoryUser(
         handle=handle,
         name=_string(obj, "name", what, default="") or handle,
@@ -78,10 +90,13 @@ def parse_iso_time(value: object, what: str = "") -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise _Bad(f"{what}'ts' is not ISO 8601: {value!r}") from exc
+        raise _Bad(f"{what}'ts' is not ISO 8601: {value[:60]!r}") from exc
     if moment.tzinfo is None:
-        raise _Bad(f"{what}'ts' has no time zone (add Z or +hh:mm): {value!r}")
-    return moment.astimezone(UTC)
+        raise _Bad(f"{what}'ts' has no time zone (add Z or +hh:mm): {value[:60]!r}")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+        raise _Bad(f"{what}'ts' is out of range: {value[:60]!r}") from None
 
 
 def _reactions(value: object, what: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -97,7 +112,7 @@ def _reactions(value: object, what: str) -> tuple[tuple[str, tuple[str, ...]], .
         users = item.get("users", [])
         if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
             raise _Bad(f"{what}reactions[{i}]: 'users' must be a list of handles")
-        out.append((name, tuple(users)))
+        out.append((name, tuple(clean_text(u) for u in users)))
     return tuple(out)
 
 
@@ -106,7 +121,7 @@ def _mentions(obj: Mapping[str, object], text: str, known: set[str], what: str) 
     if value is not None:
         if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
             raise _Bad(f"{what}'mentions' must be a list of handles")
-        return tuple(dict.fromkeys(value))
+        return tuple(dict.fromkeys(clean_text(h) for h in value))
     found = (m.group(1).rstrip(".-") for m in _MENTION.finditer(text))
     return tuple(dict.fromkeys(h for h in found if h in known))
 
@@ -122,7 +137,7 @@ def _message(obj: object, what: str, known: set[str]) -> HistoryMessage:
     if "ts" not in obj:
         raise _Bad(f"{prefix}missing 'ts'")
     posted_at = parse_iso_time(obj["ts"], prefix)
-    message_id = _string(obj, "id", prefix, default=obj["ts"]) or obj["ts"]
+    message_id = _string(obj, "id", prefix, default=obj["ts"]) or clean_text(obj["ts"])
     return HistoryMessage(
         ts=message_id,
         author=author,
@@ -152,10 +167,11 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     inline = obj.get("users", {})
     if not isinstance(inline, dict):
         raise _Bad("'users' must be an object mapping handles to users")
-    for handle, fields in inline.items():
+    for key, fields in inline.items():
+        handle = clean_text(key)
         if not isinstance(fields, dict):
-            raise _Bad(f"users[{handle!r}] is not an object")
-        users[handle] = _user(handle, fields, f"users[{handle!r}]: ")
+            raise _Bad(f"users[{handle[:60]!r}] is not an object")
+        users[handle] = _user(handle, fields, f"users[{handle[:60]!r}]: ")
     if "root" not in obj:
         raise _Bad("missing 'root'")
     raw_replies = obj.get("replies", [])
@@ -164,7 +180,7 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     known = set(users)
     for raw in [obj["root"], *raw_replies]:
         if isinstance(raw, dict) and isinstance(raw.get("author"), str):
-            known.add(raw["author"])
+            known.add(clean_text(raw["author"]))
     root = _message(obj["root"], "root", known)
     written = [_message(raw, f"replies[{i}]", known) for i, raw in enumerate(raw_replies)]
     ids = [root.ts] + [reply.ts for reply in written]
@@ -176,36 +192,45 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     return HistoryThread(SOURCE_JSONL, channel, thread_id, root, replies, solved_by)
 
 
-def _lines(path: Path, label: str) -> Iterator[tuple[int, str]]:
+def _lines(path: Path, label: str, limits: ImportLimits) -> Iterator[tuple[int, bytes]]:
+    """The file's lines, each read with a bound: an overlong line is refused, not loaded."""
+    check_regular_file(path, limits.max_file_bytes)
     try:
         handle = path.open("rb")
     except OSError as exc:
         raise HistoryFileError(label, "", f"cannot read: {exc.strerror or exc}") from exc
     with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise HistoryFileError(
-                    label, str(number), f"not UTF-8 text: {exc.reason}", kind="line"
-                ) from exc
-            yield number, line.removeprefix("\ufeff") if number == 1 else line
+        number = 0
+        while raw := handle.readline(limits.max_line_bytes + 1):
+            number += 1
+            if len(raw) > limits.max_line_bytes and not raw.endswith(b"\n"):
+                reason = f"line longer than the limit of {size_text(limits.max_line_bytes)}"
+                raise HistoryFileError(label, str(number), reason, kind="line")
+            yield number, raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw
 
 
-def read_jsonl_threads(path: str | Path) -> HistoryArchive:
+def _decode(raw: bytes, limits: ImportLimits) -> object:
+    try:
+        return parse_json(raw, limits.max_json_depth)
+    except UnicodeDecodeError as exc:
+        raise _Bad(f"not UTF-8 text: {exc.reason}") from None
+    except json.JSONDecodeError as exc:
+        raise _Bad(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+    except LimitExceeded as exc:
+        raise _Bad(str(exc)) from None
+
+
+def read_jsonl_threads(path: str | Path, *, limits: ImportLimits = DEFAULT_LIMITS) -> HistoryArchive:
     """Read the JSONL thread format. Messages are taken as written (no bot/noise filtering)."""
     label = str(path)
     users: dict[str, HistoryUser] = {}
     threads: list[HistoryThread] = []
     first_line: dict[str, int] = {}
-    for number, line in _lines(Path(path), label):
+    for number, line in _lines(Path(path), label, limits):
         if not line.strip():
             continue
         try:
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise _Bad(f"invalid JSON: {exc.msg} (column {exc.colno})") from exc
+            obj = _decode(line, limits)
             if not isinstance(obj, dict):
                 raise _Bad("line is not a JSON object")
             kind = obj.get("type", "thread")
@@ -216,11 +241,11 @@ def read_jsonl_threads(path: str | Path) -> HistoryArchive:
                 thread = _thread(obj, users)
                 if thread.thread_id in first_line:
                     earlier = first_line[thread.thread_id]
-                    raise _Bad(f"duplicate thread_id {thread.thread_id!r} (line {earlier})")
+                    raise _Bad(f"duplicate thread_id {thread.thread_id[:60]!r} (line {earlier})")
                 first_line[thread.thread_id] = number
                 threads.append(thread)
             else:
-                raise _Bad(f"unknown line type {kind!r} (expected 'thread' or 'user')")
+                raise _Bad(f"unknown line type {str(kind)[:40]!r} (expected 'thread' or 'user')")
         except _Bad as exc:
             raise HistoryFileError(label, str(number), str(exc), kind="line") from exc
     threads.sort(key=thread_order)

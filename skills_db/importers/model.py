@@ -76,10 +76,18 @@ class HistoryFileError(Exception):
         self.reason = reason
         self.kind = kind
         where = f"{path} {kind} {record}" if record else path
-        super().__init__(f"{where}: {reason}")
+        super().__init__(one_line(f"{where}: {reason}"))
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.path, self.record, self.reason), self.__dict__)
+
+
+def one_line(text: str) -> str:
+    """``text`` with its control characters escaped: a member named ``"a\\nb"`` in a hostile
+    zip must not split the one-line error the CLI prints or the reply the chat sends."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def is_slack_ts(value: str) -> bool:

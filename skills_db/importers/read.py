@@ -19,6 +19,7 @@ from skills_db.importers.jsonl import (
     user_to_json,
     write_jsonl_threads,
 )
+from skills_db.importers.limits import DEFAULT_LIMITS, ImportLimits
 from skills_db.importers.model import (
     SOLVED_REACTION,
     SOURCE_JSONL,
@@ -54,13 +55,16 @@ __all__ = [
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
 
-def read_history(path: str | Path) -> HistoryArchive:
-    """Dispatch on the path: a directory or ``.zip`` is a Slack export, ``.jsonl`` is JSONL."""
+def read_history(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> HistoryArchive:
+    """Dispatch on the path: a directory or ``.zip`` is a Slack export, ``.jsonl`` is JSONL.
+
+    Anything broken, unsafe or over ``limits`` raises HistoryFileError, and nothing else does.
+    """
     where = Path(path)
     if where.is_dir() or where.suffix.lower() == ".zip":
-        return read_slack_export(path)
+        return read_slack_export(path, limits=limits)
     if where.suffix.lower() in JSONL_SUFFIXES:
-        return read_jsonl_threads(path)
+        return read_jsonl_threads(path, limits=limits)
     if not where.exists():
         raise HistoryFileError(str(path), "", "no such file or directory")
     raise HistoryFileError(

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from skills_db.importers.files import ExportFiles, open_export
+from skills_db.importers.limits import DEFAULT_LIMITS, ImportLimits, clean_text, known_timezone
 from skills_db.importers.model import (
     SOURCE_SLACK,
     HistoryArchive,
@@ -63,27 +64,27 @@ def _find_prefix(files: ExportFiles) -> str:
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
+    return clean_text(value) if isinstance(value, str) else ""
 
 
 def _parse_user(raw: object, where: str, index: int) -> HistoryUser:
     if not isinstance(raw, dict):
         raise HistoryFileError(where, str(index), "user is not an object")
-    handle = raw.get("id")
-    if not isinstance(handle, str) or not handle:
+    handle = _text(raw.get("id"))
+    if not handle:
         raise HistoryFileError(where, str(index), "missing 'id'")
     profile = raw.get("profile")
     if not isinstance(profile, dict):
         profile = {}
     real_name = _text(raw.get("real_name")) or _text(profile.get("real_name"))
     name = _text(profile.get("display_name")) or real_name or _text(raw.get("name")) or handle
-    tz = raw.get("tz")
+    tz = _text(raw.get("tz"))
     return HistoryUser(
         handle=handle,
         name=name,
         real_name=real_name,
         title=_text(profile.get("title")),
-        tz=tz if isinstance(tz, str) and tz else None,
+        tz=tz if tz and known_timezone(tz) else None,  # the bot reads it as a zone later
         deleted=bool(raw.get("deleted")),
         is_bot=bool(raw.get("is_bot")) or bool(raw.get("is_app_user")) or handle == SLACKBOT,
     )
@@ -129,13 +130,13 @@ def _load_conversations(files: ExportFiles, prefix: str, include_private: bool) 
         for index, raw in enumerate(data):
             if not isinstance(raw, dict):
                 raise HistoryFileError(where, str(index), "conversation is not an object")
-            conv_id = raw.get("id")
-            if not isinstance(conv_id, str) or not conv_id:
+            conv_id = _text(raw.get("id"))
+            if not conv_id:
                 raise HistoryFileError(where, str(index), "missing 'id'")
-            name = raw.get("name")
+            name = _text(raw.get("name"))
             if list_name == "dms.json":  # DM folders are named by id
                 name = conv_id
-            if not isinstance(name, str) or not name:
+            if not name:
                 raise HistoryFileError(where, str(index), "missing 'name'")
             if name not in folders:
                 folders.add(name)
@@ -164,8 +165,8 @@ def _reactions(raw: object) -> tuple[tuple[str, tuple[str, ...]], ...]:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             continue
         users = item.get("users")
-        handles = tuple(u for u in users if isinstance(u, str)) if isinstance(users, list) else ()
-        out.append((item["name"], handles))
+        handles = tuple(_text(u) for u in users if isinstance(u, str)) if isinstance(users, list) else ()
+        out.append((_text(item["name"]), handles))
     return tuple(out)
 
 
@@ -192,8 +193,8 @@ def _is_noise(raw: dict[str, object], users: Mapping[str, HistoryUser]) -> bool:
         return True
     if raw.get("bot_id") or raw.get("bot_profile"):
         return True
-    author = raw.get("user")
-    if not isinstance(author, str) or not author:
+    author = _text(raw.get("user"))
+    if not author:
         return True
     user = users.get(author)
     if author == SLACKBOT or (user is not None and user.is_bot):
@@ -253,7 +254,7 @@ def _add_message(
     text, mentions = decode_mrkdwn(_text(raw.get("text")), users, channel_names)
     message = HistoryMessage(
         ts=ts,
-        author=str(raw["user"]),
+        author=_text(raw["user"]),
         text=text,
         mentions=mentions,
         posted_at=posted_at,
@@ -290,13 +291,15 @@ def _finish_channel(
         )
 
 
-def read_slack_export(path: str | Path, *, include_private: bool = False) -> HistoryArchive:
-    """Read a Slack export (.zip or unpacked directory).
+def read_slack_export(
+    path: str | Path, *, include_private: bool = False, limits: ImportLimits = DEFAULT_LIMITS
+) -> HistoryArchive:
+    """Read a Slack export (.zip or unpacked directory), refusing what is over ``limits``.
 
     Public channels (``channels.json``) only, unless ``include_private`` also asks for private
     channels, group DMs and DMs (``groups.json``, ``mpims.json``, ``dms.json``) of a full export.
     """
-    files = open_export(Path(path))
+    files = open_export(Path(path), limits)
     try:
         prefix = _find_prefix(files)
         users = _load_users(files, prefix)
