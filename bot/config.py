@@ -175,6 +175,14 @@ class RetentionConfig:
 
 
 @dataclass(frozen=True)
+class PrivacyConfig:
+    # Salts the hashes kept of erased identities (skills_db.storage.erasure); "" for one generated
+    # once and stored in the database. Set here, a copy of the database alone cannot test handles
+    # against the hashes; it must then never change.
+    erasure_salt: str = ""
+
+
+@dataclass(frozen=True)
 class ConsoleConfig:
     enabled: bool = False  # `entraide run` starts the console when no other adapter is enabled
     user: str = "you"  # who you are when the console starts
@@ -223,6 +231,7 @@ class Config:
     shoutouts: ShoutoutsConfig = field(default_factory=ShoutoutsConfig)
     barometer: BarometerConfig = field(default_factory=BarometerConfig)
     retention: RetentionConfig = field(default_factory=RetentionConfig)
+    privacy: PrivacyConfig = field(default_factory=PrivacyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     slack: SlackConfig = field(default_factory=SlackConfig)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)

@@ -57,7 +57,8 @@ async def test_missing_argument_shows_usage(bot: tuple[Pipeline, MemoryAdapter])
 
 async def test_bad_values_show_usage(bot: tuple[Pipeline, MemoryAdapter]) -> None:
     assert await say(bot, "optout everything") == [
-        "“everything” is not a valid choice (matching or shoutouts).\nUsage: optout matching|shoutouts"
+        "“everything” is not a valid choice (matching, shoutouts or dms).\n"
+        "Usage: optout matching|shoutouts|dms"
     ]
     assert await say(bot, "away someday") == [
         "“someday” is not a date I understand.\n"

@@ -406,7 +406,7 @@ def test_worker_threads_rank_while_people_are_erased(sqlite_url: str) -> None:
     for worker in workers:
         worker.start()
     for pid in erased:
-        services.store.forget_person(pid)
+        services.store.forget_person(pid, services.erasure_salt())
         services.matcher.refresh()
     for worker in workers:
         worker.join()

@@ -171,7 +171,7 @@ def test_export_then_forget_erases_everything(store: Store) -> None:
     assert exported["thanks_received"][0]["text"] == "great"
     assert len(exported["needs"]) == 1 and len(exported["endorsements_received"]) == 1
 
-    store.forget_person(me)
+    store.forget_person(me, store.erasure_salt())
     assert store.get_person(me) is None
     assert store.find_person("console", "me") is None
     assert store.claims([me]) == []

@@ -243,6 +243,7 @@ async def test_the_receivers_daily_limit_is_their_own_calendar_day(database_url:
 async def test_a_solved_need_over_a_limit_is_solved_but_its_thanks_not_counted(database_url: str) -> None:
     bot = Bot(database_url, routing={"mode": "suggest"}, thanks={"max_given_per_day": 1})
     await bot.say("skills list", "carol")
+    await bot.say("skills list", "bob")  # Bob uses Entraide: a ✅ on his reply may credit him
     await bot.in_channel("thanks @carol for the review")
     await bot.in_channel("need help with unit testing", message_id="m1")
     said = await bot.check_mark("alice", thread="m1", on="m2", author=BOB)
@@ -261,6 +262,7 @@ async def test_a_solved_need_over_a_limit_is_solved_but_its_thanks_not_counted(d
 
 async def test_a_solved_need_credit_counts_toward_the_receivers_limit(database_url: str) -> None:
     bot = Bot(database_url, routing={"mode": "suggest"}, thanks={"max_received_per_day": 1})
+    await bot.say("skills list", "bob")  # Bob uses Entraide: a ✅ on his reply may credit him
     await bot.in_channel("need help with unit testing", message_id="m1")
     await bot.check_mark("alice", thread="m1", on="m2", author=BOB)  # Bob's one for today
     await bot.in_channel("need unit testing advice", "carol", message_id="m3")

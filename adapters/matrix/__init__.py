@@ -54,7 +54,7 @@ _SETTLE_SECONDS = 0.5  # longest a batch's handlers may delay the next sync
 
 class MatrixAdapter:
     platform = PLATFORM
-    capabilities = Capabilities(threads=True, ephemeral=False, reactions=True, buttons=False)
+    capabilities = Capabilities(threads=True, ephemeral=False, reactions=True, buttons=False, files=True)
 
     def __init__(
         self,

@@ -52,7 +52,7 @@ class SlackStartError(RuntimeError):
 class SlackAdapter:
     platform = PLATFORM
     account = ""  # the workspace (team) id, once connected
-    capabilities = Capabilities(threads=True, ephemeral=True, reactions=True, buttons=True)
+    capabilities = Capabilities(threads=True, ephemeral=True, reactions=True, buttons=True, files=True)
 
     def __init__(
         self,

@@ -284,7 +284,10 @@ def _free_help(reader: Reader, period: Period) -> list[tuple[int, int]]:
             col(Thanks.kind) == ThanksKind.THANKS,
             col(Thanks.created_at) >= period.start,
             col(Thanks.created_at) < period.end,
-            col(Thanks.to_person_id) != col(Thanks.from_person_id),
+            # From someone since erased (NULL): still help given.
+            sa.or_(
+                col(Thanks.from_person_id).is_(None), col(Thanks.to_person_id) != col(Thanks.from_person_id)
+            ),
         )
     ).all()
     return [(period.week_of(times.at(at)) or 0, person) for person, at in rows]

@@ -36,6 +36,11 @@ class Services:
         """The one check of who is a community manager: the platform says so, or the config."""
         return event.sender_is_admin or self.config.is_admin(event.platform, event.sender.handle)
 
+    def erasure_salt(self) -> str:
+        """The salt of the hashes kept of erased identities (``[privacy] erasure_salt``, else
+        the database's own)."""
+        return self.store.erasure_salt(self.config.privacy.erasure_salt)
+
 
 @dataclass(frozen=True)
 class Outgoing:

@@ -175,3 +175,5 @@ class Capabilities:
     reactions: bool = False
     buttons: bool = False
     direct_messages: bool = True
+    files: bool = False  # a reply's attachment reaches the person as a file (not only its name)
+    max_text: int = 4000  # the longest message the platform shows whole, in characters

@@ -89,8 +89,13 @@ class Pipeline:
     def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
         """The event's unit of work, in a worker thread."""
         store = self.services.store
+        known = store.find_person(event.platform, event.sender.handle) is not None
+        if not known and event.kind is EventKind.REACTION:
+            return None  # someone who never used Entraide reacting to a message: store nothing
         if not self._mark(event):
             log.info("duplicate event dropped", extra=_ids(event))
+            return None
+        if not known and not self._may_record(event):
             return None
         person = store.person_for(
             event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
@@ -99,6 +104,24 @@ class Pipeline:
         if not person.deleted:
             self._dispatch(ctx, event)
         return ctx.outgoing
+
+    def _may_record(self, event: Event) -> bool:
+        """Whether an event from someone Entraide has no record of may create one.
+
+        Only using Entraide does: a command, a message to the bot, a button, a need posted in a
+        help channel — never a reaction (the caller stores nothing for those). Someone who asked
+        to be forgotten comes back only by a command or a message to the bot (they chose to
+        return): an old event of theirs (a need posted in a channel, a button on an erased
+        request) does not re-create them.
+        """
+        configured = self.services.config.privacy.erasure_salt
+        store = self.services.store
+        if not store.is_erased(configured, event.platform, event.sender.handle):
+            return True
+        if event.kind is EventKind.COMMAND or (event.kind is EventKind.MESSAGE and event.is_direct):
+            store.come_back(configured, event.platform, event.sender.handle)
+            return True
+        return False
 
     def _dispatch(self, ctx: Context, event: Event) -> None:
         config = self.services.config

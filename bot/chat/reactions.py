@@ -7,7 +7,8 @@ skin-tone variants are understood.
 from __future__ import annotations
 
 from bot.chat.context import Context
-from bot.chat.events import AboutKind, Event
+from bot.chat.events import AboutKind, Event, Mention
+from bot.chat.text import shorten
 from bot.commands.needs import close_need
 from bot.commands.registry import Arguments, Registry
 
@@ -59,7 +60,13 @@ def _solved_by_reaction(ctx: Context, event: Event) -> None:
     # ✅ on a colleague's reply credits them; on the bot's introduction (no author given), the
     # colleague who accepted is credited.
     author = event.target_author
-    helper = ctx.store.person_for(author.platform, author.handle, author.display) if author else None
+    helper = ctx.store.find_person(author.platform, author.handle) if author else None
+    if author is not None and helper is None and author.handle != ctx.trigger.sender.handle:
+        # Someone who never used Entraide: no record is made of them, and the asker is told so.
+        assert need.id is not None
+        ctx.store.solve_need(need.id, None, at=ctx.now())
+        ctx.say("rights.solved_unknown", about=shorten(need.text, 60), who=Mention(author))
+        return
     close_need(ctx, need, helper)
 
 

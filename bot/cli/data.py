@@ -24,24 +24,27 @@ def run(args: argparse.Namespace, config: Config) -> int:
         services = build_services(config, store)
         # Each import is one action: one unit of work, all of it or nothing (no messages).
         actions = Actions(services, workers=1)
+        salt = config.privacy.erasure_salt
         if args.command == "import-history":
             archive = read_history(args.path)
             report, learned = actions.transaction(
-                lambda: import_history(store, archive, services.taxonomy, args.platform),
+                lambda: import_history(store, archive, services.taxonomy, args.platform, erasure_salt=salt),
                 f"cli:import-history:{args.path}",
             )
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
                 f"{report.claims} skill claims, {report.thanks} thanks, {len(learned)} terms learned"
+                + _erased(report.erased)
             )
             return 0
         if args.command == "import-profiles":
             profiles = read_profiles(args.path, services.taxonomy.canonical)
-            count = actions.transaction(
-                lambda: import_profiles(store, profiles, args.platform), f"cli:import-profiles:{args.path}"
+            count, erased = actions.transaction(
+                lambda: import_profiles(store, profiles, args.platform, erasure_salt=salt),
+                f"cli:import-profiles:{args.path}",
             )
-            print(f"{args.path}: {count} profiles imported")
+            print(f"{args.path}: {count} profiles imported" + _erased(erased))
             return 0
         return _match(args, services)
     except HistoryFileError as error:
@@ -49,6 +52,14 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 1
     finally:
         store.close()
+
+
+def _erased(count: int) -> str:
+    """Said of people skipped because they asked to be forgotten: how many, never who."""
+    if not count:
+        return ""
+    people = "person" if count == 1 else "people"
+    return f"; {count} {people} skipped: they asked to be forgotten"
 
 
 def _match(args: argparse.Namespace, services: object) -> int:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from functools import cache
 
-from bot.commands import admin, anonymous, needs, people, shoutouts, thanks
+from bot.commands import admin, anonymous, needs, people, rights, shoutouts, thanks
 from bot.commands.registry import ArgKind, Argument, Command, Registry, choices
 
 WHAT_TO_OPT = choices(
     ("matching", "matchmaking", "mise en relation", "suggestions"),
     ("shoutouts", "shout-outs", "remerciements", "bravos"),
+    ("dms", "dm", "messages", "messages prives", "mp"),
 )
 
 
@@ -208,11 +209,11 @@ def registry() -> Registry:
             words={"fr": "langue"},
         )
     )
-    r.add(Command("export-me", people.cmd_export_me, (), ("export", "exporter"), words={"fr": "exporter"}))
+    r.add(Command("export-me", rights.cmd_export_me, (), ("export", "exporter"), words={"fr": "exporter"}))
     r.add(
         Command(
             "forget-me",
-            people.cmd_forget_me,
+            rights.cmd_forget_me,
             (
                 Argument(
                     "confirm",
@@ -223,6 +224,15 @@ def registry() -> Registry:
             ),
             ("oublie-moi", "forget"),
             words={"fr": "oublie-moi"},
+        )
+    )
+    r.add(
+        Command(
+            "why",
+            rights.cmd_why,
+            (Argument("id", ArgKind.WORD, label="rights.why"),),
+            ("pourquoi",),
+            words={"fr": "pourquoi"},
         )
     )
     r.add(

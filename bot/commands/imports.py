@@ -141,6 +141,9 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
                 total=_n(total, language),
             )
     await tell("curation.import_done", "done", learned=len(learned), **_summary(reports, language))
+    erased = len(frozenset().union(*(r.erased_handles for r in reports)))
+    if erased:  # how many, never who
+        await tell("rights.import_erased", "erased", count=erased)
 
 
 def _batch(
@@ -156,7 +159,10 @@ def _batch(
     store = actions.services.store
 
     def work() -> ImportReport:
-        return import_archive(store, chunk, recognise, platform, learned if first else (), declare=first)
+        salt = actions.services.config.privacy.erasure_salt
+        return import_archive(
+            store, chunk, recognise, platform, learned if first else (), declare=first, erasure_salt=salt
+        )
 
     return actions.transaction(work, f"import:{chunk.source_path[:80]}")
 

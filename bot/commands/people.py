@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from bot.chat.context import Context
-from bot.chat.events import Segment
+from bot.chat.events import Mention, Segment
 from bot.commands.clean import mentions_in, skill_terms
 from bot.commands.dates import parse_until
 from bot.commands.registry import Arguments, Command, Label, PersonToken, UnknownCommand, UsageError
@@ -26,7 +24,11 @@ def resolve_person(ctx: Context, token: PersonToken) -> Person:
     wanted = {fold(spelling) for spelling in spellings}
     for mentioned in ctx.trigger.mentions:
         if fold(mentioned.handle) in wanted or fold(mentioned.display) == fold(token.handle):
-            return ctx.store.person_for(platform, mentioned.handle, mentioned.display)
+            named = ctx.store.find_person(platform, mentioned.handle)
+            if named is None or named.deleted:
+                # Being mentioned is not using Entraide: no record is made of someone who never did.
+                raise UsageError(None, "rights.not_using", who=Mention(mentioned))
+            return named
     for spelling in spellings:
         person = ctx.store.find_person(platform, spelling)
         if person is not None and not person.deleted:
@@ -139,17 +141,18 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
     goals = sorted(name for _pid, name in ctx.store.learning_goals(person.id))
     # What colleagues wrote with `thanks`: solved needs show as "helped" above, not as "—" here.
     thanks = ctx.store.thanks_received(person.id, [ThanksKind.THANKS])
-    ctx.know([person.id, *(item.from_person_id for item in thanks[:3])])
+    ctx.know([person.id, *(item.from_person_id for item in thanks[:3] if item.from_person_id is not None)])
     body = list(ctx.render("profile.header", who=ctx.mention(person)))
     body.append("\n" + ("\n".join(lines) if lines else ctx.text("profile.no_skills")))
     if goals:
         body.append("\n" + ctx.text("profile.learning", skills=", ".join(goals)))
     body.append("\n" + ctx.text("profile.thanks", count=len(thanks)))
     for item in thanks[:3]:
-        giver = ctx.store.get_person(item.from_person_id)
-        if giver is not None:
-            body.append("\n")
-            body.extend(ctx.render("profile.thanks_line", who=ctx.mention(giver), text=item.text or "—"))
+        giver = ctx.store.get_person(item.from_person_id) if item.from_person_id is not None else None
+        # A thanks whose giver was erased stays the helper's, from "a former colleague".
+        who = ctx.mention(giver) if giver is not None else ctx.text("rights.former_colleague")
+        body.append("\n")
+        body.extend(ctx.render("profile.thanks_line", who=who, text=item.text or "—"))
     body.extend(shoutout_profile_lines(ctx, person))
     if person.away_until and person.away_until > ctx.now():
         body.append("\n" + ctx.text("profile.away", until=person.away_until.date().isoformat()))
@@ -160,6 +163,8 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
             body.append("\n" + ctx.text("profile.opted_out_matching"))
         if person.shoutouts_opt_out:
             body.append("\n" + ctx.text("profile.opted_out_shoutouts"))
+        if person.dms_opt_out:
+            body.append("\n" + ctx.text("rights.opted_out_dms"))
     return tuple(body)
 
 
@@ -195,8 +200,11 @@ def cmd_optin(ctx: Context, args: Arguments) -> None:
     _set_opt(ctx, args.text("what"), False)
 
 
+_OPT_FIELDS = {"matching": "matching_opt_out", "shoutouts": "shoutouts_opt_out", "dms": "dms_opt_out"}
+
+
 def _set_opt(ctx: Context, what: str, out: bool) -> None:
-    field = "matching_opt_out" if what == "matching" else "shoutouts_opt_out"
+    field = _OPT_FIELDS[what]
     ctx.store.update_person(ctx.person_id, **{field: out})
     ctx.say(f"opt.{'out' if out else 'in'}_{what}", private=True)
 
@@ -206,24 +214,6 @@ def cmd_language(ctx: Context, args: Arguments) -> None:
     ctx.store.update_person(ctx.person_id, language=language)
     ctx.sender.language = language
     ctx.say("language.set", private=True)
-
-
-def cmd_export_me(ctx: Context, args: Arguments) -> None:
-    data = ctx.store.export_person(ctx.person_id)
-    # Not sort_keys: the export keeps its documented order of sections and keys (docs/export.md).
-    ctx.say(
-        "export.ready",
-        private=True,
-        json=json.dumps(data, ensure_ascii=False, indent=1, default=str),
-    )
-
-
-def cmd_forget_me(ctx: Context, args: Arguments) -> None:
-    if not args.text("confirm"):
-        ctx.say("forget.confirm", private=True)
-        return
-    ctx.store.forget_person(ctx.person_id)
-    ctx.say("forget.done", private=True)
 
 
 def cmd_endorse(ctx: Context, args: Arguments) -> None:
@@ -244,7 +234,7 @@ def cmd_endorse(ctx: Context, args: Arguments) -> None:
         return
     ctx.say("endorse.done", private=True, who=who, skills=", ".join(new))
     user = ctx.user_ref(endorsee)
-    if user is not None:
+    if user is not None and not endorsee.dms_opt_out:  # `optout dms`: recorded, not told
         ctx.tell(
             user,
             endorsee.language,

@@ -65,7 +65,7 @@ def cmd_thanks(ctx: Context, args: Arguments) -> None:
     ctx.say("thanks.recorded", who=and_list(ctx, [ctx.mention(p) for p in thanked.values()]))
     for person, credited, need_id in credits:
         user = ctx.user_ref(person)
-        if user is None:
+        if user is None or person.dms_opt_out:  # `optout dms`: recorded, not told
             continue
         if said:
             ctx.tell(user, person.language, "thanks.notice", who=ctx.mention(ctx.sender), text=reason)
@@ -111,7 +111,7 @@ def _tell_about_need(ctx: Context, person: Person, key: str, need_id: int, skill
     """Tell ``person`` privately, in their language, what they are thanked for: the need's number
     and skills (never its text, which was the asker's to share)."""
     user = ctx.user_ref(person)
-    if user is None:
+    if user is None or person.dms_opt_out:  # `optout dms`: recorded, not told
         return
     language = person.language or ctx.config.bot.language
     label = ctx.services.matcher.taxonomy.label

@@ -24,7 +24,7 @@ WINDOW = 60  # recent open needs looked at
 
 def reach_open_needs(ctx: Context, person: Person, reasons: dict[str, Reason]) -> int:
     """Ask ``person`` for open needs on the skills of ``reasons`` (skill → why); how many."""
-    if person.id is None or person.deleted or person.matching_opt_out or not reasons:
+    if person.id is None or person.deleted or person.matching_opt_out or person.dms_opt_out or not reasons:
         return 0
     since = ctx.now() - timedelta(days=ctx.config.routing.close_after_days)
     needs = ctx.store.open_needs_about(reasons, since=since, limit=WINDOW, exclude_person=person.id)
@@ -90,7 +90,7 @@ def send_waiting(ctx: Context, ask: Ask, person: Person) -> bool:
     assert ask.id is not None
     routing, now = ctx.config.routing, ctx.now()
     need = ctx.store.get_need(ask.need_id)
-    if need is None:
+    if need is None or person.dms_opt_out:  # `optout dms` meanwhile: no request they did not ask for
         return False
     cap = person.weekly_ask_cap or routing.weekly_ask_cap
     sent = ctx.store.send_waiting_ask(ask.id, at=now, cap=cap, since=now - WEEK)

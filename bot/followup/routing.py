@@ -36,7 +36,7 @@ class Progress:
     asked: int = 0  # requests sent now
     waiting: list[Ask] = field(default_factory=list)  # requests planned for later, this step
     relevant: int = 0  # people with evidence specific to the need, never asked for it before
-    unreachable: int = 0  # of those, people with no identity on the need's platform
+    unreachable: int = 0  # of those, people with no identity on the need's platform, or no DMs
     unavailable: int = 0  # of those, people away or at their cap for longer than the wait
     weak: bool = False  # only loose hints (a common word in old threads)
     outstanding: int = 0  # requests pending or waiting after this step
@@ -63,7 +63,12 @@ def advance(ctx: Context, need: Need, *, match: Match | None = None) -> Progress
     progress.weak = not relevant and any(c.weak for c in match.candidates)
     people = store.people([c.person_id for c in (*relevant, *match.learners)] + [need.person_id])
     ctx.know(people)
-    unreachable = {pid for pid, person in people.items() if ctx.user_ref(person, need.platform) is None}
+    # Nobody is asked who cannot be written to privately: no identity there, or `optout dms`.
+    unreachable = {
+        pid
+        for pid, person in people.items()
+        if person.dms_opt_out or ctx.user_ref(person, need.platform) is None
+    }
     progress.unreachable = sum(1 for c in relevant if c.person_id in unreachable)
     # One learner besides the experts on a focus skill, unless one was asked already.
     wanted = focus_skills(ctx) if need.skills and not any(beside(a) for a in asks) else set()

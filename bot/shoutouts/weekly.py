@@ -167,8 +167,8 @@ def ask_week(ctx: Context, week: Week) -> Result:
 def ask_person(ctx: Context, week: Week, row: ShoutoutPick) -> None:
     person = ctx.store.get_person(row.person_id)
     user = ctx.user_ref(person, week.plan.platform) if person else None
-    if person is None or user is None or row.id is None:
-        return
+    if person is None or user is None or row.id is None or person.dms_opt_out:
+        return  # `optout dms`: not asked (and so not named, see _post_asked)
     language = person.language or ctx.config.bot.language
     when = week.plan.post_after(week.until)
     ctx.tell(
@@ -201,7 +201,9 @@ def _post_asked(ctx: Context, week: Week, shoutout: Shoutout) -> Result:
         elif row.outcome == PickOutcome.AGREED:
             outcome = PickOutcome.FEATURED
         elif row.outcome == PickOutcome.ASKED:
-            outcome = PickOutcome.FEATURED if include_silent else PickOutcome.NO_ANSWER
+            # Someone who opted out of private messages was never asked: not named unasked.
+            silent = include_silent and not person.dms_opt_out
+            outcome = PickOutcome.FEATURED if silent else PickOutcome.NO_ANSWER
         if outcome != row.outcome:
             store.set_pick_outcome(row.id or 0, outcome)
             row.outcome = outcome
@@ -234,7 +236,7 @@ def _thank_opted_out(ctx: Context, week: Week, rows: Sequence[ShoutoutPick]) -> 
             continue
         person = persons.get(row.person_id)
         user = ctx.user_ref(person, week.plan.platform) if person and not person.deleted else None
-        if person is None or user is None:
+        if person is None or user is None or person.dms_opt_out:
             continue
         language = person.language or ctx.config.bot.language
         reply = Reply(

@@ -51,6 +51,13 @@ class ImportReport:
     solved_threads: int
     claims: int
     thanks: int = 0  # solved threads credited as help from their asker to their solver
+    # Handles of people who asked to be forgotten, met and skipped (never shown: only counted).
+    erased_handles: frozenset[str] = frozenset()
+
+    @property
+    def erased(self) -> int:
+        """People skipped because they asked to be forgotten."""
+        return len(self.erased_handles)
 
 
 def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]) -> list[str]:
@@ -60,7 +67,13 @@ def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]
 
 
 def import_history(
-    store: Store, archive: HistoryArchive, taxonomy: Taxonomy, platform: str = "slack", *, learn: bool = True
+    store: Store,
+    archive: HistoryArchive,
+    taxonomy: Taxonomy,
+    platform: str = "slack",
+    *,
+    learn: bool = True,
+    erasure_salt: str = "",
 ) -> tuple[ImportReport, list[str]]:
     """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
 
@@ -73,7 +86,8 @@ def import_history(
     def recognise(text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
 
-    return import_archive(store, archive, recognise, platform, learned), learned
+    report = import_archive(store, archive, recognise, platform, learned, erasure_salt=erasure_salt)
+    return report, learned
 
 
 def import_archive(
@@ -84,18 +98,25 @@ def import_archive(
     learned: Sequence[str] = (),
     *,
     declare: bool = True,
+    erasure_salt: str = "",
 ) -> ImportReport:
     """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary.
 
     ``declare``: the users' profile titles count as declared skills (an import in batches does
-    it with its first batch only).
+    it with its first batch only). People who asked to be forgotten (``erasure_salt``: the
+    configured ``[privacy] erasure_salt``, "" for the database's) are skipped, with the threads
+    they asked, as `forget-me` erased them: no person, reply, claim or thanks of theirs.
     """
+    handles = set(archive.users) | {
+        message.author for thread in archive.threads for message in (thread.root, *thread.replies)
+    }
+    erased = store.erased_handles(erasure_salt, platform, handles)
     with store.session() as session:
         for phrase in learned:
             ensure_skill_in(session, phrase, LEARNED_CATEGORY)
         if learned:  # every running instance reloads its vocabulary once this commits
             record_change(session, ChangeKind.VOCABULARY_CHANGED)
-        people = _People(session, platform, archive.users)
+        people = _People(session, platform, archive.users, erased)
         known = set(
             session.exec(
                 select(HelpThread.external_id).where(col(HelpThread.source) == _source(archive))
@@ -118,6 +139,8 @@ def import_archive(
                 skipped += 1
                 continue
             known.add(thread.thread_id)
+            if people.is_erased(thread.root.author):
+                continue  # their question, and the replies to it, were erased with them
             asker = people.get(thread.root.author)
             solver = None
             by_ts = {r.ts: r for r in thread.replies}
@@ -174,7 +197,16 @@ def import_archive(
                 at = by_ts[thread.solved_by].posted_at
                 thanks += _thank_solver(session, row.id, asker, solver, at, skills)
         session.flush()
-        return ImportReport(people.created, created_threads, skipped, replies, solved, claims, thanks)
+        return ImportReport(
+            people.created,
+            created_threads,
+            skipped,
+            replies,
+            solved,
+            claims,
+            thanks,
+            frozenset(people.skipped),
+        )
 
 
 def _thank_solver(
@@ -202,18 +234,31 @@ def _source(archive: HistoryArchive) -> str:
 class _People:
     """Platform handle → person id, creating people on first sight, within the import session."""
 
-    def __init__(self, session: Session, platform: str, users: Mapping[str, HistoryUser]) -> None:
+    def __init__(
+        self, session: Session, platform: str, users: Mapping[str, HistoryUser], erased: set[str]
+    ) -> None:
         self.session = session
         self.platform = platform
         self.users = users
         self.ids: dict[str, int | None] = {}
         self.created = 0
+        self.erased = erased
+        self.skipped: set[str] = set()
         for identity in session.exec(select(Identity).where(Identity.platform == platform)):
             self.ids[identity.handle] = identity.person_id
+
+    def is_erased(self, handle: str) -> bool:
+        """Whether ``handle`` asked to be forgotten (and has not come back since)."""
+        if handle in self.ids or handle not in self.erased:
+            return False
+        self.skipped.add(handle)
+        return True
 
     def get(self, handle: str) -> int | None:
         if handle in self.ids:
             return self.ids[handle]
+        if self.is_erased(handle):
+            return None
         user = self.users.get(handle)
         if user is not None and user.is_bot:
             self.ids[handle] = None

@@ -152,9 +152,22 @@ def _has_words(text: str) -> bool:
     return any(unicodedata.category(char)[0] in "LN" for char in text)
 
 
-def import_profiles(store: Store, profiles: list[Profile], platform: str) -> int:
-    """Create or update the people; their skills count as declared. Returns profiles imported."""
+def import_profiles(
+    store: Store, profiles: list[Profile], platform: str, *, erasure_salt: str = ""
+) -> tuple[int, int]:
+    """Create or update the people; their skills count as declared. Returns how many profiles
+    were imported, and how many were skipped because their person asked to be forgotten
+    (``erasure_salt``: the configured ``[privacy] erasure_salt``, "" for the database's)."""
+    erased = {
+        handle
+        for handle in store.erased_handles(erasure_salt, platform, [p.handle for p in profiles])
+        if store.find_person(platform, handle) is None
+    }
+    imported = 0
     for profile in profiles:
+        if profile.handle in erased:
+            continue
+        imported += 1
         person = store.person_for(platform, profile.handle, profile.name)
         assert person.id is not None
         changes: dict[str, Any] = {"name": profile.name}
@@ -165,4 +178,4 @@ def import_profiles(store: Store, profiles: list[Profile], platform: str) -> int
         store.update_person(person.id, **changes)
         for skill in profile.skills:
             store.add_claim(person.id, skill, ClaimSource.DECLARED, ref="profile-import")
-    return len(profiles)
+    return imported, len(profiles) - imported

@@ -84,6 +84,7 @@ class Person(SQLModel, table=True):
     away_until: datetime | None = _time(nullable=True)
     matching_opt_out: bool = False
     shoutouts_opt_out: bool = False
+    dms_opt_out: bool = False  # no private message they did not ask for (`optout dms`)
     weekly_ask_cap: int | None = None  # None: the configured default
     deleted: bool = False
     created_at: datetime = _time()
@@ -197,11 +198,15 @@ class ThanksKind(StrEnum):
 
 
 class Thanks(SQLModel, table=True):
-    """Help given by ``to_person`` to ``from_person``: what shout-outs count."""
+    """Help given by ``to_person`` to ``from_person``: what shout-outs count.
+
+    ``from_person_id`` is None once the person who gave it was erased: the help stays the
+    helper's, "from a former colleague" (see PersonalDataQueries.forget_person).
+    """
 
     __table_args__ = (AUTOINCREMENT,)
     id: int | None = Field(default=None, primary_key=True)
-    from_person_id: int = Field(foreign_key="person.id", index=True)
+    from_person_id: int | None = Field(default=None, foreign_key="person.id", index=True)
     to_person_id: int = Field(foreign_key="person.id", index=True)
     need_id: int | None = Field(default=None, foreign_key="need.id")
     text: str = ""
@@ -220,6 +225,14 @@ class Endorsement(SQLModel, table=True):
     endorsee_id: int = Field(foreign_key="person.id", index=True)
     skill_id: int = Field(foreign_key="skill.id")
     created_at: datetime = _time()
+
+
+class ErasedIdentity(SQLModel, table=True):
+    """A platform identity whose person asked to be forgotten, as a salted hash only: old events
+    and imports of history do not bring them back (skills_db.storage.erasure)."""
+
+    hash: str = Field(primary_key=True)  # sha256 of salt, platform and handle, in hex
+    erased_at: datetime = _time()
 
 
 class ProcessedEvent(SQLModel, table=True):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col, delete, select
 
 from skills_db.storage.database import Database
+from skills_db.storage.erasure import record_erased
 from skills_db.storage.feed import (
     ChangeKind,
     record_change,
@@ -31,6 +32,7 @@ from skills_db.storage.models import (
     Skill,
     SkillClaim,
     Thanks,
+    utcnow,
 )
 
 # The sections of an export after "person", in their order: (key, table, the column naming the
@@ -49,6 +51,7 @@ EXPORT_SECTIONS: tuple[tuple[str, type[Any], str], ...] = (
     ("help_replies", HelpReply, "person_id"),
     ("help_threads_asked", HelpThread, "asker_id"),
     ("shoutout_weeks", ShoutoutPick, "person_id"),
+    ("audit_entries", AuditEntry, "actor_person_id"),
 )
 
 
@@ -81,13 +84,25 @@ class PersonalDataQueries(Database):
                     item["from_person_id"] = None
             return data
 
-    def forget_person(self, person_id: int) -> None:
+    def asks_received(self, person_id: int) -> list[Ask]:
+        """Every request for help made to this person, the latest first (`why`)."""
+        with self.session() as session:
+            query = select(Ask).where(Ask.person_id == person_id).order_by(col(Ask.id).desc())
+            return list(session.exec(query).all())
+
+    def forget_person(self, person_id: int, salt: str, *, at: datetime | None = None) -> None:
         """Erase a person and everything about them, in one transaction.
 
         The change feed tells every instance's indexes: the person is gone, the threads they
-        asked are deleted, and those they answered or solved have changed.
+        asked are deleted, and those they answered or solved have changed. Their identities are
+        kept as salted hashes only (:mod:`skills_db.storage.erasure`), so that neither an old
+        event nor an import of history brings them back.
         """
         with self.session() as session:
+            identities = session.exec(
+                select(Identity.platform, Identity.handle).where(Identity.person_id == person_id)
+            ).all()
+            record_erased(session, salt, [(p, h) for p, h in identities], at or utcnow())
             own_needs = select(Need.id).where(Need.person_id == person_id)
             asked = {
                 number
@@ -121,13 +136,12 @@ class PersonalDataQueries(Database):
                     )
             for statement in (
                 delete(Ask).where(sa.or_(col(Ask.person_id) == person_id, col(Ask.need_id).in_(own_needs))),
-                delete(Thanks).where(
-                    sa.or_(
-                        col(Thanks.to_person_id) == person_id,
-                        col(Thanks.from_person_id) == person_id,
-                        col(Thanks.need_id).in_(own_needs),
-                    )
-                ),
+                delete(Thanks).where(col(Thanks.to_person_id) == person_id),
+                # Help they were given stays the helper's, from "a former colleague": who gave
+                # it, its words and the erased need it was for go; its skills and time stay.
+                sa.update(Thanks)
+                .where(sa.or_(col(Thanks.from_person_id) == person_id, col(Thanks.need_id).in_(own_needs)))
+                .values(from_person_id=None, need_id=None, text=""),
                 delete(SkillClaim).where(col(SkillClaim.person_id) == person_id),
                 delete(ShoutoutPick).where(col(ShoutoutPick.person_id) == person_id),
                 sa.update(Shoutout).where(col(Shoutout.by_person_id) == person_id).values(by_person_id=None),

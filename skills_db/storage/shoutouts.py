@@ -64,19 +64,24 @@ class ShoutoutQueries(Database):
     # -- reading ------------------------------------------------------------------------------
 
     def help_given(self, since: datetime, until: datetime) -> list[HelpGiven]:
-        """Help recorded in [since, until), by people who still exist, to someone else."""
+        """Help recorded in [since, until), by people who still exist, to someone else.
+
+        Help given to someone since erased still counts, each piece as one colleague helped
+        (``helped`` is then minus the thanks' id: no person's, and nobody's to recognise).
+        """
         helper, helped = sa.orm.aliased(Person), sa.orm.aliased(Person)
+        anonymised = col(Thanks.from_person_id).is_(None)
         query = (
             select(Thanks, col(Need.anonymous))
             .outerjoin(Need, col(Need.id) == col(Thanks.need_id))
             .join(helper, col(helper.id) == col(Thanks.to_person_id))
-            .join(helped, col(helped.id) == col(Thanks.from_person_id))
+            .outerjoin(helped, col(helped.id) == col(Thanks.from_person_id))
             .where(
                 col(Thanks.created_at) >= since,
                 col(Thanks.created_at) < until,
-                col(Thanks.to_person_id) != col(Thanks.from_person_id),
+                sa.or_(anonymised, col(Thanks.to_person_id) != col(Thanks.from_person_id)),
                 sa.not_(col(helper.deleted)),
-                sa.not_(col(helped.deleted)),
+                sa.or_(anonymised, sa.not_(col(helped.deleted))),
             )
             .order_by(col(Thanks.created_at), col(Thanks.id))
         )
@@ -84,7 +89,7 @@ class ShoutoutQueries(Database):
             return [
                 HelpGiven(
                     t.to_person_id,
-                    t.from_person_id,
+                    t.from_person_id if t.from_person_id is not None else -(t.id or 0),
                     t.created_at,
                     tuple(t.skills or ()),
                     t.public,

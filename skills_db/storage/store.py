@@ -21,6 +21,7 @@ from sqlmodel import col, delete, select
 
 from skills_db.storage.curation import CurationQueries
 from skills_db.storage.database import insert_ignoring_duplicates
+from skills_db.storage.erasure import ErasureQueries
 from skills_db.storage.evidence import EvidenceQueries
 from skills_db.storage.feed import FeedQueries
 from skills_db.storage.followups import FollowUpQueries
@@ -61,6 +62,7 @@ class Store(
     FollowUpQueries,
     ShoutoutQueries,
     PersonalDataQueries,
+    ErasureQueries,
     OutboxQueries,
     FeedQueries,
     JobQueries,

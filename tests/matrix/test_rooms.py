@@ -155,6 +155,8 @@ async def test_a_pill_names_the_colleague_a_command_is_about(
     bot = account.user_id
     room = await bob.create_room(invite=[bot, alice.user_id], encrypted=True)
     services = bot_services(account)
+    # Alice uses Entraide already: a mention alone records nobody (tests/test_data_rights.py).
+    services.store.person_for("matrix", alice.user_id, "Alice")
 
     async with running(services):
         await bob.wait_member(room, bot)

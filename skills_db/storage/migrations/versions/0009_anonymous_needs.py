@@ -1,7 +1,7 @@
 """anonymous needs: the asker stays unnamed until they accept a helper
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-08 12:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0009'
-down_revision: str | None = '0007'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
