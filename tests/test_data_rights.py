@@ -21,6 +21,7 @@ from skills_db.storage.models import (
     ErasedIdentity,
     HelpReply,
     HelpThread,
+    OutboxMessage,
     Person,
     ProcessedEvent,
     SkillClaim,
@@ -121,6 +122,27 @@ async def test_forget_me_then_an_import_of_old_history_keeps_them_forgotten(data
     back = store.find_person("console", "bob")
     assert back is not None and "No skills yet." in out
     assert count(store, ErasedIdentity) == 0
+
+
+async def test_forget_me_blanks_the_messages_kept_to_or_naming_them(database_url: str) -> None:
+    services = make_services(database_url, clock=lambda: NOW)
+    store = services.store
+    await run_console(
+        services,
+        "/as Bob\nskills add Terraform\n/as Carol\nneed terraform state locking\nthanks @bob for the lock",
+    )
+
+    def naming_bob() -> list[dict[str, object]]:
+        with store.session() as session:
+            replies = [m.reply for m in session.exec(select(OutboxMessage))]
+        return [r for r in replies if '"handle": "bob"' in json.dumps(r)]
+
+    assert len(naming_bob()) >= 3  # his own answers, Carol's request to him, his thanks notice
+    await run_console(services, "/as Bob\nforget-me confirm")
+
+    # Only the confirmation of the erasure itself, which must still reach him, names him.
+    left = naming_bob()
+    assert len(left) == 1 and "erased" in json.dumps(left[0])
 
 
 async def test_old_events_of_a_forgotten_identity_do_not_bring_them_back(database_url: str) -> None:

@@ -18,13 +18,16 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from skills_db.storage.database import Database, insert_ignoring_duplicates
-from skills_db.storage.models import ErasedIdentity, Setting, utcnow
+from skills_db.storage.models import ErasedIdentity, OutboxMessage, OutboxStatus, Setting, utcnow
 
 SALT_SETTING = "privacy.erasure_salt"
+ERASED_ERROR = "its recipient or someone it named asked to be forgotten; never delivered"
 QUERY_CHUNK = 500
 
 
@@ -90,3 +93,42 @@ def record_erased(session: Session, salt: str, identities: Iterable[tuple[str, s
         insert_ignoring_duplicates(
             session, ErasedIdentity, {"hash": identity_hash(salt, platform, handle), "erased_at": at}
         )
+
+
+def forget_messages(session: Session, identities: Iterable[tuple[str, str]]) -> int:
+    """Blank the bot's kept messages to or mentioning these identities (``forget-me``).
+
+    The outbox keeps each message's body, recipient and mentions as JSON: left there, a handle
+    the erasure keeps only as a hash would still be in clear, with what was said to them. A
+    message to them or naming them keeps only what it was about, as after the retention period
+    (:mod:`skills_db.storage.retention`); one not delivered yet is given up. Returns how many.
+    """
+    handles = {(platform, handle) for platform, handle in identities}
+    done = 0
+    for platform, handle in sorted(handles):
+        # The text of the JSON only narrows the search; each row found is checked as data.
+        rows = session.exec(
+            select(OutboxMessage).where(
+                col(OutboxMessage.platform) == platform,
+                sa.cast(col(OutboxMessage.reply), sa.Text).contains(handle),
+            )
+        ).all()
+        for row in rows:
+            if row.reply.get("purged") or not _names(row.reply, platform, handle):
+                continue
+            row.reply = {"purged": True, "about": row.reply.get("about")}
+            if row.status == OutboxStatus.PENDING:
+                row.status, row.error, row.lease_until = OutboxStatus.FAILED, ERASED_ERROR, None
+            session.add(row)
+            done += 1
+    return done
+
+
+
+def _names(reply: dict[str, Any], platform: str, handle: str) -> bool:
+    """Whether a kept message is addressed to, or mentions, ``handle`` on ``platform``."""
+    def same(user: Any) -> bool:
+        return isinstance(user, dict) and user.get("platform") == platform and user.get("handle") == handle
+
+    mentions = [part.get("mention") for part in reply.get("body") or [] if isinstance(part, dict)]
+    return same(reply.get("to")) or any(same(user) for user in mentions)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel, col, delete, select
 
 from skills_db.storage.database import Database
-from skills_db.storage.erasure import record_erased
+from skills_db.storage.erasure import forget_messages, record_erased
 from skills_db.storage.feed import (
     ChangeKind,
     record_change,
@@ -103,6 +103,7 @@ class PersonalDataQueries(Database):
                 select(Identity.platform, Identity.handle).where(Identity.person_id == person_id)
             ).all()
             record_erased(session, salt, [(p, h) for p, h in identities], at or utcnow())
+            forget_messages(session, [(p, h) for p, h in identities])
             own_needs = select(Need.id).where(Need.person_id == person_id)
             asked = {
                 number
