@@ -155,3 +155,13 @@ async def test_the_modal_speaks_french_and_refuses_an_empty_need_in_french(datab
         )
         [answer] = await double.wait_for(lambda: double.dms_to(ALICE))
         assert "Votre besoin n°1 est anonyme" in answer.text
+
+
+async def test_when_slack_refuses_the_modal_the_command_says_what_is_missing(sqlite_url: str) -> None:
+    async with slack_bot(sqlite_url) as bot:
+        double = bot.double
+        double.refuse("views.open", "expired_trigger_id")
+        await double.command(ALICE, HELP, "need")
+        [response] = await double.wait_for(lambda: double.responses)
+        assert "Usage: need [--anonymous]" in response["text"]
+        assert double.space.modals == [] and needs_of(bot, ALICE) == []

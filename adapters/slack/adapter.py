@@ -343,17 +343,20 @@ class SlackAdapter:
         async def view(user: UserRef) -> dict[str, Any]:
             return needform.need_modal(self.host, await self.host.language(user), anonymous=anonymous)
 
-        await self._open_modal(body, view)
+        if not await self._open_modal(body, view) and "command" in body:
+            self._enqueue("command", body)  # no modal after all: the command's own usage answer
 
     async def _open_modal(
         self, body: dict[str, Any], view: Callable[[UserRef], Awaitable[dict[str, Any]]]
-    ) -> None:
+    ) -> bool:
         client = self._ready_client()
         try:
             built = await view(self._user_of(body))
             await client.views_open(trigger_id=str(body.get("trigger_id")), view=built)
         except Exception:
             log.exception("views.open failed", extra={"platform": PLATFORM})
+            return False
+        return True
 
     async def _publish_home(self, user: str) -> None:
         if not user:
