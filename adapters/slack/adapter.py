@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -25,16 +25,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack import home
+from adapters.slack import home, needform
 from adapters.slack.app import HttpServer, SocketRunner, build_bolt_app
 from adapters.slack.directory import Directory, Lru
 from adapters.slack.inbound import event_from
 from adapters.slack.managers import UserGroupManagers
 from adapters.slack.outbound import Outbound
 from adapters.slack.render import answered_blocks, render_reply
-from adapters.slack.translate import PLATFORM, action_event, command_event, parse_text, user_ids_in
+from adapters.slack.translate import PLATFORM, action_event, command_event, user_ids_in
 from bot.chat.adapter import EventSink
-from bot.chat.events import AboutKind, Capabilities, Event, EventKind, Reply, Sent, UserRef
+from bot.chat.events import AboutKind, Capabilities, Event, Reply, Sent, UserRef
 from bot.chat.host import Host
 from bot.config import SlackConfig
 from bot.logs import log_failure
@@ -208,6 +208,10 @@ class SlackAdapter:
         self._enqueue("event", body)
 
     def on_command(self, body: dict[str, Any]) -> None:
+        wanted, anonymous = needform.bare_need(str(body.get("text") or ""))
+        if wanted:  # "/entraide need" and nothing else: the need modal
+            self.open_need(body, anonymous=anonymous)
+            return
         self._enqueue("command", body)
 
     def on_action(self, body: dict[str, Any]) -> None:
@@ -221,6 +225,15 @@ class SlackAdapter:
 
     def profile_errors(self, body: dict[str, Any]) -> dict[str, str]:
         return home.modal_errors(self.host, body.get("view") or {})
+
+    def open_need(self, body: dict[str, Any], *, anonymous: bool = False) -> None:
+        self._spawn(self._open_need(body, anonymous))
+
+    def need_errors(self, body: dict[str, Any]) -> dict[str, str]:
+        return needform.need_errors(self.host, body.get("view") or {})
+
+    def on_need(self, body: dict[str, Any]) -> None:
+        self._enqueue("need", body)
 
     # -- the workers ---------------------------------------------------------------------------
 
@@ -241,6 +254,7 @@ class SlackAdapter:
             "command": self._handle_command,
             "action": self._handle_action,
             "profile": self._handle_profile,
+            "need": self._handle_need,
         }
         while True:
             kind, body = await self._queue.get()
@@ -306,35 +320,43 @@ class SlackAdapter:
 
     async def _handle_profile(self, body: dict[str, Any]) -> None:
         user = self._user_of(body)
-        view = body.get("view") or {}
         channel = await self._ready_directory().dm_channel(user.handle)
         names = await self._ready_directory().names([user.handle])
         form = await self.host.profile_form(user)
-        for index, line in enumerate(home.profile_commands(form, view)):
-            text, mentions = parse_text(line, names)
-            await self._deliver(
-                Event(
-                    platform=PLATFORM,
-                    event_id=f"profile:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}:{index}",
-                    conversation=channel,
-                    sender=UserRef(PLATFORM, user.handle, names.get(user.handle, "")),
-                    text=text,
-                    kind=EventKind.COMMAND,
-                    is_direct=True,
-                    mentions=mentions,
-                )
-            )
+        for event in home.profile_events(body, form, channel, names):
+            await self._deliver(event)
         await self._publish_home(user.handle)
 
-    async def _open_profile(self, body: dict[str, Any]) -> None:
-        client = self._ready_client()
+    async def _handle_need(self, body: dict[str, Any]) -> None:
         user = self._user_of(body)
+        channel = await self._ready_directory().dm_channel(user.handle)
+        names = await self._ready_directory().names([user.handle])
+        await self._deliver(needform.need_event(body, channel, names))
+
+    async def _open_profile(self, body: dict[str, Any]) -> None:
+        async def view(user: UserRef) -> dict[str, Any]:
+            return home.profile_modal(self.host, await self.host.profile_form(user))
+
+        await self._open_modal(body, view)
+
+    async def _open_need(self, body: dict[str, Any], anonymous: bool) -> None:
+        async def view(user: UserRef) -> dict[str, Any]:
+            return needform.need_modal(self.host, await self.host.language(user), anonymous=anonymous)
+
+        if not await self._open_modal(body, view) and "command" in body:
+            self._enqueue("command", body)  # no modal after all: the command's own usage answer
+
+    async def _open_modal(
+        self, body: dict[str, Any], view: Callable[[UserRef], Awaitable[dict[str, Any]]]
+    ) -> bool:
+        client = self._ready_client()
         try:
-            form = await self.host.profile_form(user)
-            view = home.profile_modal(self.host, form)
-            await client.views_open(trigger_id=str(body.get("trigger_id")), view=view)
+            built = await view(self._user_of(body))
+            await client.views_open(trigger_id=str(body.get("trigger_id")), view=built)
         except Exception:
             log.exception("views.open failed", extra={"platform": PLATFORM})
+            return False
+        return True
 
     async def _publish_home(self, user: str) -> None:
         if not user:
@@ -357,6 +379,8 @@ class SlackAdapter:
 
     @staticmethod
     def _user_of(body: dict[str, Any]) -> UserRef:
+        if "user_id" in body:  # a slash command
+            return UserRef(PLATFORM, str(body["user_id"]), str(body.get("user_name") or ""))
         user = body.get("user") or {}
         return UserRef(PLATFORM, str(user.get("id", "")), str(user.get("name", "")))
 

@@ -20,6 +20,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.home import HOME_EDIT_ACTION, PROFILE_CALLBACK
+from adapters.slack.needform import NEED_CALLBACK
 
 COMMAND = "/entraide"
 EVENTS_PATH = "/slack/events"
@@ -43,6 +44,12 @@ class Inbound(Protocol):
     def profile_errors(self, body: dict[str, Any]) -> dict[str, str]: ...
 
     def on_profile(self, body: dict[str, Any]) -> None: ...
+
+    def open_need(self, body: dict[str, Any], *, anonymous: bool = False) -> None: ...
+
+    def need_errors(self, body: dict[str, Any]) -> dict[str, str]: ...
+
+    def on_need(self, body: dict[str, Any]) -> None: ...
 
 
 def build_bolt_app(inbound: Inbound, client: AsyncWebClient, *, signing_secret: str | None) -> AsyncApp:
@@ -84,6 +91,20 @@ def build_bolt_app(inbound: Inbound, client: AsyncWebClient, *, signing_secret: 
             return
         await ack()
         inbound.on_profile(body)
+
+    @app.shortcut(NEED_CALLBACK)  # the global shortcut "Ask for help"
+    async def need_shortcut(ack: Ack, body: dict[str, Any]) -> None:
+        await ack()
+        inbound.open_need(body)  # views.open must follow within 3 s: not queued
+
+    @app.view(NEED_CALLBACK)
+    async def need(ack: Ack, body: dict[str, Any]) -> None:
+        errors = inbound.need_errors(body)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        await ack()
+        inbound.on_need(body)
 
     return app
 

@@ -27,7 +27,8 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from adapters.slack.render import SECTION_LIMIT, actions_block, mrkdwn, split_text
-from bot.chat.events import Button, ButtonPress
+from adapters.slack.translate import PLATFORM, parse_text
+from bot.chat.events import Button, ButtonPress, Event, EventKind, UserRef
 from bot.chat.home import HomeView, ProfileForm
 from bot.chat.host import Host
 from bot.chat.text import shorten
@@ -167,3 +168,27 @@ def profile_commands(form: ProfileForm, view: Mapping[str, Any]) -> list[str]:
     if language in LANGUAGE_NAMES and language != form.language:
         lines.append(f"language {language}")
     return lines
+
+
+def profile_events(
+    body: Mapping[str, Any], form: ProfileForm, channel: str, names: Mapping[str, str]
+) -> list[Event]:
+    """The submitted profile modal as the commands it stands for, sent in the DM ``channel``."""
+    view = body.get("view") or {}
+    user = str((body.get("user") or {}).get("id") or "")
+    events = []
+    for index, line in enumerate(profile_commands(form, view)):
+        text, mentions = parse_text(line, names)
+        events.append(
+            Event(
+                platform=PLATFORM,
+                event_id=f"profile:{view.get('id')}:{body.get('trigger_id') or view.get('hash')}:{index}",
+                conversation=channel,
+                sender=UserRef(PLATFORM, user, names.get(user, "")),
+                text=text,
+                kind=EventKind.COMMAND,
+                is_direct=True,
+                mentions=mentions,
+            )
+        )
+    return events

@@ -42,6 +42,16 @@ class Host:
     async def profile_form(self, user: UserRef) -> ProfileForm:
         return await asyncio.to_thread(self._read, profile_form, user)
 
+    async def language(self, user: UserRef) -> str:
+        """The language ``user`` chose, else the bot's. Only reads: opening a form records nobody."""
+        return await asyncio.to_thread(self._read, _language, user)
+
     def _read(self, query: Callable[[Services, UserRef], T], user: UserRef) -> T:
         with self._services.store.unit_of_work():
             return query(self._services, user)
+
+
+def _language(services: Services, user: UserRef) -> str:
+    person = services.store.find_person(user.platform, user.handle)
+    chosen = person.language if person is not None and not person.deleted else None
+    return chosen or services.config.bot.language

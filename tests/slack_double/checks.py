@@ -58,6 +58,7 @@ def metadata_arg(params: dict[str, Any]) -> dict[str, Any] | None:
     return {"event_type": metadata["event_type"], "event_payload": metadata["event_payload"]}
 
 
+_INPUT_ELEMENTS = {"plain_text_input", "static_select", "checkboxes"}  # those the bot's modals use
 _BLOCK_TYPES = {"section", "actions", "context", "divider", "header", "input", "image", "rich_text"}
 
 
@@ -89,3 +90,25 @@ def check_blocks(blocks: Any, *, limit: int) -> None:
                     raise ApiError("invalid_blocks")
                 if len(str(element.get("value", ""))) > 2000:
                     raise ApiError("invalid_blocks")
+        if block["type"] == "input":
+            _check_input(block)
+
+
+def _check_input(block: dict[str, Any]) -> None:
+    """An input block: a plain-text label, and an element Slack allows there within its limits."""
+    label = block.get("label") or {}
+    element = block.get("element") or {}
+    if label.get("type") != "plain_text" or not 0 < len(label.get("text", "")) <= 2000:
+        raise ApiError("invalid_blocks")
+    if element.get("type") not in _INPUT_ELEMENTS or not element.get("action_id"):
+        raise ApiError("invalid_blocks")
+    if element["type"] == "plain_text_input" and not 0 < int(element.get("max_length", 3000)) <= 3000:
+        raise ApiError("invalid_blocks")
+    if element["type"] == "checkboxes":
+        options = element.get("options") or []
+        values = [o.get("value") for o in options]
+        if not 0 < len(options) <= 10 or len(set(values)) != len(values):
+            raise ApiError("invalid_blocks")
+        for option in [*options, *(element.get("initial_options") or [])]:
+            if not 0 < len((option.get("text") or {}).get("text", "")) <= 75 or option not in options:
+                raise ApiError("invalid_blocks")

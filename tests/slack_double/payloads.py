@@ -230,6 +230,11 @@ def view_submission(
             state[block["block_id"]] = {
                 element["action_id"]: {"type": "static_select", "selected_option": option}
             }
+        elif element["type"] == "checkboxes":  # ``value``: the values of the boxes ticked
+            ticked = [o for o in element["options"] if o["value"] in value]
+            state[block["block_id"]] = {
+                element["action_id"]: {"type": "checkboxes", "selected_options": ticked}
+            }
         else:
             state[block["block_id"]] = {element["action_id"]: {"type": element["type"], "value": value}}
     return {
@@ -246,6 +251,21 @@ def view_submission(
         "trigger_id": space.new_trigger(user),
         "view": {**view, "state": {"values": state}},
         "response_urls": [],
+    }
+
+
+def global_shortcut(space: Workspace, user: str, callback_id: str) -> dict[str, Any]:
+    """A global shortcut chosen from Slack's shortcuts menu: no channel, no message."""
+    return {
+        "type": "shortcut",
+        "token": VERIFICATION_TOKEN,
+        "action_ts": space.new_ts(),
+        "team": {"id": TEAM_ID, "domain": "entraide-test"},
+        "user": {"id": user, "username": space.users[user]["name"], "team_id": TEAM_ID},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": space.new_trigger(user),
     }
 
 

@@ -343,6 +343,9 @@ class SlackDouble:
     async def submit(self, user: str, view: dict[str, Any], values: dict[str, Any]) -> Delivery:
         return await self.send_interaction(payloads.view_submission(self.space, user, view, values))
 
+    async def shortcut(self, user: str, callback_id: str) -> Delivery:
+        return await self.send_interaction(payloads.global_shortcut(self.space, user, callback_id))
+
     async def change_usergroup(self, group: str, users: list[str], *, notify: bool = True) -> None:
         """An admin sets the group's members; ``notify``: Slack sends ``subteam_members_changed``
         (to an app subscribed to it)."""

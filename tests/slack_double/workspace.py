@@ -379,6 +379,10 @@ class Workspace:
         title = (view.get("title") or {}).get("text", "")
         if not title or len(title) > 24:
             raise ApiError("invalid_arguments")
+        if any(len((view.get(b) or {}).get("text", "")) > 24 for b in ("submit", "close")):
+            raise ApiError("invalid_arguments")
+        if len(str(view.get("private_metadata") or "")) > 3000:
+            raise ApiError("invalid_arguments")
         check_blocks(view.get("blocks") or [], limit=100)
         view = {**view, "id": f"V{next(self._ids):08d}", "hash": f"h{next(self._ids)}", "user": user}
         self.modals.append(view)
