@@ -141,8 +141,8 @@ class Matcher:
             cursor.advance(ids, now)
 
     def _add_thread(self, row: ThreadRow) -> None:
-        thread_id, text, created_at, helpers = row
-        self.index.add(thread_id, text, created_at, helpers)
+        thread_id, text, created_at, helpers, public = row
+        self.index.add(thread_id, text, created_at, helpers, quotable=public)
         when = created_at.timestamp()
         for person, _weight in helpers:
             times = self._help_times[person]

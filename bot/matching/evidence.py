@@ -50,11 +50,15 @@ def reasons_for(entry: Evidence, example: str, help_times: array[float], at: dat
         recent = sum(n for (s, src), n in entry.recent.items() if s == skill and src in DEMONSTRATED)
         values = {"count": count, "skill": skill, "recent": recent, "days": RECENT.days}
         reasons.append(Reason("reason.helped", values))
-    if example and not helped:
-        if entry.close:
-            reasons.append(Reason("reason.similar", {"count": entry.close, "example": example}))
-        elif entry.similar:  # a loose hint, said as such
-            reasons.append(Reason("reason.related", {"count": entry.similar, "example": example}))
+    if not helped and (entry.close or entry.similar):
+        # The closest question is quoted only if it was asked in public: a need posted in a DM
+        # or a private channel counts as evidence, but its words are shown to nobody else.
+        kind = "similar" if entry.close else "related"  # "related": a loose hint, said as such
+        count = entry.close or entry.similar
+        if example:
+            reasons.append(Reason(f"reason.{kind}", {"count": count, "example": example}))
+        elif entry.example is not None:
+            reasons.append(Reason(f"reason.{kind}_private", {"count": count}))
     endorsed = [(n, skill) for (skill, source), n in entry.counts.items() if source == ClaimSource.ENDORSED]
     for count, skill in sorted(endorsed, reverse=True)[:1]:
         reasons.append(Reason("reason.endorsed", {"count": count, "skill": skill}))

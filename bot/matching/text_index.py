@@ -122,7 +122,16 @@ class TextIndex:
         """The threads indexed (not counting the removed ones)."""
         return len(self._lengths) - len(self._dead)
 
-    def add(self, thread_id: int, text: str, created_at: datetime, helpers: list[tuple[int, float]]) -> None:
+    def add(
+        self,
+        thread_id: int,
+        text: str,
+        created_at: datetime,
+        helpers: list[tuple[int, float]],
+        *,
+        quotable: bool = True,
+    ) -> None:
+        """Index one thread; one not ``quotable`` (asked in private) has no title to quote."""
         terms = index_terms(text)
         counts: dict[int, int] = defaultdict(int)
         for term in terms:
@@ -160,7 +169,8 @@ class TextIndex:
             self._order_ids.append(top)
             self._late[thread_id] = doc
         self._removed.append(0)
-        self._title_bytes += " ".join(text[:120].split()).encode()
+        if quotable:
+            self._title_bytes += " ".join(text[:120].split()).encode()
         self._title_start.append(len(self._title_bytes))
         if self._epoch is None:
             self._epoch = when

@@ -124,9 +124,9 @@ def forget_messages(session: Session, identities: Iterable[tuple[str, str]]) -> 
     return done
 
 
-
 def _names(reply: dict[str, Any], platform: str, handle: str) -> bool:
     """Whether a kept message is addressed to, or mentions, ``handle`` on ``platform``."""
+
     def same(user: Any) -> bool:
         return isinstance(user, dict) and user.get("platform") == platform and user.get("handle") == handle
 

@@ -42,7 +42,8 @@ RANGES_PER_QUERY = 128  # id ranges OR-ed in one statement (SQLite's expression 
 START_WINDOW = 1000  # at start, the changes this close to the newest are checked for gaps
 
 # (thread id, question and answers, created at, [(helper, weight)])
-ThreadRow = tuple[int, str, datetime, list[tuple[int, float]]]
+# (id, question and answers, when, (helper, weight) pairs, whether it was asked in public)
+ThreadRow = tuple[int, str, datetime, list[tuple[int, float]], bool]
 # (claim id, person, skill, source, weight, epoch seconds), as bot.matching.skill_index takes them
 ClaimTuple = tuple[int, int, str, str, float, float]
 IdRanges = Sequence[tuple[int, int]]
@@ -226,11 +227,17 @@ def read_help_threads(
         last: int | None = None
         while True:
             with committed(engine) as session:
-                query = select(HelpThread.id, HelpThread.text, HelpThread.created_at, HelpThread.solved_by_id)
-                query = query.where(condition)
+                # sqlalchemy's select: sqlmodel's is typed for four columns at most.
+                query = sa.select(
+                    col(HelpThread.id),
+                    col(HelpThread.text),
+                    col(HelpThread.created_at),
+                    col(HelpThread.solved_by_id),
+                    col(HelpThread.public),
+                ).where(condition)
                 if last is not None:
                     query = query.where(col(HelpThread.id) > last)
-                threads = session.exec(query.order_by(col(HelpThread.id)).limit(batch)).all()
+                threads = session.execute(query.order_by(col(HelpThread.id)).limit(batch)).all()
                 if not threads:
                     break
                 replies: dict[int, list[tuple[int, str, bool]]] = {}
@@ -240,7 +247,7 @@ def read_help_threads(
                     .order_by(col(HelpReply.id))
                 ):
                     replies.setdefault(reply_thread, []).append((person, text, solved))
-            for number, question, created_at, solved_by in threads:
+            for number, question, created_at, solved_by, public in threads:
                 assert number is not None
                 helpers: dict[int, float] = {}
                 texts = [question]
@@ -250,7 +257,7 @@ def read_help_threads(
                     helpers[person] = max(helpers.get(person, 0.0), weight)
                 if solved_by is not None and solved_by not in helpers:
                     helpers[solved_by] = 2.0
-                yield number, " ".join(texts), created_at, list(helpers.items())
+                yield number, " ".join(texts), created_at, list(helpers.items()), public
                 last = number
             if len(threads) < batch:
                 break

@@ -1,0 +1,49 @@
+"""A need asked in private counts as evidence of who helped, but its words reach nobody else
+(issue #12, "no leaks"): the reasons of a later request or suggestion say a similar question
+was answered, not what it said."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.chat.events import Reply
+from tests.support import MemoryAdapter, event, make_services, pipeline_for
+
+NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
+SECRET = "zorblax flux capacitor keeps overheating after the quarterly layoffs"
+
+
+def said(replies: list[Reply]) -> str:
+    return "\n".join(reply.plain for reply in replies)
+
+
+async def _world(database_url: str, mode: str) -> tuple[MemoryAdapter, str]:
+    services = make_services(database_url, clock=lambda: NOW, routing={"mode": mode})
+    adapter = MemoryAdapter()
+    pipeline = pipeline_for(services, adapter)
+    await pipeline.handle(adapter, event("profile", "bob"))  # Bob uses Entraide
+    # Alice asks in a DM to the bot, and says Bob solved it: private help, on record.
+    await pipeline.handle(adapter, event(f"need {SECRET}", "alice", is_direct=True, conversation="dm-alice"))
+    await pipeline.handle(adapter, event("solved @bob", "alice", is_direct=True, conversation="dm-alice"))
+    before = len(adapter.sent)
+    # Carol asks about the same thing in the help channel.
+    await pipeline.handle(
+        adapter,
+        event("need my zorblax flux capacitor is overheating", "carol", in_help_channel=True),
+    )
+    return adapter, said(adapter.sent[before:])
+
+
+async def test_a_request_says_a_private_question_was_answered_without_quoting_it(database_url: str) -> None:
+    adapter, after = await _world(database_url, "consent")
+    to_bob = [r for r in adapter.sent if r.to is not None and r.to.handle == "bob"]
+    assert to_bob, after  # Bob was asked, on the evidence of the private help
+    assert "asked privately, so not quoted" in said(to_bob)
+    assert "quarterly layoffs" not in after and "keeps overheating" not in after
+
+
+async def test_a_public_suggestion_does_not_quote_a_private_question(database_url: str) -> None:
+    _adapter, after = await _world(database_url, "suggest")
+    assert "Bob" in after, after  # suggested, on that evidence
+    assert "asked privately, so not quoted" in after
+    assert "quarterly layoffs" not in after and "keeps overheating" not in after
