@@ -47,3 +47,33 @@ async def test_a_public_suggestion_does_not_quote_a_private_question(database_ur
     assert "Bob" in after, after  # suggested, on that evidence
     assert "asked privately, so not quoted" in after
     assert "quarterly layoffs" not in after and "keeps overheating" not in after
+
+
+async def test_thanks_said_in_private_show_their_words_to_the_person_thanked_only(database_url: str) -> None:
+    services = make_services(database_url, clock=lambda: NOW)
+    adapter = MemoryAdapter()
+    pipeline = pipeline_for(services, adapter)
+    for who in ("bob", "carol", "dana"):
+        await pipeline.handle(adapter, event("profile", who))
+    await pipeline.handle(
+        adapter,
+        event(
+            "thanks @bob for the help with my divorce papers",
+            "alice",
+            is_direct=True,
+            conversation="dm-alice",
+        ),
+    )
+    await pipeline.handle(
+        adapter, event("thanks @bob for the terraform review", "dana", in_help_channel=True)
+    )
+    before = len(adapter.sent)
+    await pipeline.handle(adapter, event("profile @bob", "carol"))
+    seen_by_carol = said(adapter.sent[before:])
+    assert "Thanks received: 2" in seen_by_carol  # counted for everyone
+    assert "terraform review" in seen_by_carol and "Dana" in seen_by_carol
+    assert "divorce" not in seen_by_carol and "Alice" not in seen_by_carol
+
+    before = len(adapter.sent)
+    await pipeline.handle(adapter, event("profile", "bob"))
+    assert "divorce" in said(adapter.sent[before:])  # Bob sees what was said to him

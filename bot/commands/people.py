@@ -141,13 +141,16 @@ def profile_body(ctx: Context, person: Person, *, needs: bool = True) -> tuple[S
     goals = sorted(name for _pid, name in ctx.store.learning_goals(person.id))
     # What colleagues wrote with `thanks`: solved needs show as "helped" above, not as "—" here.
     thanks = ctx.store.thanks_received(person.id, [ThanksKind.THANKS])
-    ctx.know([person.id, *(item.from_person_id for item in thanks[:3] if item.from_person_id is not None)])
+    # Thanks said in a DM or a private conversation are counted for everyone, but who said them
+    # and their words are shown to the person thanked only.
+    shown = thanks if person.id == ctx.person_id else [item for item in thanks if item.public]
+    ctx.know([person.id, *(item.from_person_id for item in shown[:3] if item.from_person_id is not None)])
     body = list(ctx.render("profile.header", who=ctx.mention(person)))
     body.append("\n" + ("\n".join(lines) if lines else ctx.text("profile.no_skills")))
     if goals:
         body.append("\n" + ctx.text("profile.learning", skills=", ".join(goals)))
     body.append("\n" + ctx.text("profile.thanks", count=len(thanks)))
-    for item in thanks[:3]:
+    for item in shown[:3]:
         giver = ctx.store.get_person(item.from_person_id) if item.from_person_id is not None else None
         # A thanks whose giver was erased stays the helper's, from "a former colleague".
         who = ctx.mention(giver) if giver is not None else ctx.text("rights.former_colleague")
