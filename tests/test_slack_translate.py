@@ -14,7 +14,7 @@ from adapters.slack.translate import (
     unescape,
     user_ids_in,
 )
-from bot.chat.events import ButtonPress, EventKind, UserRef
+from bot.chat.events import ButtonPress, EventKind, UserRef, said_in_public
 
 NAMES = {"U0ALICE": "Alice", "U0BOB": "Bob"}
 
@@ -72,6 +72,26 @@ def test_direct_messages_are_direct_and_unthreaded() -> None:
     )
     event = message_event(payload, bot_user_id="U0BOT", names=NAMES, in_help_channel=False)
     assert event is not None and event.is_direct and event.thread is None and not event.in_help_channel
+
+
+def test_private_channels_and_group_dms_are_private_and_what_is_said_there_is_not_public() -> None:
+    seen = {}
+    for channel_type in ("channel", "group", "mpim"):
+        payload = envelope({**CHANNEL_MESSAGE["event"], "channel": "G0X", "channel_type": channel_type})
+        event = message_event(payload, bot_user_id="U0BOT", names=NAMES, in_help_channel=True)
+        assert event is not None and event.in_help_channel
+        seen[channel_type] = (event.is_private, said_in_public(event))
+    assert seen == {"channel": (False, True), "group": (True, False), "mpim": (True, False)}
+    # Mentions and slash commands do not say: the adapter asks Slack and passes the answer in.
+    mention = envelope({"type": "app_mention", "channel": "G0X", "user": "U0ALICE", "text": "<@U0BOT> hi"})
+    event = mention_event(
+        mention, bot_user_id="U0BOT", names=NAMES, in_help_channel=True, is_command=bool, is_private=True
+    )
+    assert event is not None and event.is_private and not said_in_public(event)
+    command = command_event(
+        {"user_id": "U0ALICE", "channel_id": "G0X", "text": "help"}, names={}, is_private=True
+    )
+    assert command.is_private
 
 
 def test_edits_joins_and_mentions_of_the_bot_are_not_messages_to_handle() -> None:

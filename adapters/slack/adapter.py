@@ -292,8 +292,10 @@ class SlackAdapter:
 
     async def _handle_command(self, body: dict[str, Any]) -> None:
         text = str(body.get("text") or "")
-        names = await self._ready_directory().names([str(body.get("user_id") or ""), *user_ids_in(text)])
-        event = command_event(body, names=names)
+        directory = self._ready_directory()
+        names = await directory.names([str(body.get("user_id") or ""), *user_ids_in(text)])
+        private = await directory.is_private(str(body.get("channel_id") or ""))
+        event = command_event(body, names=names, is_private=private)
         if body.get("response_url"):
             self._response_urls.put(event.event_id, str(body["response_url"]))
         await self._deliver(event)

@@ -1,4 +1,5 @@
-"""What the adapter remembers about the workspace: names, help channels, threads, DM channels.
+"""What the adapter remembers about the workspace: names, help channels and which channels are
+private, threads, DM channels.
 
 Each lookup is one Web API call the first time and a dictionary read afterwards, so a busy help
 channel costs no more calls than a quiet one. The caches are bounded: a long-running bot in a big
@@ -11,6 +12,7 @@ import logging
 import re
 from collections import OrderedDict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from slack_sdk.errors import SlackApiError
@@ -46,6 +48,12 @@ class Lru(Generic[K, V]):
             self._items.popitem(last=False)
 
 
+@dataclass(frozen=True)
+class ChannelInfo:
+    name: str  # lower case, without "#"
+    private: bool  # a private channel or a group DM: not everyone in the organisation reads it
+
+
 class Directory:
     def __init__(self, client: AsyncWebClient, help_channels: Iterable[str], size: int = 10_000) -> None:
         self.client = client
@@ -59,7 +67,7 @@ class Directory:
                 self.help_names.add(item.lstrip("#").lower())
         self._names: Lru[str, str] = Lru(size)
         self._bots: set[str] = set()
-        self._channel_names: Lru[str, str] = Lru(size)
+        self._channels: Lru[str, ChannelInfo] = Lru(size)
         self._threads: Lru[str, str] = Lru(size)  # "channel:ts" → thread root ts ("" when none)
         self._dms: Lru[str, str] = Lru(size)
 
@@ -95,16 +103,33 @@ class Directory:
             return True
         if not self.help_names or not channel or channel.startswith("D"):
             return False
-        name = self._channel_names.get(channel)
-        if name is None:
+        info = await self._channel(channel)
+        return info is not None and info.name in self.help_names
+
+    async def is_private(self, channel: str) -> bool:
+        """Whether not everyone in the organisation can read ``channel`` (a private channel, a
+        group DM). A DM is not counted here (events say ``is_direct``). When Slack does not
+        answer, the channel counts as private: what is said there is then never named in public."""
+        if not channel or channel.startswith("D"):
+            return False
+        info = await self._channel(channel)
+        return info is None or info.private
+
+    async def _channel(self, channel: str) -> ChannelInfo | None:
+        """Name and privacy of ``channel``, one conversations.info call per channel; None when it
+        fails (not cached: the next message tries again)."""
+        info = self._channels.get(channel)
+        if info is None:
             try:
                 response = await self.client.conversations_info(channel=channel)
             except SlackApiError as error:
                 log.warning("conversations.info failed", extra={"error": error.response.get("error")})
-                return False
-            name = str((response.get("channel") or {}).get("name") or "").lower()
-            self._channel_names.put(channel, name)
-        return name in self.help_names
+                return None
+            found = response.get("channel") or {}
+            private = bool(found.get("is_private") or found.get("is_mpim") or found.get("is_group"))
+            info = ChannelInfo(str(found.get("name") or "").lower(), private)
+            self._channels.put(channel, info)
+        return info
 
     def remember_thread(self, channel: str, ts: str, thread: str | None) -> None:
         self._threads.put(f"{channel}:{ts}", thread or "")

@@ -1,7 +1,8 @@
 """Events API payloads → events, with the lookups a payload leaves to the receiver.
 
-Which channel is a help channel, who is who, which thread a reacted-to message is in: each is
-asked of :class:`Directory` (cached), then the pure functions of :mod:`translate` do the rest.
+Which channel is a help channel and whether it is private, who is who, which thread a reacted-to
+message is in: each is asked of :class:`Directory` (cached), then the pure functions of
+:mod:`translate` do the rest.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ async def event_from(body: dict[str, Any], directory: Directory, bot: str) -> Ev
             names=names,
             in_help_channel=await directory.is_help_channel(channel),
             is_command=lambda word: registry().get(word) is not None,
+            is_private=await directory.is_private(channel),
         )
     elif kind == "reaction_added":
         name = emoji_name(str(payload.get("reaction") or ""))

@@ -20,6 +20,8 @@ _TOKEN = re.compile(r"<([^<>]*)>")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 # Message subtypes that are still someone talking; edits, joins, deletions and the like are not.
 _TALKING_SUBTYPES = {None, "thread_broadcast", "file_share", "me_message"}
+# Message events from a private channel ("group") or a group DM ("mpim"): not everyone reads them.
+PRIVATE_CHANNEL_TYPES = frozenset({"group", "mpim"})
 # Buttons only Slack shows, mapped onto the core command they stand for: "Suggest someone else"
 # declines, and declining makes the core ask the next colleague in line.
 ACTION_ALIASES = {"other": "decline"}
@@ -125,6 +127,7 @@ def message_event(
         mentions=mentions,
         sender_is_bot=bool(event.get("bot_id")) or subtype == "bot_message",
         in_help_channel=in_help_channel and not is_direct,
+        is_private=channel_type in PRIVATE_CHANNEL_TYPES,
     )
 
 
@@ -135,6 +138,7 @@ def mention_event(
     names: Mapping[str, str],
     in_help_channel: bool,
     is_command: Callable[[str], bool],
+    is_private: bool = False,
 ) -> Event | None:
     """``app_mention``: a command, unless it reads like a need in a help channel."""
     event = envelope["event"]
@@ -157,6 +161,7 @@ def mention_event(
         mentions=tuple(m for m in mentions if m.handle != bot_user_id),
         sender_is_bot=bool(event.get("bot_id")),
         in_help_channel=in_help_channel,
+        is_private=is_private,
     )
 
 
@@ -182,8 +187,9 @@ def reaction_event(envelope: Payload, *, names: Mapping[str, str], thread: str |
     )
 
 
-def command_event(payload: Payload, *, names: Mapping[str, str]) -> Event:
-    """A ``/entraide …`` slash command; with no text it asks for help."""
+def command_event(payload: Payload, *, names: Mapping[str, str], is_private: bool = False) -> Event:
+    """A ``/entraide …`` slash command; with no text it asks for help. ``is_private``: the channel
+    is a private channel or a group DM (the payload does not say it reliably; the adapter asks)."""
     text, mentions = parse_text(payload.get("text") or "", names)
     user = payload.get("user_id", "")
     return Event(
@@ -195,6 +201,7 @@ def command_event(payload: Payload, *, names: Mapping[str, str]) -> Event:
         text=text.strip() or "help",
         kind=EventKind.COMMAND,
         mentions=mentions,
+        is_private=is_private,
     )
 
 

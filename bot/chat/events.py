@@ -90,7 +90,17 @@ class Event:
     sender_is_bot: bool = False
     sender_is_admin: bool = False  # the platform says so (Matrix power level in the admin room)
     in_help_channel: bool = False  # the adapter knows which channels are help channels
+    # A conversation not everyone in the organisation can read: a private channel, a group DM.
+    # Only adapters that can tell set it (Slack); Matrix help rooms are declared public by the admin.
+    is_private: bool = False
     account: str = ""  # the bot's account the event came to (Slack workspace, Matrix user id)
+
+
+def said_in_public(event: Event) -> bool:
+    """Whether what ``event`` says was seen by everyone: a help channel anyone can read, not a DM
+    nor a private channel. Only then may a public post (a shout-out, a barometer, a reason shown
+    to others) name or quote it; needs, thanks and threads keep this as their ``public``."""
+    return event.in_help_channel and not event.is_direct and not event.is_private
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.chat.context import Context
-from bot.chat.events import About, AboutKind, Segment
+from bot.chat.events import About, AboutKind, Segment, said_in_public
 from bot.chat.text import shorten
 from bot.commands.anonymous import offer_to_asker, seen_by_others, split_flag
 from bot.commands.clean import need_text
@@ -38,10 +38,10 @@ def cmd_need(ctx: Context, args: Arguments) -> None:
             conversation=event.conversation,
             thread=event.thread or event.message_id,
             created_at=ctx.now(),
-            # Seen by everyone (a help channel or room), not in a DM: only then may a public post
-            # (a shout-out) name what it was about.
+            # Seen by everyone (a help channel anyone can read), not in a DM nor a private
+            # channel: only then may a public post (a shout-out) name what it was about.
             # An anonymous need is never public: nothing said in public may point to it.
-            public=event.in_help_channel and not event.is_direct and not anonymous,
+            public=said_in_public(event) and not anonymous,
             anonymous=anonymous,
         )
     )

@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.chat.context import Context
-from bot.chat.events import Mention, Segment
+from bot.chat.events import Mention, Segment, said_in_public
 from bot.commands.anonymous import asker_shown
 from bot.commands.clean import has_words, visible
 from bot.commands.people import resolve_person
@@ -58,7 +58,7 @@ def cmd_thanks(ctx: Context, args: Arguments) -> None:
                 created_at=ctx.now(),
                 kind=ThanksKind.THANKS,
                 skills=credited,
-                public=event.in_help_channel and not event.is_direct,
+                public=said_in_public(event),
             ),
             credited,
         )

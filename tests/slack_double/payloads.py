@@ -53,7 +53,7 @@ def message_events(space: Workspace, message: Message) -> list[dict[str, Any]]:
     """The envelopes Slack sends the bot for a new message: ``message`` where the bot is a member,
     plus ``app_mention`` when the bot is mentioned in a channel."""
     channel = space.channels[message.channel]
-    channel_type = {"channel": "channel", "group": "group", "im": "im"}[channel.kind]
+    channel_type = {"channel": "channel", "group": "group", "mpim": "mpim", "im": "im"}[channel.kind]
     base = {
         "user": message.user,
         "text": message.text,

@@ -30,7 +30,7 @@ BOT_ID = files.BOT_ID
 class Channel:
     id: str
     name: str
-    kind: str = "channel"  # channel | group (private) | im
+    kind: str = "channel"  # channel | group (private) | mpim (group DM) | im
     members: set[str] = field(default_factory=set)
     peer: str = ""  # the other person of a DM with the bot
 
@@ -41,6 +41,7 @@ class Channel:
             "is_channel": self.kind == "channel",
             "is_group": self.kind == "group",
             "is_im": self.kind == "im",
+            "is_mpim": self.kind == "mpim",
             "is_private": self.kind != "channel",
             "is_member": BOT_USER in self.members,
             **({"user": self.peer} if self.kind == "im" else {}),
@@ -134,8 +135,11 @@ class Workspace:
             "profile": {"display_name": name, "real_name": real_name or name},
         }
 
-    def add_channel(self, channel: str, name: str, members: list[str], *, private: bool = False) -> Channel:
-        created = Channel(channel, name, "group" if private else "channel", set(members))
+    def add_channel(
+        self, channel: str, name: str, members: list[str], *, private: bool = False, group_dm: bool = False
+    ) -> Channel:
+        kind = "mpim" if group_dm else "group" if private else "channel"
+        created = Channel(channel, name, kind, set(members))
         self.channels[channel] = created
         self.messages[channel] = []
         return created
