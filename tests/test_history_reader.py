@@ -401,6 +401,12 @@ def test_private_conversations_only_on_request(tmp_path: Path) -> None:
     assert [t.channel for t in read_slack_export(path).threads] == ["help"]
     full = read_slack_export(path, include_private=True)
     assert sorted(t.thread_id for t in full.threads) == [f"C1:{ROOT}", f"D1:{ROOT}", f"G1:{ROOT}"]
+    # Only the public channel's thread may be quoted to others or named in a shout-out.
+    assert {t.thread_id: t.public for t in full.threads} == {
+        f"C1:{ROOT}": True,
+        f"D1:{ROOT}": False,
+        f"G1:{ROOT}": False,
+    }
 
 
 def test_export_zipped_inside_a_folder(tmp_path: Path) -> None:

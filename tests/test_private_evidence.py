@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlmodel import select
+
 from bot.chat.events import Reply
+from skills_db.importers.history import import_archive
+from skills_db.importers.model import HistoryArchive, HistoryMessage, HistoryThread, HistoryUser
+from skills_db.storage.models import HelpThread, Thanks
 from tests.support import MemoryAdapter, event, make_services, pipeline_for
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -77,3 +82,22 @@ async def test_thanks_said_in_private_show_their_words_to_the_person_thanked_onl
     before = len(adapter.sent)
     await pipeline.handle(adapter, event("profile", "bob"))
     assert "divorce" in said(adapter.sent[before:])  # Bob sees what was said to him
+
+
+def test_history_imported_from_a_private_channel_stays_private(database_url: str) -> None:
+    services = make_services(database_url, clock=lambda: NOW)
+    users = {h: HistoryUser(h, h.title(), h.title(), "", None, False, False) for h in ("ana", "ben")}
+    root = HistoryMessage("1", "ana", "terraform state lock stuck again", (), NOW, ())
+    reply = HistoryMessage("2", "ben", "force-unlock it", (), NOW, ())
+    threads = tuple(
+        HistoryThread("slack", channel, f"{channel}:1", root, (reply,), "2", public)
+        for channel, public in (("help", True), ("secret", False))
+    )
+    import_archive(
+        services.store, HistoryArchive("full.zip", users, threads, 0), services.matcher.recognise, "slack"
+    )
+    with services.store.session() as session:
+        shown = {t.channel: t.public for t in session.exec(select(HelpThread))}
+        thanked = sorted(t.public for t in session.exec(select(Thanks)))
+    assert shown == {"help": True, "secret": False}
+    assert thanked == [False, True]  # the private thread's thanks is not named in public either

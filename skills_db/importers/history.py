@@ -156,6 +156,7 @@ def import_archive(
                 created_at=thread.root.posted_at,
                 solved_by_id=solver,
                 skills=skills,
+                public=thread.public,
             )
             session.add(row)
             session.flush()
@@ -195,7 +196,7 @@ def import_archive(
                     claims += 1
             if asker is not None and solver is not None and solver != asker and thread.solved_by:
                 at = by_ts[thread.solved_by].posted_at
-                thanks += _thank_solver(session, row.id, asker, solver, at, skills)
+                thanks += _thank_solver(session, row.id, asker, solver, at, skills, thread.public)
         session.flush()
         return ImportReport(
             people.created,
@@ -210,7 +211,13 @@ def import_archive(
 
 
 def _thank_solver(
-    session: Session, thread_id: int, asker: int, solver: int, at: datetime, skills: list[str]
+    session: Session,
+    thread_id: int,
+    asker: int,
+    solver: int,
+    at: datetime,
+    skills: list[str],
+    public: bool,
 ) -> bool:
     """The asker's thanks to who solved their thread, at the solving reply's time, about the
     skills the thread's claims were for. Its ref is unique: a second guard, after the skipping
@@ -221,7 +228,7 @@ def _thank_solver(
         created_at=at,
         kind=ThanksKind.IMPORTED,
         skills=skills,
-        public=True,  # imported channels are public ones (as HelpThread.public says)
+        public=public,  # as its thread: a private channel's help is not named in public
         ref=f"import:{thread_id}",
     )
     return insert_ignoring_duplicates(session, Thanks, row.model_dump(exclude={"id"}))

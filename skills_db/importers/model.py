@@ -51,6 +51,9 @@ class HistoryThread:
     root: HistoryMessage
     replies: tuple[HistoryMessage, ...]  # time order; bots and noise removed
     solved_by: str | None  # ts of the reply that solved the thread, if any
+    # Said where everyone could read it: a public channel (not a private one, a group DM or a
+    # DM of a full export). Only then may a reason quote it or a shout-out name its skills.
+    public: bool = True
 
 
 @dataclass(frozen=True)

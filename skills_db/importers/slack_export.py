@@ -110,6 +110,7 @@ class _Conversation:
     id: str
     name: str
     folder: str
+    public: bool = True  # from channels.json; private channels, group DMs and DMs are not
 
 
 def _load_conversations(files: ExportFiles, prefix: str, include_private: bool) -> list[_Conversation]:
@@ -140,7 +141,8 @@ def _load_conversations(files: ExportFiles, prefix: str, include_private: bool) 
                 raise HistoryFileError(where, str(index), "missing 'name'")
             if name not in folders:
                 folders.add(name)
-                conversations.append(_Conversation(conv_id, name, name))
+                public = list_name in _PUBLIC_LISTS
+                conversations.append(_Conversation(conv_id, name, name, public))
     return conversations
 
 
@@ -288,6 +290,7 @@ def _finish_channel(
             root=root,
             replies=replies,
             solved_by=find_solved_by(root, replies),
+            public=conversation.public,
         )
 
 
