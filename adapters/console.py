@@ -5,11 +5,20 @@ Every line you type is a command (``need …``, ``skills add …``), also after 
 colleague are printed as such. On a terminal, lines are edited and recalled with the arrow keys
 (:mod:`adapters.terminal`). ``--script FILE`` feeds FILE's lines as if typed and prints every
 reply: the tests drive the whole bot this way.
+
+A script's lines have stable event ids, ``console-script-<script id>-<line number>``, where the
+script id is a hash of the file's content (:func:`script_id`): run again on the same database —
+after a crash, say — the lines already handled are dropped by the pipeline as duplicates, so the
+script resumes where it stopped. ``/as`` and ``/time`` lines touch no record: they are replayed
+each run, which puts the right colleague at the keyboard and the clock back where the script
+had moved it (on a clock given with ``--clock-at``, exactly; on the real clock, by the same
+moves from the restart's time). Typed lines keep ids unique to the session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import sys
 import uuid
@@ -33,6 +42,13 @@ COMMAND_PREFIXES = ("/entraide", "!entraide")
 
 # The name an existing console colleague goes by, for a name typed after /as; None if none.
 NameLookup = Callable[[str], Awaitable[str | None]]
+
+
+def script_id(content: bytes) -> str:
+    """What makes two runs "the same script": the same lines, wherever the file lies. A path
+    alone would take an edited file (or another file saved under the name) for the script that
+    already ran there, and skip lines that were never handled; the content cannot."""
+    return hashlib.sha256(content).hexdigest()[:16]
 
 
 def store_names(store: Store) -> NameLookup:
@@ -59,6 +75,7 @@ class ConsoleAdapter:
         output: TextIO | None = None,
         banner: str | None = None,
         names: NameLookup | None = None,
+        script_id: str | None = None,
     ) -> None:
         self.bot_user = UserRef(PLATFORM, "entraide", "Entraide")
         self.user = user
@@ -72,17 +89,22 @@ class ConsoleAdapter:
         self._editor: LineEditor | None = None
         self._ids = itertools.count(1)
         self._session = uuid.uuid4().hex[:12]  # event ids must stay unique across runs
+        # A script's lines are known by the script and their line number: see the module's doc.
+        self._script_id = script_id
         self._closed = asyncio.Event()
         self._message_ids = itertools.count(1)
         # Set by the bot when its clock can move: "/time +3d" runs what became due meanwhile.
         self.time_travel: Callable[[str], Awaitable[str]] | None = None
+        # Set by the bot when its clock stands still (--clock-at): run what a line made due at
+        # once, as the ticker would within seconds, but at a known point of the script.
+        self.settle: Callable[[], Awaitable[None]] | None = None
 
     async def run(self, sink: EventSink) -> None:
         if self.script is not None:
-            for line in self.script:
+            for number, line in enumerate(self.script, 1):
                 if self._closed.is_set():
                     break
-                await self._line(line.rstrip("\n"), sink, echo=True)
+                await self._line(line.rstrip("\n"), sink, echo=True, number=number)
             return
         self._print(self.banner or BANNER.format(user=self.user))
         reader = await self._stdin_reader()
@@ -122,12 +144,14 @@ class ConsoleAdapter:
         for line in lines[1:]:
             self._print(f"{' ' * len(where)}          {line}")
         where = f"dm:{reply.to.handle}" if reply.to is not None else reply.conversation or self.conversation
-        return Sent(where, f"m{next(self._message_ids)}")
+        # Known by its outbox key when it has one: the same message gets the same id in every
+        # run, and a restarted console's ids do not collide with its predecessor's.
+        return Sent(where, reply.key or f"m-{self._session}-{next(self._message_ids)}")
 
     async def close(self) -> None:
         self._closed.set()
 
-    async def _line(self, line: str, sink: EventSink, *, echo: bool) -> bool:
+    async def _line(self, line: str, sink: EventSink, *, echo: bool, number: int | None = None) -> bool:
         """Handle one typed line; False to stop."""
         stripped = line.strip()
         if echo and stripped and not stripped.startswith("#"):
@@ -139,22 +163,27 @@ class ConsoleAdapter:
             line = command or "help"  # a bare prefix asks for help, as on Slack
         elif stripped.startswith("/"):
             return await self._console_command(stripped)
-        number = next(self._ids)
+        if number is not None and self._script_id is not None:
+            known = f"script-{self._script_id}-{number}"
+        else:
+            known = f"{self._session}-{next(self._ids)}"
         await sink(
             Event(
                 platform=PLATFORM,
-                event_id=f"console-{self._session}-{number}",
+                event_id=f"console-{known}",
                 conversation=self.conversation,
                 sender=UserRef(PLATFORM, fold(self.user), self.user),
                 text=line,
                 kind=EventKind.COMMAND,
-                message_id=f"line-{number}",
+                message_id=f"line-{known}",
                 # Everyone at the console shares its one room, where each line is seen: a help
                 # channel (needs and thanks said there are public). Lines are commands, so the
                 # pipeline never reads this to detect a need in chatter.
                 in_help_channel=True,
             )
         )
+        if self.settle is not None:
+            await self.settle()
         return True
 
     async def _console_command(self, line: str) -> bool:
