@@ -252,9 +252,7 @@ class JobQueries(Database):
                 sa.update(JobRun).where(col(JobRun.status) == "running").values(lease_until=expired)
             )
             tasks = session.execute(
-                sa.update(DelayedTask)
-                .where(col(DelayedTask.status) == "running")
-                .values(lease_until=expired)
+                sa.update(DelayedTask).where(col(DelayedTask.status) == "running").values(lease_until=expired)
             )
             return int(getattr(runs, "rowcount", 0) or 0) + int(getattr(tasks, "rowcount", 0) or 0)
 
