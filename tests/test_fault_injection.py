@@ -27,7 +27,16 @@ import sqlalchemy as sa
 
 from adapters.console import ConsoleAdapter
 from bot.chat.events import Event
-from skills_db.storage.models import Ask, DelayedTask, Need, OutboxMessage, OutboxStatus, Person, Thanks
+from skills_db.storage.models import (
+    Ask,
+    DelayedTask,
+    Need,
+    OutboxMessage,
+    OutboxStatus,
+    Person,
+    SkillClaim,
+    Thanks,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 START = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)  # a Monday morning, UTC
@@ -150,18 +159,18 @@ def kill_when(process: subprocess.Popen[bytes], out: Path, *, delay: float | Non
 
 
 def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    """Every stored need, ask, thanks, task and message, as a user would tell them apart."""
+    """Every stored need, ask, thanks, task, message, person and skill claim, as a user would
+    tell them apart."""
     engine = sa.create_engine(url)
     with engine.connect() as db:
-        names = dict(tuple(row) for row in db.execute(sa.select(Person.id, Person.name)))
 
-        def rows(table: Any, columns: list[Any], order: Any) -> list[tuple[Any, ...]]:
+        def rows(columns: list[Any], order: Any) -> list[tuple[Any, ...]]:
             return [tuple(row) for row in db.execute(sa.select(*columns).order_by(order))]
 
         n, a, t, d, o = Need, Ask, Thanks, DelayedTask, OutboxMessage
+        p, c = Person, SkillClaim
         found = {
             "needs": rows(
-                n,
                 [
                     n.id,
                     n.person_id,
@@ -179,7 +188,6 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 n.id,
             ),
             "asks": rows(
-                a,
                 [
                     a.need_id,
                     a.person_id,
@@ -193,20 +201,22 @@ def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
                 sa.text("need_id, person_id"),
             ),
             "thanks": rows(
-                t,
                 [t.from_person_id, t.to_person_id, t.need_id, t.text, t.created_at, t.kind, t.skills, t.ref],
                 t.id,
             ),
-            "tasks": rows(d, [d.kind, d.key, d.status, d.due_at, d.payload], d.key),
+            "tasks": rows([d.kind, d.key, d.status, d.due_at, d.payload], d.key),
             # Ids, delivery times and attempts legitimately differ: a crash makes a second attempt.
+            "people": rows(
+                [p.id, p.name, p.away_until, p.weekly_ask_cap, p.matching_opt_out, p.created_at],
+                p.id,
+            ),
+            "skills": rows([c.person_id, c.skill_id, c.source, c.weight, c.ref, c.created_at], c.id),
             "outbox": rows(
-                o,
                 [o.key, o.platform, o.status, o.reply, o.about_kind, o.about_id, o.created_at, o.message_id],
                 o.key,
             ),
         }
     engine.dispose()
-    found["people"] = sorted((i, name) for i, name in names.items())
     return found
 
 
