@@ -6,7 +6,7 @@ colleague are printed as such. On a terminal, lines are edited and recalled with
 (:mod:`adapters.terminal`). ``--script FILE`` feeds FILE's lines as if typed and prints every
 reply: the tests drive the whole bot this way.
 
-A script's lines have stable event ids, ``console-script-<script id>-<line number>``, where the
+A script's lines have stable event ids, ``script-<script id>-<line number>``, where the
 script id is a hash of the file's content (:func:`script_id`): run again on the same database —
 after a crash, say — the lines already handled are dropped by the pipeline as duplicates, so the
 script resumes where it stopped. ``/as`` and ``/time`` lines touch no record: they are replayed
@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from adapters.terminal import LineEditor, LineReader, ReaderKind, load_readline, plain_reader, reader_kind
 from bot.chat.adapter import EventSink
-from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
+from bot.chat.events import SCRIPT_EVENT_PREFIX, Capabilities, Event, EventKind, Reply, Sent, UserRef
 from skills_db.vocabulary.textnorm import fold
 
 if TYPE_CHECKING:
@@ -164,13 +164,13 @@ class ConsoleAdapter:
         elif stripped.startswith("/"):
             return await self._console_command(stripped)
         if number is not None and self._script_id is not None:
-            known = f"script-{self._script_id}-{number}"
+            known = f"{SCRIPT_EVENT_PREFIX}{self._script_id}-{number}"  # kept past any retention
         else:
-            known = f"{self._session}-{next(self._ids)}"
+            known = f"console-{self._session}-{next(self._ids)}"
         await sink(
             Event(
                 platform=PLATFORM,
-                event_id=f"console-{known}",
+                event_id=known,
                 conversation=self.conversation,
                 sender=UserRef(PLATFORM, fold(self.user), self.user),
                 text=line,

@@ -290,9 +290,26 @@ async def test_script_lines_keep_their_ids_and_typed_lines_do_not() -> None:
             script=["# a comment", "help", "/as Bob", "profile"], output=io.StringIO(), script_id="abc"
         )
         await adapter.run(sink)
-    assert [e.event_id for e in seen] == ["console-script-abc-2", "console-script-abc-4"] * 2
+    assert [e.event_id for e in seen] == ["script-abc-2", "script-abc-4"] * 2
     assert seen[1].sender.display == "Bob"
     typed = [ConsoleAdapter(script=["help"], output=io.StringIO()) for _ in range(2)]
     for adapter in typed:
         await adapter.run(sink)
     assert seen[-1].event_id != seen[-2].event_id
+
+
+def test_a_script_run_again_after_a_long_time_handles_no_line_twice(tmp_path: Path) -> None:
+    """Its clock moved past the processed events' retention: the marks of its lines are kept."""
+    script = tmp_path / "long.txt"
+    script.write_text("/as Ann\nneed help with terraform state\n/time +40d\n", "utf-8")
+    config = tmp_path / "entraide.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path}/long.db"\n', "utf-8")
+    for run in range(2):
+        out = tmp_path / f"long-{run}.out"
+        finish(console(config, script, START, out), out)
+    assert "need #1 stays open" in (tmp_path / "long-0.out").read_text("utf-8")
+    again = (tmp_path / "long-1.out").read_text("utf-8")
+    assert "need #" not in again and "Ann> need help with terraform state" in again
+    assert [row[2] for row in snapshot(f"sqlite:///{tmp_path}/long.db")["needs"]] == [
+        "help with terraform state"
+    ]

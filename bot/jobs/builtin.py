@@ -10,6 +10,7 @@ import logging
 from datetime import time, timedelta
 
 from bot.chat.actions import Actions
+from bot.chat.events import SCRIPT_EVENT_PREFIX
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.schedules import Daily, Every
 from bot.jobs.spec import JobContext, JobSpec
@@ -32,7 +33,7 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
         before = services.clock() - RETENTION
 
         def work() -> None:
-            services.store.prune_processed(before)
+            services.store.prune_processed(before, keep_prefix=SCRIPT_EVENT_PREFIX)
             services.store.prune_outbox(before)
             services.store.prune_changes(before)
             services.store.prune_jobs(before)
