@@ -3,7 +3,8 @@
 One Slack double (HTTP mode) stands for Slack and its load balancer: each Events API delivery
 goes to one instance or the other, and many are retried the way Slack retries (the same
 envelope again, with ``X-Slack-Retry-Num``) — to the other instance, at the same moment, or to
-the same one. Buttons are sometimes clicked twice, each click reaching another instance. At the
+the same one. Requests are accepted by button or by ``/entraide accept N``, sometimes twice,
+each reaching another instance. At the
 end each need is recorded once, each request for help sent once (one DM each), nobody is asked
 more than their weekly cap, each thanks counted once, and every Web API call was valid.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import re
 import socket
 from collections import Counter
 from datetime import timedelta
@@ -76,13 +78,32 @@ class Balancer:
         await asyncio.gather(*(self.event(e) for e in payloads.message_events(self.double.space, message)))
         return message
 
-    async def click(self, user: str, message: Message, label: str) -> None:
+    def _targets(self) -> list[str]:
         targets = [self.rng.choice(self.urls)]
-        if self.rng.random() < 0.4:  # a double click, each reaching another instance
+        if self.rng.random() < 0.4:  # a double click, a command sent twice: each to another instance
             targets.append(next(url for url in self.urls if url != targets[0]))
         self.deliveries += len(targets)
+        self.retries += len(targets) - 1
+        return targets
+
+    async def click(self, user: str, message: Message, label: str) -> None:
+        targets = self._targets()
         answers = await asyncio.gather(*(self.double.click(user, message, label, to=url) for url in targets))
         assert all(answer.status == 200 for answer in answers), answers
+
+    async def command(self, user: str, text: str) -> None:
+        targets = self._targets()
+        answers = await asyncio.gather(*(self.double.command(user, HELP, text, to=url) for url in targets))
+        assert all(answer.status == 200 for answer in answers), answers
+
+    async def accept(self, user: str, request: Message) -> None:
+        """Accept a request by its button, or by ``/entraide accept N`` (half of the time)."""
+        if self.rng.random() < 0.5:
+            await self.click(user, request, "Accept")
+            return
+        number = re.search(r"accept (\d+)", request.text)
+        assert number is not None, request.text
+        await self.command(user, f"accept {number.group(1)}")
 
 
 def count(store: Store, query: Any) -> int:
@@ -162,7 +183,7 @@ help_channels = ["{HELP}"]
                 pair,
             )
 
-            # Accepts: for each need, one of the colleagues asked clicks Accept (sometimes twice).
+            # Accepts: for each need, one of the colleagues asked accepts, by button or command.
             requests = [
                 (user, message)
                 for user, _ in PEOPLE
@@ -173,7 +194,7 @@ help_channels = ["{HELP}"]
             for user, message in requests:
                 text = next(t for t in texts if t in message.text)
                 chosen.setdefault(text, (user, message))
-            await asyncio.gather(*(lb.click(user, message, "Accept") for user, message in chosen.values()))
+            await asyncio.gather(*(lb.accept(user, message) for user, message in chosen.values()))
             await until(
                 lambda: (
                     count(

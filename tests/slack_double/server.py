@@ -315,10 +315,10 @@ class SlackDouble:
         body = json.dumps(envelope).encode()
         return await self._post(body, "application/json", age=age, secret=secret, headers=extra, to=to)
 
-    async def send_command(self, fields: dict[str, str]) -> Delivery:
+    async def send_command(self, fields: dict[str, str], *, to: str | None = None) -> Delivery:
         if self.transport == "socket":
             return await self._push("slash_commands", fields)
-        return await self._post(payloads.form_body(fields), "application/x-www-form-urlencoded")
+        return await self._post(payloads.form_body(fields), "application/x-www-form-urlencoded", to=to)
 
     async def send_interaction(self, payload: dict[str, Any], *, to: str | None = None) -> Delivery:
         if self.transport == "socket":
@@ -338,9 +338,9 @@ class SlackDouble:
     async def react(self, user: str, message: Message, name: str) -> Delivery:
         return await self.send_event(payloads.reaction_event(self.space, user, message, name))
 
-    async def command(self, user: str, channel: str, text: str) -> Delivery:
+    async def command(self, user: str, channel: str, text: str, *, to: str | None = None) -> Delivery:
         fields = payloads.command_payload(self.space, user, channel, text, self.response_url())
-        return await self.send_command(fields)
+        return await self.send_command(fields, to=to)
 
     async def click(self, user: str, message: Message, label: str, *, to: str | None = None) -> Delivery:
         return await self.send_interaction(
