@@ -68,7 +68,7 @@ def vocabulary(config: Config, store: Store) -> Taxonomy:
 class TimeTraveller(Protocol):
     """An adapter that can move the bot's clock (the console's ``/time``)."""
 
-    time_travel: Callable[[str], Awaitable[str]] | None
+    time_travel: Callable[[str, bool], Awaitable[str]] | None
     settle: Callable[[], Awaitable[None]] | None
 
 
@@ -168,13 +168,17 @@ async def run_adapters(
     return not failed
 
 
-async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str) -> str:
-    """``/time +3d``: move the clock, then run what became due, as it would have run live."""
+async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str, run_due: bool = True) -> str:
+    """``/time +3d``: move the clock, then run what became due, as it would have run live.
+    Without ``run_due`` (a script's line replayed after a crash, whose due work ran before the
+    crash), only the clock moves."""
     try:
         target = parse_time_argument(argument, clock.now())
     except TimeArgumentError as error:
         return str(error)
     clock.set(target)
+    if not run_due:
+        return f"time is now {target:%Y-%m-%d %H:%M} UTC; what was due ran before"
     report = await scheduler.run_due()
     statuses = [outcome.status for outcome in report.outcomes]
     counts = {status: statuses.count(status) for status in ("done", "failed", "skipped")}

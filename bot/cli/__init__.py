@@ -221,7 +221,7 @@ def _db(config: Config, action: str) -> int:
 def _console(
     config: Config, script: str | None, *, seed: bool = False, clock_at: datetime | None = None
 ) -> int:
-    from adapters.console import ConsoleAdapter, script_id, store_names
+    from adapters.console import ConsoleAdapter, script_id, store_handled, store_names
     from bot.app import build_services, run_adapters
     from bot.cli.demo import COLLEAGUES, MANAGER, seed_demo
     from bot.jobs import MovableClock
@@ -251,6 +251,7 @@ def _console(
             banner=banner,
             names=store_names(store),
             script_id=script_id(content) if content is not None else None,
+            handled=store_handled(store),
         )
         asyncio.run(run_adapters(services, [adapter], clock=clock, replay=clock_at is not None))
     finally:

@@ -182,6 +182,16 @@ class Store(
         with self.session() as session:
             return insert_ignoring_duplicates(session, ProcessedEvent, row)
 
+    def processed_ids(self, platform: str, prefix: str, *, account: str = "") -> set[str]:
+        """The ids of the events handled whose id starts with ``prefix`` (a script's lines)."""
+        query = select(ProcessedEvent.event_id).where(
+            col(ProcessedEvent.platform) == platform,
+            col(ProcessedEvent.account) == account,
+            col(ProcessedEvent.event_id).startswith(prefix, autoescape=True),
+        )
+        with self.session() as session:
+            return set(session.exec(query).all())
+
     def prune_processed(self, before: datetime, *, keep_prefix: str | None = None) -> int:
         """Forget events processed before ``before``, except those whose id starts with
         ``keep_prefix`` (marks that must be kept for good)."""
