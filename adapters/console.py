@@ -12,7 +12,8 @@ after a crash, say — the lines already handled are dropped by the pipeline as 
 script resumes where it stopped. ``/as`` and ``/time`` lines touch no record: they are replayed
 each run, which puts the right colleague at the keyboard and the clock back where the script
 had moved it (on a clock given with ``--clock-at``, exactly; on the real clock, by the same
-moves from the restart's time). Typed lines keep ids unique to the session.
+moves from the restart's time). Up to the last line handled, nothing due is run on the way
+(see :meth:`ConsoleAdapter._resume_point`). Typed lines keep ids unique to the session.
 """
 
 from __future__ import annotations
