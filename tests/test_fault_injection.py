@@ -12,10 +12,13 @@ hold the same needs, asks, thanks, delayed tasks and messages, every message sen
 from __future__ import annotations
 
 import io
+import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -273,8 +276,12 @@ def test_a_script_killed_twenty_times_ends_as_one_never_killed(tmp_path: Path) -
 
     expected, got = snapshot(calm_url), snapshot(faulty_url)
     assert len(expected["needs"]) > 50 and len(expected["asks"]) > 50 and len(expected["thanks"]) > 50
+    kept = Path(tempfile.gettempdir()) / f"entraide-fault-injection-{os.getpid()}"
     for table in expected:
-        assert got[table] == expected[table], table
+        if got[table] != expected[table]:
+            # Kept for a post-mortem: pytest's own temporary folders are rotated away.
+            shutil.copytree(tmp_path, kept, dirs_exist_ok=True)
+        assert got[table] == expected[table], f"{table} (databases and outputs kept in {kept})"
     statuses = {row[2] for row in got["outbox"]}
     assert statuses == {OutboxStatus.SENT}
 
