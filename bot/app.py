@@ -96,9 +96,11 @@ async def run_adapters(
     finish. False when an adapter failed. ``clock``: the movable clock ``services`` reads, for
     the console's ``/time``. ``replay``: that clock stands still and only the adapter moves it
     (``entraide console --clock-at``): no ticker runs, what a line makes due runs right after it,
-    and whatever a killed predecessor held is taken over at start — so the same script gives
-    the same records, whatever the timing and the crashes."""
-    actions = Actions(services)
+    each unit of work reads indexes brought up to date as it starts, and whatever a killed
+    predecessor held is taken over at start — so the same script gives the same records,
+    whatever the timing and the crashes."""
+    replay = replay and clock is not None and clock.frozen
+    actions = Actions(services, fresh_indexes=replay)
     scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
     register_builtin_jobs(scheduler, actions)
     register_followups(scheduler, actions)
@@ -112,7 +114,6 @@ async def run_adapters(
     # walking their millions of long-lived objects at every full collection.
     await actions.in_thread(services.matcher.refresh)
     gc.freeze()
-    replay = replay and clock is not None and clock.frozen
     for adapter in adapters:
         if clock is not None and isinstance(adapter, TimeTraveller):
             adapter.time_travel = partial(_travel, clock, scheduler)
