@@ -5,11 +5,21 @@ Every line you type is a command (``need …``, ``skills add …``), also after 
 colleague are printed as such. On a terminal, lines are edited and recalled with the arrow keys
 (:mod:`adapters.terminal`). ``--script FILE`` feeds FILE's lines as if typed and prints every
 reply: the tests drive the whole bot this way.
+
+A script's lines have stable event ids, ``script-<script id>-<line number>``, where the
+script id is a hash of the file's content (:func:`script_id`): run again on the same database —
+after a crash, say — the lines already handled are dropped by the pipeline as duplicates, so the
+script resumes where it stopped. ``/as`` and ``/time`` lines touch no record: they are replayed
+each run, which puts the right colleague at the keyboard and the clock back where the script
+had moved it (on a clock given with ``--clock-at``, exactly; on the real clock, by the same
+moves from the restart's time). Up to the last line handled, nothing due is run on the way
+(see :meth:`ConsoleAdapter._resume_point`). Typed lines keep ids unique to the session.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import sys
 import uuid
@@ -18,7 +28,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from adapters.terminal import LineEditor, LineReader, ReaderKind, load_readline, plain_reader, reader_kind
 from bot.chat.adapter import EventSink
-from bot.chat.events import Capabilities, Event, EventKind, Reply, Sent, UserRef
+from bot.chat.events import SCRIPT_EVENT_PREFIX, Capabilities, Event, EventKind, Reply, Sent, UserRef
 from skills_db.vocabulary.textnorm import fold
 
 if TYPE_CHECKING:
@@ -33,6 +43,15 @@ COMMAND_PREFIXES = ("/entraide", "!entraide")
 
 # The name an existing console colleague goes by, for a name typed after /as; None if none.
 NameLookup = Callable[[str], Awaitable[str | None]]
+# The ids of the console events already handled whose id starts with the prefix given.
+HandledLookup = Callable[[str], Awaitable[set[str]]]
+
+
+def script_id(content: bytes) -> str:
+    """What makes two runs "the same script": the same lines, wherever the file lies. A path
+    alone would take an edited file (or another file saved under the name) for the script that
+    already ran there, and skip lines that were never handled; the content cannot."""
+    return hashlib.sha256(content).hexdigest()[:16]
 
 
 def store_names(store: Store) -> NameLookup:
@@ -43,6 +62,11 @@ def store_names(store: Store) -> NameLookup:
         return None if person is None else person.name
 
     return lambda name: asyncio.to_thread(lookup, name)
+
+
+def store_handled(store: Store) -> HandledLookup:
+    """Look up which lines of a script ``store`` has handled (their processed-event marks)."""
+    return lambda prefix: asyncio.to_thread(store.processed_ids, PLATFORM, prefix)
 
 
 class ConsoleAdapter:
@@ -59,6 +83,8 @@ class ConsoleAdapter:
         output: TextIO | None = None,
         banner: str | None = None,
         names: NameLookup | None = None,
+        script_id: str | None = None,
+        handled: HandledLookup | None = None,
     ) -> None:
         self.bot_user = UserRef(PLATFORM, "entraide", "Entraide")
         self.user = user
@@ -72,17 +98,31 @@ class ConsoleAdapter:
         self._editor: LineEditor | None = None
         self._ids = itertools.count(1)
         self._session = uuid.uuid4().hex[:12]  # event ids must stay unique across runs
+        # A script's lines are known by the script and their line number: see the module's doc.
+        self._script_id = script_id
+        self._handled = handled
         self._closed = asyncio.Event()
         self._message_ids = itertools.count(1)
         # Set by the bot when its clock can move: "/time +3d" runs what became due meanwhile.
-        self.time_travel: Callable[[str], Awaitable[str]] | None = None
+        # The second argument is False for a /time line replayed after a crash: move the clock only.
+        self.time_travel: Callable[[str, bool], Awaitable[str]] | None = None
+        # Set by the bot when its clock stands still (--clock-at): run what a line made due at
+        # once, as the ticker would within seconds, but at a known point of the script.
+        self.settle: Callable[[], Awaitable[None]] | None = None
 
     async def run(self, sink: EventSink) -> None:
         if self.script is not None:
-            for line in self.script:
+            handled, resume = await self._resume_point()
+            if resume:
+                self._print(f"(resuming the script: its lines up to {resume} were handled before)")
+            for number, line in enumerate(self.script, 1):
                 if self._closed.is_set():
                     break
-                await self._line(line.rstrip("\n"), sink, echo=True)
+                await self._line(
+                    line.rstrip("\n"), sink, echo=True, number=number, replay=number <= resume, done=handled
+                )
+                if number == resume and self.settle is not None:
+                    await self.settle()  # what was due where the crash stopped the script
             return
         self._print(self.banner or BANNER.format(user=self.user))
         reader = await self._stdin_reader()
@@ -122,13 +162,39 @@ class ConsoleAdapter:
         for line in lines[1:]:
             self._print(f"{' ' * len(where)}          {line}")
         where = f"dm:{reply.to.handle}" if reply.to is not None else reply.conversation or self.conversation
-        return Sent(where, f"m{next(self._message_ids)}")
+        # Known by its outbox key when it has one: the same message gets the same id in every
+        # run, and a restarted console's ids do not collide with its predecessor's.
+        return Sent(where, reply.key or f"m-{self._session}-{next(self._message_ids)}")
 
     async def close(self) -> None:
         self._closed.set()
 
-    async def _line(self, line: str, sink: EventSink, *, echo: bool) -> bool:
-        """Handle one typed line; False to stop."""
+    async def _resume_point(self) -> tuple[set[str], int]:
+        """The script's events handled before (a run cut short) and the last line among them.
+
+        Lines up to that one are replayed, not run: ``/as`` sets who is typing, ``/time`` moves
+        the clock without running what was due (that ran before the crash, at its time — run
+        again now, it would run at an earlier time than it did), and a line handled is skipped.
+        """
+        if self._script_id is None or self._handled is None:
+            return set(), 0
+        prefix = f"{SCRIPT_EVENT_PREFIX}{self._script_id}-"
+        done = await self._handled(prefix)
+        numbers = [int(tail) for tail in (event.removeprefix(prefix) for event in done) if tail.isdigit()]
+        return done, max(numbers, default=0)
+
+    async def _line(
+        self,
+        line: str,
+        sink: EventSink,
+        *,
+        echo: bool,
+        number: int | None = None,
+        replay: bool = False,
+        done: set[str] | None = None,
+    ) -> bool:
+        """Handle one typed line; False to stop. ``replay``: a line of a script before the point
+        where it resumes; ``done``: the script's events handled before."""
         stripped = line.strip()
         if echo and stripped and not stripped.startswith("#"):
             self._print(f"{self.user}> {line}")
@@ -138,26 +204,33 @@ class ConsoleAdapter:
         if command is not None:
             line = command or "help"  # a bare prefix asks for help, as on Slack
         elif stripped.startswith("/"):
-            return await self._console_command(stripped)
-        number = next(self._ids)
+            return await self._console_command(stripped, replay=replay)
+        if number is not None and self._script_id is not None:
+            known = f"{SCRIPT_EVENT_PREFIX}{self._script_id}-{number}"  # kept past any retention
+        else:
+            known = f"console-{self._session}-{next(self._ids)}"
+        if done and known in done:
+            return True  # handled before the run was cut short
         await sink(
             Event(
                 platform=PLATFORM,
-                event_id=f"console-{self._session}-{number}",
+                event_id=known,
                 conversation=self.conversation,
                 sender=UserRef(PLATFORM, fold(self.user), self.user),
                 text=line,
                 kind=EventKind.COMMAND,
-                message_id=f"line-{number}",
+                message_id=f"line-{known}",
                 # Everyone at the console shares its one room, where each line is seen: a help
                 # channel (needs and thanks said there are public). Lines are commands, so the
                 # pipeline never reads this to detect a need in chatter.
                 in_help_channel=True,
             )
         )
+        if self.settle is not None and not replay:
+            await self.settle()
         return True
 
-    async def _console_command(self, line: str) -> bool:
+    async def _console_command(self, line: str, *, replay: bool = False) -> bool:
         verb, _, rest = line.partition(" ")
         if verb == "/as" and rest.strip():
             self.user = await self._persona(rest.strip().split()[0])
@@ -165,7 +238,7 @@ class ConsoleAdapter:
         elif verb in ("/quit", "/exit"):
             return False
         elif verb == "/time" and self.time_travel is not None:
-            self._print(f"({await self.time_travel(rest.strip())})")
+            self._print(f"({await self.time_travel(rest.strip(), not replay)})")
         else:
             travel = ", /time +3d to move the clock" if self.time_travel is not None else ""
             self._print(f"(console: /as NAME to act as a colleague{travel}, /quit to leave)")

@@ -70,7 +70,8 @@ def vocabulary(config: Config, store: Store) -> Taxonomy:
 class TimeTraveller(Protocol):
     """An adapter that can move the bot's clock (the console's ``/time``)."""
 
-    time_travel: Callable[[str], Awaitable[str]] | None
+    time_travel: Callable[[str, bool], Awaitable[str]] | None
+    settle: Callable[[], Awaitable[None]] | None
 
 
 class _ServicesClock:
@@ -91,11 +92,17 @@ async def run_adapters(
     *,
     clock: MovableClock | None = None,
     tick_seconds: float = 5.0,
+    replay: bool = False,
 ) -> bool:
     """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
     finish. False when an adapter failed. ``clock``: the movable clock ``services`` reads, for
-    the console's ``/time``."""
-    actions = Actions(services)
+    the console's ``/time``. ``replay``: that clock stands still and only the adapter moves it
+    (``entraide console --clock-at``): no ticker runs, what a line makes due runs right after it,
+    each unit of work reads indexes brought up to date as it starts, and whatever a killed
+    predecessor held is taken over at start — so the same script gives the same records,
+    whatever the timing and the crashes."""
+    replay = replay and clock is not None and clock.frozen
+    actions = Actions(services, fresh_indexes=replay)
     scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
     register_builtin_jobs(scheduler, actions)
     register_followups(scheduler, actions)
@@ -113,7 +120,12 @@ async def run_adapters(
     for adapter in adapters:
         if clock is not None and isinstance(adapter, TimeTraveller):
             adapter.time_travel = partial(_travel, clock, scheduler)
-    scheduler.start()
+            if replay:
+                adapter.settle = partial(_settle, scheduler)
+    if replay:
+        await _take_over(actions, services)
+    else:
+        scheduler.start()
     refresher = asyncio.create_task(_refresh_indexes(actions), name="index-refresh")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -160,13 +172,17 @@ async def run_adapters(
     return not failed
 
 
-async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str) -> str:
-    """``/time +3d``: move the clock, then run what became due, as it would have run live."""
+async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str, run_due: bool = True) -> str:
+    """``/time +3d``: move the clock, then run what became due, as it would have run live.
+    Without ``run_due`` (a script's line replayed after a crash, whose due work ran before the
+    crash), only the clock moves."""
     try:
         target = parse_time_argument(argument, clock.now())
     except TimeArgumentError as error:
         return str(error)
     clock.set(target)
+    if not run_due:
+        return f"time is now {target:%Y-%m-%d %H:%M} UTC; what was due ran before"
     report = await scheduler.run_due()
     statuses = [outcome.status for outcome in report.outcomes]
     counts = {status: statuses.count(status) for status in ("done", "failed", "skipped")}
@@ -176,6 +192,23 @@ async def _travel(clock: MovableClock, scheduler: Scheduler, argument: str) -> s
     if counts["skipped"]:
         said += f", skipped as too late: {counts['skipped']}"
     return said
+
+
+async def _settle(scheduler: Scheduler) -> None:
+    """On a clock that stands still, run what a line made due at once (there is no ticker)."""
+    await scheduler.run_due()
+
+
+async def _take_over(actions: Actions, services: Services) -> None:
+    """A replay's clock stands still (the console's ``--clock-at``) and it has no ticker: its
+    leases would never run out: whatever a killed predecessor held — a job run, a task, a
+    message printed or not — is taken over now, and what it left undelivered is sent."""
+    now = services.clock()
+    store = services.store
+    released = await actions.in_thread(lambda: store.release_leases(now) + store.release_deliveries(now))
+    if released:
+        log.info("frozen clock: took over leases left by a stopped process", extra={"count": released})
+    await actions.sweep()
 
 
 async def _refresh_indexes(actions: Actions) -> None:

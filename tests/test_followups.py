@@ -373,3 +373,36 @@ async def test_the_asker_is_told_in_french_with_french_dates(sqlite_url: str) ->
         "un collègue qui connaît le sujet est absent jusqu'au mercredi 9 décembre\u00a0: "
         "je le solliciterai à son retour si personne n'a accepté" in out
     )
+
+
+class DiesBeforeRecording:
+    """The scheduler's view of the store when its process dies between a task's unit of work
+    and the scheduler's own record of it: that record never happens."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def finish_task(self, *_args: Any, **_kwargs: Any) -> bool:
+        return True
+
+
+async def test_a_follow_up_task_is_done_with_its_effects_and_not_run_again_after_a_crash(
+    database_url: str,
+) -> None:
+    from bot.followup.tasks import register
+    from bot.jobs.scheduler import Scheduler
+
+    clock = MovableClock(frozen_at=START)
+    services = make_services(database_url, clock.now)
+    store = services.store
+    scheduler = Scheduler(DiesBeforeRecording(store), clock, owner="killed")  # type: ignore[arg-type]
+    register(scheduler, Actions(services))
+    store.schedule_task("solved-check", "solved-check:1", START, {"need": 1}, now=START)
+    await scheduler.run_due()
+    task = store.get_task("solved-check:1")
+    assert task is not None and task.status == "done"
+    store.release_leases(START + timedelta(hours=1))  # whoever takes over finds nothing to redo
+    assert store.claim_due_tasks(START + timedelta(hours=1), "next", timedelta(minutes=5), 10) == []

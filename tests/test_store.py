@@ -137,6 +137,14 @@ def test_prune_processed_keeps_recent(store: Store) -> None:
     assert not store.mark_processed("slack", "new")
 
 
+def test_prune_processed_keeps_the_lines_of_scripts(store: Store) -> None:
+    store.mark_processed("console", "script-abc-2", at=T0 - timedelta(days=400))
+    store.mark_processed("console", "scripted", at=T0 - timedelta(days=400))
+    assert store.prune_processed(T0 - timedelta(days=30), keep_prefix="script-") == 1
+    assert not store.mark_processed("console", "script-abc-2")  # a resumed script skips that line
+    assert store.mark_processed("console", "scripted")
+
+
 def test_adapter_state_round_trip(store: Store) -> None:
     assert store.get_state("matrix", "next_batch") is None
     store.set_state("matrix", "next_batch", "s1")

@@ -60,8 +60,14 @@ def _retriable(error: Exception) -> bool:
 class Actions:
     """Runs units of work in worker threads and delivers what they said."""
 
-    def __init__(self, services: Services, *, workers: int | None = None) -> None:
+    def __init__(
+        self, services: Services, *, workers: int | None = None, fresh_indexes: bool = False
+    ) -> None:
         self.services = services
+        # A replay (the console's --clock-at) must give the same records at every run: each
+        # unit then reads indexes brought up to date as it starts, not as of the last periodic
+        # refresh, whose moment depends on real time and on when the process (re)started.
+        self.fresh_indexes = fresh_indexes
         if workers is None:
             # SQLite has one writer at a time, and every unit of work writes (its event's mark):
             # more threads would only take turns, paying for the switches (a fifth of the
@@ -99,6 +105,8 @@ class Actions:
         """The synchronous part: in the calling thread (a worker, or a CLI command)."""
 
         def with_outbox() -> list[Pending]:
+            if self.fresh_indexes:
+                self.services.matcher.refresh()
             outgoing = work()
             return [] if outgoing is None else self._enqueue(outgoing, key)
 

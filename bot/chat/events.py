@@ -71,6 +71,13 @@ class UserRef:
         return self.display or self.handle
 
 
+# An event id starting with this is a line of a script (``entraide console --script``), which
+# may be run again any time later to resume it: its processed mark outlives the retention of the
+# others (a platform's retries and replays come within hours), or the resumed script would
+# handle again the lines whose marks were pruned. One small row per line.
+SCRIPT_EVENT_PREFIX = "script-"
+
+
 @dataclass(frozen=True)
 class Event:
     platform: str

@@ -72,7 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--script",
         metavar="FILE",
-        help="feed FILE's lines as if typed, print every reply, then exit",
+        help="feed FILE's lines as if typed, print every reply, then exit; run again after a "
+        "crash, it resumes: the lines already handled are skipped",
+    )
+    console.add_argument(
+        "--clock-at",
+        metavar="ISO8601",
+        type=clock_start,
+        help="the bot's clock stands at this instant and moves only with /time: a script then "
+        "gives the same records at every run, and resumes after a crash exactly (for tests)",
     )
     demo = commands.add_parser(
         "demo",
@@ -178,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(config, args.script, args.database)
         if args.command == "console":
-            return _console(config, args.script)
+            return _console(config, args.script, clock_at=args.clock_at)
         if args.command == "barometer":
             from bot.cli import barometer
 
@@ -210,15 +218,18 @@ def _db(config: Config, action: str) -> int:
     return 0
 
 
-def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
-    from adapters.console import ConsoleAdapter, store_names
+def _console(
+    config: Config, script: str | None, *, seed: bool = False, clock_at: datetime | None = None
+) -> int:
+    from adapters.console import ConsoleAdapter, script_id, store_handled, store_names
     from bot.app import build_services, run_adapters
     from bot.cli.demo import COLLEAGUES, MANAGER, seed_demo
     from bot.jobs import MovableClock
     from skills_db.storage.store import Store
 
     store = Store.open(config.database.url)
-    clock = MovableClock()  # real time until `/time +3d` moves it
+    # Real time until `/time +3d` moves it; or standing at --clock-at, moved only by /time.
+    clock = MovableClock(frozen_at=clock_at)
     try:
         services = build_services(config, store, clock.now)
         banner = None
@@ -231,15 +242,18 @@ def _console(config: Config, script: str | None, *, seed: bool = False) -> int:
                 "Try: need help with terraform state locking · profile @alice · /as Alice · help · "
                 "/time +3d · /quit"
             )
-        lines = Path(script).read_text("utf-8").splitlines() if script else None
+        content = Path(script).read_bytes() if script else None
+        lines = content.decode("utf-8").splitlines() if content is not None else None
         adapter = ConsoleAdapter(
             user=config.console.user,
             conversation=config.console.conversation,
             script=lines,
             banner=banner,
             names=store_names(store),
+            script_id=script_id(content) if content is not None else None,
+            handled=store_handled(store),
         )
-        asyncio.run(run_adapters(services, [adapter], clock=clock))
+        asyncio.run(run_adapters(services, [adapter], clock=clock, replay=clock_at is not None))
     finally:
         store.close()
     return 0

@@ -35,6 +35,11 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
             def unit() -> list[Outgoing]:
                 ctx = Context(actions.services, "")  # says things on each need's own platform
                 work(ctx, item)
+                # Finished in the same unit of work as its effects: a process killed after the
+                # commit leaves the task done, not to be run again by whoever takes over its
+                # lease (a follow-up would then be said twice, a day apart).
+                assert item.id is not None
+                ctx.store.finish_task(item.id, item.owner, "done", at=ctx.now())
                 return ctx.outgoing
 
             await actions.run(unit, f"task:{item.key}")

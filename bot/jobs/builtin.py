@@ -10,6 +10,7 @@ import logging
 from datetime import time, timedelta
 
 from bot.chat.actions import Actions
+from bot.chat.events import SCRIPT_EVENT_PREFIX
 from bot.jobs.scheduler import Scheduler
 from bot.jobs.schedules import Daily, Every
 from bot.jobs.spec import JobContext, JobSpec
@@ -36,7 +37,7 @@ def register(scheduler: Scheduler, actions: Actions) -> None:
         processed = now - timedelta(days=services.config.retention.processed_days)
 
         def work() -> None:
-            services.store.prune_processed(processed)
+            services.store.prune_processed(processed, keep_prefix=SCRIPT_EVENT_PREFIX)
             services.store.prune_outbox(processed)
             services.store.prune_changes(before)
             services.store.prune_jobs(before)

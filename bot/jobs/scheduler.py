@@ -370,7 +370,10 @@ class Scheduler:
                 log_failure(log, f"delayed task {task.key} ({task.kind}) failed", error, extra)
                 status = "failed"
             if not await self._db(self.store.finish_task, task_id, self.owner, status, at=self.clock.now()):
-                log.warning("delayed task %s finished after losing its lease", task.key, extra=extra)
+                # A handler may finish its task in its own unit of work, with its effects.
+                finished = await self._db(self.store.get_task, task.key)
+                if status != "done" or finished is None or finished.status != "done":
+                    log.warning("delayed task %s finished after losing its lease", task.key, extra=extra)
             report.outcomes.append(Outcome("task", task.kind, task.key, status, task.due_at))
         except Exception:
             log.exception("could not record delayed task %s", task.key, extra=extra)

@@ -117,6 +117,18 @@ class OutboxQueries(Database):
                     .values(thread=message_id)
                 )
 
+    def release_deliveries(self, now: datetime) -> int:
+        """End the delivery leases of pending messages at ``now`` (see ``release_leases``)."""
+        with self.session() as session:
+            result = session.execute(
+                sa.update(OutboxMessage)
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.lease_until) >= now
+                )
+                .values(lease_until=now - timedelta(microseconds=1))
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
     def undeliverable(self, outbox_id: int, error: str, *, final: bool, retry_at: datetime) -> None:
         """An attempt failed: retried from ``retry_at`` by a sweep, or given up for good."""
         with self.session() as session:

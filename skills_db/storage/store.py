@@ -186,9 +186,24 @@ class Store(
         with self.session() as session:
             return insert_ignoring_duplicates(session, ProcessedEvent, row)
 
-    def prune_processed(self, before: datetime) -> int:
+    def processed_ids(self, platform: str, prefix: str, *, account: str = "") -> set[str]:
+        """The ids of the events handled whose id starts with ``prefix`` (a script's lines)."""
+        query = select(ProcessedEvent.event_id).where(
+            col(ProcessedEvent.platform) == platform,
+            col(ProcessedEvent.account) == account,
+            col(ProcessedEvent.event_id).startswith(prefix, autoescape=True),
+        )
         with self.session() as session:
-            result = session.execute(delete(ProcessedEvent).where(col(ProcessedEvent.processed_at) < before))
+            return set(session.exec(query).all())
+
+    def prune_processed(self, before: datetime, *, keep_prefix: str | None = None) -> int:
+        """Forget events processed before ``before``, except those whose id starts with
+        ``keep_prefix`` (marks that must be kept for good)."""
+        old = col(ProcessedEvent.processed_at) < before
+        if keep_prefix is not None:
+            old = sa.and_(old, sa.not_(col(ProcessedEvent.event_id).startswith(keep_prefix, autoescape=True)))
+        with self.session() as session:
+            result = session.execute(delete(ProcessedEvent).where(old))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def get_state(self, platform: str, key: str, account: str = "") -> str | None:

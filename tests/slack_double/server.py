@@ -278,14 +278,17 @@ class SlackDouble:
         age: float = 0.0,
         secret: str | None = None,
         headers: dict[str, str] | None = None,
+        to: str | None = None,
     ) -> Delivery:
-        assert self._client is not None and self.bot_url, "start the double and set bot_url"
+        """POST to the bot at ``to`` (one of several instances behind a load balancer), else at
+        ``bot_url``."""
+        assert self._client is not None and (to or self.bot_url), "start the double and set bot_url"
         signed = payloads.signed_headers(
             secret or self.signing_secret, body, age=age, content_type=content_type
         )
         started = time.perf_counter()
         async with self._client.post(
-            self.bot_url, data=body, headers={**signed, **(headers or {})}
+            to or self.bot_url, data=body, headers={**signed, **(headers or {})}
         ) as response:
             text = await response.text()
             return Delivery(response.status, text, time.perf_counter() - started)
@@ -298,23 +301,30 @@ class SlackDouble:
             return response.status, await response.json()
 
     async def send_event(
-        self, envelope: dict[str, Any], *, retry: int = 0, age: float = 0.0, secret: str | None = None
+        self,
+        envelope: dict[str, Any],
+        *,
+        retry: int = 0,
+        age: float = 0.0,
+        secret: str | None = None,
+        to: str | None = None,
     ) -> Delivery:
         if self.transport == "socket":
             return await self._push("events_api", envelope, retry)
         extra = {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"} if retry else {}
         body = json.dumps(envelope).encode()
-        return await self._post(body, "application/json", age=age, secret=secret, headers=extra)
+        return await self._post(body, "application/json", age=age, secret=secret, headers=extra, to=to)
 
-    async def send_command(self, fields: dict[str, str]) -> Delivery:
+    async def send_command(self, fields: dict[str, str], *, to: str | None = None) -> Delivery:
         if self.transport == "socket":
             return await self._push("slash_commands", fields)
-        return await self._post(payloads.form_body(fields), "application/x-www-form-urlencoded")
+        return await self._post(payloads.form_body(fields), "application/x-www-form-urlencoded", to=to)
 
-    async def send_interaction(self, payload: dict[str, Any]) -> Delivery:
+    async def send_interaction(self, payload: dict[str, Any], *, to: str | None = None) -> Delivery:
         if self.transport == "socket":
             return await self._push("interactive", payload)
-        return await self._post(payloads.interaction_body(payload), "application/x-www-form-urlencoded")
+        body = payloads.interaction_body(payload)
+        return await self._post(body, "application/x-www-form-urlencoded", to=to)
 
     # -- the users -----------------------------------------------------------------------------
 
@@ -328,13 +338,13 @@ class SlackDouble:
     async def react(self, user: str, message: Message, name: str) -> Delivery:
         return await self.send_event(payloads.reaction_event(self.space, user, message, name))
 
-    async def command(self, user: str, channel: str, text: str) -> Delivery:
+    async def command(self, user: str, channel: str, text: str, *, to: str | None = None) -> Delivery:
         fields = payloads.command_payload(self.space, user, channel, text, self.response_url())
-        return await self.send_command(fields)
+        return await self.send_command(fields, to=to)
 
-    async def click(self, user: str, message: Message, label: str) -> Delivery:
+    async def click(self, user: str, message: Message, label: str, *, to: str | None = None) -> Delivery:
         return await self.send_interaction(
-            payloads.message_click(self.space, user, message, label, self.response_url())
+            payloads.message_click(self.space, user, message, label, self.response_url()), to=to
         )
 
     async def click_home(self, user: str, label: str) -> Delivery:
