@@ -88,6 +88,19 @@ def test_claims_refuse_to_hide_in_a_unit_of_work(store: Store) -> None:
         store.claim_due_tasks(T0, "a", LEASE, 10)
 
 
+def test_a_task_taken_over_still_waits_for_its_due_time(store: Store) -> None:
+    """A script resumed after a crash replays its clock from the start: a task its killed
+    predecessor took at a later time is taken over only once that time comes again."""
+    due = T0 + timedelta(hours=3)
+    store.schedule_task("expire", "expire:later", due, {}, now=T0)
+    assert [t.key for t in store.claim_due_tasks(due + timedelta(hours=17), "dead", LEASE, 1)] == [
+        "expire:later"
+    ]
+    store.release_leases(T0)  # the replaying console takes over what the dead one held
+    assert store.claim_due_tasks(T0, "b", LEASE, 1) == []  # not before it is due
+    assert [t.key for t in store.claim_due_tasks(due, "b", LEASE, 1)] == ["expire:later"]
+
+
 def test_an_expired_lease_is_taken_over_once(store: Store) -> None:
     assert store.claim_run("digest", "2026-12-01", "dead", T0, LEASE)  # then its process died
     assert not store.claim_run("digest", "2026-12-01", "b", T0 + LEASE, LEASE)  # lease not yet past

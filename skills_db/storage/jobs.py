@@ -63,10 +63,17 @@ def _task_held(task_id: int, owner: str) -> sa.ColumnElement[bool]:
 
 
 def _task_claimable(now: datetime) -> sa.ColumnElement[bool]:
-    """Pending and due, or taken by a process whose lease ran out (it died or hung up)."""
-    return sa.or_(
-        sa.and_(col(DelayedTask.status) == "pending", col(DelayedTask.due_at) <= now),
-        sa.and_(col(DelayedTask.status) == "running", col(DelayedTask.lease_until) < now),
+    """Due, and pending or taken by a process whose lease ran out (it died or hung up).
+
+    Due in both cases: a console script resumed after a crash replays its clock from the start,
+    so a task its predecessor took at a later time must wait for that time again, not run early.
+    """
+    return sa.and_(
+        col(DelayedTask.due_at) <= now,
+        sa.or_(
+            col(DelayedTask.status) == "pending",
+            sa.and_(col(DelayedTask.status) == "running", col(DelayedTask.lease_until) < now),
+        ),
     )
 
 
