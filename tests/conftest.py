@@ -47,9 +47,19 @@ def _postgres_url(admin: sa.Engine | None) -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(sa.text(f'create schema "{schema}"'))
     try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        # Named after its schema, so that what the test leaves connected can be found below.
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}&application_name={schema}"
     finally:
         with admin.begin() as conn:
+            # Engines a test did not dispose of keep idle connections until they are collected:
+            # over a whole suite they would use up the server's max_connections (100 here).
+            conn.execute(
+                sa.text(
+                    "select pg_terminate_backend(pid) from pg_stat_activity"
+                    " where application_name = :name and pid <> pg_backend_pid()"
+                ),
+                {"name": schema},
+            )
             conn.execute(sa.text(f'drop schema "{schema}" cascade'))
 
 
