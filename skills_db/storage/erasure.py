@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, delete, select
 
 from skills_db.storage.database import Database, insert_ignoring_duplicates
-from skills_db.storage.models import ErasedIdentity, OutboxMessage, OutboxStatus, Setting, utcnow
+from skills_db.storage.models import ErasedIdentity, OutboxMessage, Setting, utcnow
+from skills_db.storage.retention import blanked_message
 
 SALT_SETTING = "privacy.erasure_salt"
 ERASED_ERROR = "its recipient or someone it named asked to be forgotten; never delivered"
@@ -116,9 +117,8 @@ def forget_messages(session: Session, identities: Iterable[tuple[str, str]]) -> 
         for row in rows:
             if row.reply.get("purged") or not _names(row.reply, platform, handle):
                 continue
-            row.reply = {"purged": True, "about": row.reply.get("about")}
-            if row.status == OutboxStatus.PENDING:
-                row.status, row.error, row.lease_until = OutboxStatus.FAILED, ERASED_ERROR, None
+            for column, value in blanked_message(row.reply, row.status, ERASED_ERROR).items():
+                setattr(row, column, value)
             session.add(row)
             done += 1
     return done

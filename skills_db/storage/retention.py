@@ -15,7 +15,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,6 +59,15 @@ class PurgeReport:
     @property
     def total(self) -> int:
         return sum(vars(self).values())
+
+
+def blanked_message(reply: Mapping[str, Any], status: str, why: str) -> dict[str, Any]:
+    """The columns of a kept message once blanked: only what it was about stays, and one not
+    delivered yet is given up (``why`` says so). Shared by the retention purge and ``forget-me``."""
+    values: dict[str, Any] = {"reply": {"purged": True, "about": reply.get("about")}}
+    if status == OutboxStatus.PENDING:
+        values.update(status=OutboxStatus.FAILED, error=why, lease_until=None)
+    return values
 
 
 def _json_text(column: Any) -> Any:
@@ -175,9 +184,7 @@ class RetentionQueries(Database):
                     after = number
                     if reply.get("purged"):
                         continue
-                    values: dict[str, Any] = {"reply": {"purged": True, "about": reply.get("about")}}
-                    if status == OutboxStatus.PENDING:
-                        values.update(status=OutboxStatus.FAILED, error=PURGED_ERROR, lease_until=None)
+                    values = blanked_message(reply, status, PURGED_ERROR)
                     session.execute(
                         sa.update(OutboxMessage).where(col(OutboxMessage.id) == number).values(**values)
                     )
