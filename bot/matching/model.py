@@ -1,0 +1,64 @@
+"""How the evidence on one candidate becomes one score: a small linear model, in the open.
+
+Each candidate for a need is described by the features below — the need's words against the
+threads they answered and against their own answers, their evidence on the need's skills, their
+help at several time scales, whether they helped this asker or people close to them, the channel
+they answer in. The score is the weighted sum. The weights are fitted by ``python -m bench.quality
+--fit``: a pairwise logistic ranker (people who answered a need against those who did not) over
+the dev exports, each community's figures coming from weights fitted without it
+(leave-one-community-out); the weights below are fitted on all of them. No weight is specific
+to a community: every feature is one any workspace has.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+FEATURES = (
+    "threads",  # log(1 + BM25 of the threads they answered), decayed with age
+    "threads_rel",  # the same, relative to the best candidate's (collections differ in scale)
+    "answers",  # log(1 + BM25 of their own answers' words)
+    "answers_rel",
+    "coverage",  # the largest share of the need's information one of their threads or answers holds
+    "skills",  # log(1 + help given on the need's recognised skills), decayed
+    "declared",  # 1 if they declared one of the need's skills
+    "offer",  # 1 if they offer one of the need's skills now
+    "week",  # log(1 + answers), 7-day half-life
+    "month",  # 30-day half-life
+    "season",  # 180-day half-life
+    "month_rel",  # the 30-day figure relative to the most active candidate's
+    "total",  # log(1 + answers ever)
+    "solved",  # log(1 + answers that solved the question), 180-day half-life
+    "idle",  # log(1 + days since their latest answer)
+    "asker",  # log(1 + times they helped this asker)
+    "near",  # log(1 + times they helped the people who helped, or were helped by, this asker)
+    "channel",  # share of their answers given in the need's channel
+)
+
+
+@dataclass(frozen=True)
+class Model:
+    weights: tuple[float, ...]
+    # A past thread or answer holding at least this share of a need's information makes its
+    # author relevant (may be asked), as evidence on one of its skills does.
+    relevance: float = 0.3
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(FEATURES):
+            raise ValueError(f"{len(self.weights)} weights for {len(FEATURES)} features")
+
+    def score(self, features: Sequence[float]) -> float:
+        return sum(w * f for w, f in zip(self.weights, features, strict=True))
+
+    def described(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.weights, strict=True))
+
+
+# Fitted by `python -m bench.quality --fit` on every dev export (see the module docstring).
+DEFAULT = Model(
+    (
+        1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.3, 0.5,
+        0.2, 0.2, 0.2, 0.5, 0.1, 0.1, -0.1, 0.5, 0.1, 0.5,
+    )
+)
