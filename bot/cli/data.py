@@ -66,7 +66,7 @@ def _match(args: argparse.Namespace, services: object) -> int:
     from bot.chat.context import Services
 
     assert isinstance(services, Services)
-    matcher = BatchMatcher(services, limit=max(args.limit, 1))
+    matcher = BatchMatcher(services, limit=max(args.limit, 1), features=args.features)
     if args.batch:
         for line in matcher.run(read_stream(args.batch)):
             print(json.dumps(line, ensure_ascii=False))

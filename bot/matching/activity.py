@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-HALF_LIVES_DAYS = (7.0, 30.0, 180.0)  # recency at several time scales: this week, this month, lately
+HALF_LIVES_DAYS = (2.0, 7.0, 14.0, 30.0, 180.0)  # recency at several time scales, days to months
+MONTH = HALF_LIVES_DAYS.index(30.0)
 SOLVED_HALF_LIFE_DAYS = 180.0
 MAX_EXPONENT = 600.0  # past this, sums are re-based on a later epoch (exp(700) overflows a float)
 
@@ -158,11 +159,11 @@ class HelpHistory:
 
     def _sort_key(self, person: int) -> tuple[float, int]:
         entry = self._people.get(person)
-        return (-entry.recent[1] if entry else 0.0), person
+        return (-entry.recent[MONTH] if entry else 0.0), person
 
     def most_recent(self, count: int) -> list[int]:
         """The ``count`` people who answered most lately (the 30-day time scale)."""
         if self._top is None or self._top_count < count:
             self._top = heapq.nsmallest(count, self._people, key=self._sort_key)
             self._top_count = count
-        return [p for p in self._top[:count] if p in self._people and self._people[p].recent[1] > 0]
+        return [p for p in self._top[:count] if p in self._people and self._people[p].recent[MONTH] > 0]

@@ -41,7 +41,7 @@ from bot.matching.asking import choose
 from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.evidence import RECENT, Evidence
-from bot.matching.model import DEFAULT, Model
+from bot.matching.model import DEFAULT, Model, configured
 from bot.matching.scoring import score_candidates
 from bot.matching.skill_index import KINDS, SkillIndex
 from bot.matching.text_index import TextEvidence, TextIndex
@@ -78,7 +78,9 @@ class Matcher:
         self.base = base or taxonomy  # the bundled and configured vocabulary it is built on
         self.routing = routing
         self.matching = matching
-        self.model = model
+        self.model = configured(
+            model, matching.text_weight, matching.skill_weight, matching.activity_weight, matching.offer_bonus
+        )
         self.index = TextIndex(matching.activity_half_life_days)  # threads: questions and answers
         self.answers = TextIndex(matching.activity_half_life_days)  # each person's own answers
         self._answer_docs: dict[int, list[int]] = {}  # thread -> its documents in self.answers

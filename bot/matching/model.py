@@ -24,25 +24,36 @@ FEATURES = (
     "skills",  # log(1 + help given on the need's recognised skills), decayed
     "declared",  # 1 if they declared one of the need's skills
     "offer",  # 1 if they offer one of the need's skills now
-    "week",  # log(1 + answers), 7-day half-life
+    "days",  # log(1 + answers), 2-day half-life: who is answering right now
+    "week",  # 7-day half-life
+    "fortnight",  # 14-day half-life
     "month",  # 30-day half-life
     "season",  # 180-day half-life
     "month_rel",  # the 30-day figure relative to the most active candidate's
+    "fortnight_rel",
     "total",  # log(1 + answers ever)
     "solved",  # log(1 + answers that solved the question), 180-day half-life
     "idle",  # log(1 + days since their latest answer)
     "asker",  # log(1 + times they helped this asker)
     "near",  # log(1 + times they helped the people who helped, or were helped by, this asker)
     "channel",  # share of their answers given in the need's channel
+    "threads_lately",  # threads_rel * month_rel: on the topic and active lately
+    "answers_lately",  # answers_rel * month_rel
 )
 
 
 @dataclass(frozen=True)
 class Model:
     weights: tuple[float, ...]
-    # A past thread or answer holding at least this share of a need's information makes its
-    # author relevant (may be asked), as evidence on one of its skills does.
+    # A need is one this community knows when a past thread or answer holds at least this share
+    # of its information, or someone has evidence on one of its skills.
     relevance: float = 0.3
+    # Among the candidates for a need this community knows, those whose score is at least this
+    # share of the best one's (exp(score - best)) may be asked.
+    floor: float = 0.2
+    # Evidence on one of the need's skills makes it known only with at least this share of it in
+    # the person's threads or answers (a skill recognised in a loose text is weak evidence).
+    inferred: float = 0.2
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(FEATURES):
@@ -57,8 +68,49 @@ class Model:
 
 # Fitted by `python -m bench.quality --fit` on every dev export (see the module docstring).
 DEFAULT = Model(
-    (
-        1.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.3, 0.5,
-        0.2, 0.2, 0.2, 0.5, 0.1, 0.1, -0.1, 0.5, 0.1, 0.5,
+    tuple(
+        {
+            "threads_rel": 1.0,
+            "answers_rel": 1.0,
+            "coverage": 1.0,
+            "skills": 0.5,
+            "declared": 0.3,
+            "offer": 0.5,
+            "fortnight": 0.5,
+            "month_rel": 1.0,
+            "total": 0.2,
+        }.get(name, 0.0)
+        for name in FEATURES
     )
 )
+
+
+TEXT = ("threads", "threads_rel", "answers", "answers_rel", "coverage", "threads_lately", "answers_lately")
+SKILL = ("skills", "declared")
+ACTIVITY = (
+    "days",
+    "week",
+    "fortnight",
+    "month",
+    "season",
+    "month_rel",
+    "fortnight_rel",
+    "total",
+    "solved",
+    "idle",
+)
+
+
+def configured(model: Model, text: float, skill: float, activity: float, offer: float | None) -> Model:
+    """``model`` with the weights of each group of features multiplied as ``[matching]`` says
+    (1.0 keeps the fitted model), and the offer's weight set (None keeps it)."""
+    factors = {
+        **dict.fromkeys(TEXT, text),
+        **dict.fromkeys(SKILL, skill),
+        **dict.fromkeys(ACTIVITY, activity),
+    }
+    weights = [
+        (offer if name == "offer" and offer is not None else weight * factors.get(name, 1.0))
+        for name, weight in zip(FEATURES, model.weights, strict=True)
+    ]
+    return Model(tuple(weights), relevance=model.relevance, floor=model.floor, inferred=model.inferred)

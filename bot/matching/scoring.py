@@ -15,9 +15,15 @@ from typing import TYPE_CHECKING
 
 from bot.matching.candidates import Candidate
 from bot.matching.evidence import Evidence, reasons_for
+from bot.matching.model import FEATURES, Model
 from bot.matching.skill_index import SOURCE_WEIGHTS
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief
+
+# Below this many threads, the words of past threads say too little of what a community knows:
+# evidence on a need's skill alone makes the need one it knows.
+MIN_HISTORY = 30
+VOUCHED = frozenset({ClaimSource.ENDORSED.value, ClaimSource.HELPED.value})
 
 if TYPE_CHECKING:
     from bot.matching.engine import Matcher
@@ -27,37 +33,45 @@ def features_of(
     matcher: Matcher,
     person: int,
     entry: Evidence,
-    best: tuple[float, float, float],
+    best: tuple[float, float, float, float],
     asker: int | None,
     near: Mapping[int, int],
     channel: str,
     at: datetime,
 ) -> tuple[float, ...]:
     """One candidate's features, in bot.matching.model.FEATURES order; ``best``: the pool's best
-    thread score, answer score and 30-day activity (for the relative features)."""
+    thread score, answer score, 30-day and 14-day activity (for the relative features)."""
     history = matcher.history
-    week, month, season = history.recent(person, at)
+    days, week, fortnight, month, season = history.recent(person, at)
     solved, total, idle, share = history.facts(person, at, channel)
     skill = entry.skill + sum(entry.declared.values()) * SOURCE_WEIGHTS[ClaimSource.DECLARED]
+    threads_rel = entry.text / best[0] if best[0] > 0 else 0.0
+    answers_rel = entry.answers / best[1] if best[1] > 0 else 0.0
+    month_rel = month / best[2] if best[2] > 0 else 0.0
     return (
         math.log1p(entry.text),
-        entry.text / best[0] if best[0] > 0 else 0.0,
+        threads_rel,
         math.log1p(entry.answers),
-        entry.answers / best[1] if best[1] > 0 else 0.0,
+        answers_rel,
         entry.coverage,
         math.log1p(skill),
         1.0 if entry.declared else 0.0,
         1.0 if entry.offer else 0.0,
+        math.log1p(days),
         math.log1p(week),
+        math.log1p(fortnight),
         math.log1p(month),
         math.log1p(season),
-        month / best[2] if best[2] > 0 else 0.0,
+        month_rel,
+        fortnight / best[3] if best[3] > 0 else 0.0,
         math.log1p(total),
         math.log1p(solved),
         math.log1p(min(idle, 3650.0)),
         math.log1p(history.helped(person, asker)) if asker is not None else 0.0,
         math.log1p(near.get(person, 0)),
         share,
+        threads_rel * month_rel,
+        answers_rel * month_rel,
     )
 
 
@@ -78,23 +92,27 @@ def score_candidates(
     best = (
         max(e.text for e in entries.values()),
         max(e.answers for e in entries.values()),
-        max(history.recent(pid, at)[1] for pid in entries),
+        max(history.recent(pid, at)[3] for pid in entries),
+        max(history.recent(pid, at)[2] for pid in entries),
     )
     scored = []
     for pid, entry in entries.items():
         features = features_of(matcher, pid, entry, best, asker, near, channel, at)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
+    # Whether this community knows the need at all: someone has evidence on one of its skills,
+    # or a past thread or answer holds enough of it. A question nobody here ever discussed is
+    # asked of nobody, however active they are.
+    young = len(matcher.index) < MIN_HISTORY
+    known = any(_knows(e, model, young) for e in entries.values())
     candidates = []
     for raw, pid, entry, features in scored:
         score = math.exp(raw - top)
-        if score < matcher.matching.min_score:
-            continue
         example = matcher.index.title(entry.example) if entry.example is not None else ""
         reasons = reasons_for(entry, example, matcher.help_times(pid), at)
-        # Specific to the need: evidence on one of its skills, an offer of it, or past threads or
-        # answers holding enough of it. Text matching the need loosely is only a hint.
-        relevant = bool(entry.skill or entry.declared or entry.offer or entry.coverage >= model.relevance)
+        # Worth asking: the need is one this community knows, and the model rates them close to
+        # the best (their reasons say why: help on the topic, or much help lately).
+        relevant = known and score >= max(model.floor, matcher.matching.min_score)
         candidates.append(
             Candidate(
                 pid,
@@ -113,7 +131,22 @@ def score_candidates(
     return candidates
 
 
+def _knows(entry: Evidence, model: Model, young: bool) -> bool:
+    """Whether this person's evidence shows the community knows the need (see score_candidates)."""
+    if entry.coverage >= model.relevance or entry.offer:
+        return True
+    vouched = any(source in VOUCHED for _skill, source in entry.counts)  # endorsed, helped live
+    skilled = bool(entry.skill or entry.declared)
+    # A skill recognised in their declarations or imported threads is weak on its own: enough of
+    # the need must be in their words too — unless there is no history yet to compare with.
+    return vouched or (skilled and (young or entry.coverage >= model.inferred))
+
+
 def _declared_only(entry: Evidence, features: tuple[float, ...]) -> bool:
     """Only a self-declaration links them to anything: no help given, on any topic."""
-    return bool(entry.declared) and not entry.demonstrated and not entry.skill and features[12] == 0.0
-
+    return (
+        bool(entry.declared)
+        and not entry.demonstrated
+        and not entry.skill
+        and features[FEATURES.index("total")] == 0.0
+    )

@@ -1,0 +1,125 @@
+"""Fitting the matcher's linear model (bot.matching.model): a pairwise logistic ranker.
+
+For each question, every person who answered it is paired with the candidates who did not; the
+weights maximise the likelihood that the one who answered scores higher (a logistic loss on the
+difference of their features), each question weighing the same, with an L2 penalty that keeps
+the weights small where the data says little. Features the dev exports never have (declared
+skills, offers: none of them has any) keep the weight set by hand in bot.matching.model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from bot.matching.model import DEFAULT, FEATURES, Model
+
+FIXED = ("declared", "offer")  # not in any export: set by hand (see the module docstring)
+NEGATIVES = 40  # candidates who did not answer, per question: the best-ranked ones and a sample
+L2 = float(__import__("os").environ.get("FIT_L2", "1e-3"))  # on standardised features
+ITERATIONS = 50
+
+Sample = tuple[list[list[float]], list[bool]]  # one question: candidates' features, answered
+
+
+def pairs(samples: Sequence[Sample], seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Feature differences (answered minus not) and their weights (1 per question in all)."""
+    rng = np.random.default_rng(seed)
+    rows, weights = [], []
+    for features, labels in samples:
+        if not features:
+            continue
+        x = np.asarray(features, dtype=float)
+        y = np.asarray(labels, dtype=bool)
+        positive, negative = np.flatnonzero(y), np.flatnonzero(~y)
+        if not len(positive) or not len(negative):
+            continue
+        if len(negative) > NEGATIVES:  # the best-ranked half (the hard ones), and a sample of the rest
+            head = negative[: NEGATIVES // 2]
+            tail = rng.choice(negative[NEGATIVES // 2 :], NEGATIVES - len(head), replace=False)
+            negative = np.concatenate([head, tail])
+        diff = (x[positive][:, None, :] - x[negative][None, :, :]).reshape(-1, x.shape[1])
+        rows.append(diff)
+        weights.append(np.full(len(diff), 1.0 / len(diff)))
+    if not rows:
+        return np.zeros((0, len(FEATURES))), np.zeros(0)
+    return np.concatenate(rows), np.concatenate(weights)
+
+
+def fit(samples: Sequence[Sample], relevance: float = DEFAULT.relevance) -> Model:
+    """The weights, by Newton's method on the penalised pairwise logistic loss."""
+    x, w = pairs(samples)
+    free = [i for i, name in enumerate(FEATURES) if name not in FIXED]
+    weights = np.asarray(DEFAULT.weights, dtype=float)
+    if not len(x):
+        return DEFAULT
+    fixed = [i for i in range(len(FEATURES)) if i not in free]
+    fixed_part = x[:, fixed] @ weights[fixed]
+    a = x[:, free]
+    scale = a.std(axis=0)
+    scale[scale == 0] = 1.0
+    a = a / scale
+    beta = np.zeros(len(free))
+    total = w.sum()
+    for _ in range(ITERATIONS):
+        margin = a @ beta + fixed_part
+        p = 1 / (1 + np.exp(-margin))
+        gradient = a.T @ (w * (p - 1)) / total + L2 * beta
+        hessian = (a * (w * p * (1 - p))[:, None]).T @ a / total + L2 * np.eye(len(free))
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    weights[free] = beta / scale
+    return Model(tuple(round(float(v), 4) for v in weights), relevance=relevance)
+
+
+def fit_listwise(samples: Sequence[Sample], relevance: float = DEFAULT.relevance) -> Model:
+    """The weights maximising, question by question, the softmax probability of the people who
+    answered among all the candidates (a listwise loss: what counts is who comes first), by
+    Newton's method with the same L2 penalty on standardised features."""
+    groups = []
+    for features, labels in samples:
+        y = np.asarray(labels, dtype=bool)
+        if features and y.any() and not y.all():
+            groups.append((np.asarray(features, dtype=float), y))
+    if not groups:
+        return DEFAULT
+    free = [i for i, name in enumerate(FEATURES) if name not in FIXED]
+    fixed = [i for i in range(len(FEATURES)) if i not in free]
+    weights = np.asarray(DEFAULT.weights, dtype=float)
+    stacked = np.concatenate([x[:, free] for x, _y in groups])
+    scale = stacked.std(axis=0)
+    scale[scale == 0] = 1.0
+    prepared = [(x[:, free] / scale, x[:, fixed] @ weights[fixed], y) for x, y in groups]
+    beta = np.zeros(len(free))
+    for _ in range(ITERATIONS):
+        gradient = L2 * beta * len(prepared)
+        hessian = L2 * np.eye(len(free)) * len(prepared)
+        for a, offset, y in prepared:
+            s = a @ beta + offset
+            p = np.exp(s - s.max())
+            p /= p.sum()
+            q = np.where(y, p, 0.0)
+            q /= q.sum()
+            # d/dbeta of -log(sum_pos p): expected features under p minus under q (p restricted to y)
+            gradient += a.T @ (p - q)
+            mean_p = a.T @ p
+            mean_q = a.T @ q
+            hessian += (a * p[:, None]).T @ a - np.outer(mean_p, mean_p)
+            hessian -= (a * q[:, None]).T @ a - np.outer(mean_q, mean_q)
+        hessian += 1e-6 * np.eye(len(free))
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            break
+        # The loss is not convex in general (the positives' term): damp large steps.
+        norm = np.abs(step).max()
+        if norm > 1.0:
+            step /= norm
+        beta -= step
+        if norm < 1e-6:
+            break
+    weights[free] = beta / scale
+    return Model(tuple(round(float(v), 4) for v in weights), relevance=relevance)
