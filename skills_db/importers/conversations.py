@@ -120,6 +120,7 @@ class _Open:
     number: int
     messages: list[HistoryMessage]
     people: set[str] = field(default_factory=set)
+    words: list[frozenset[str]] = field(default_factory=list)  # of each message, once quoted
 
     @property
     def asker(self) -> str:
@@ -140,7 +141,8 @@ class _Open:
     def quotes(self, words: frozenset[str]) -> bool:
         if len(words) < _QUOTE_MIN_WORDS:
             return False
-        return any(len(words & _words(m.text)) >= _QUOTE_OVERLAP * len(words) for m in self.messages)
+        self.words.extend(_words(m.text) for m in self.messages[len(self.words) :])
+        return any(len(words & said) >= _QUOTE_OVERLAP * len(words) for said in self.words)
 
 
 class _Grouper:
@@ -149,6 +151,10 @@ class _Grouper:
         self.all: list[_Open] = []
         # By last message time, oldest first: what a mention or a quote may still reach.
         self.recent: OrderedDict[int, _Open] = OrderedDict()
+        # Person -> numbers of the recent conversations they took part in / started, so that
+        # a mention costs a set lookup, not a scan of every recent conversation.
+        self.took_part: dict[str, set[int]] = {}
+        self.started: dict[str, set[int]] = {}
         self.current: _Open | None = None
 
     def add(self, message: HistoryMessage) -> None:
@@ -159,8 +165,10 @@ class _Grouper:
         if target is None:
             target = _Open(len(self.all), [message], {message.author})
             self.all.append(target)
+            self.started.setdefault(message.author, set()).add(target.number)
         else:
             target.add(message)
+        self.took_part.setdefault(message.author, set()).add(target.number)
         self.recent[target.number] = target
         self.recent.move_to_end(target.number)
         self.current = target
@@ -171,24 +179,32 @@ class _Grouper:
             if oldest.last_at >= limit:
                 return
             self.recent.popitem(last=False)
+            for person in oldest.people:
+                self.took_part[person].discard(oldest.number)
+            self.started[oldest.asker].discard(oldest.number)
+
+    def _latest(self, numbers: set[int]) -> _Open | None:
+        """Of these recent conversations, the one whose last message is the latest."""
+        found = [self.recent[n] for n in numbers]
+        return max(found, key=lambda c: (c.last_at, c.number)) if found else None
 
     def _addressed(self, message: HistoryMessage) -> _Open | None:
         """The conversation a quote or a mention points back to, the latest first."""
         quoted = quoted_words(message.text)
+        if quoted:
+            for conversation in reversed(self.recent.values()):
+                if conversation.quotes(quoted):
+                    return conversation
         mentioned = set(message.mentions) - {message.author}
-        if not quoted and not mentioned:
+        if not mentioned:
             return None
-        asks = looks_like_question(message.text)
-        shared = asked_by = None
-        for conversation in reversed(self.recent.values()):
-            if quoted and conversation.quotes(quoted):
-                return conversation
-            if shared is None and message.author in conversation.people and mentioned & conversation.people:
-                shared = conversation
-            # A new question put to someone is their conversation's start, not a reply to theirs.
-            if asked_by is None and not asks and conversation.asker in mentioned:
-                asked_by = conversation
-        return shared or asked_by
+        mine = self.took_part.get(message.author, set())
+        shared = {n for person in mentioned for n in self.took_part.get(person, ()) if n in mine}
+        if shared:
+            return self._latest(shared)
+        if looks_like_question(message.text):
+            return None  # a new question put to someone starts a conversation, not a reply to theirs
+        return self._latest({n for person in mentioned for n in self.started.get(person, ())})
 
     def _continued(self, current: _Open, message: HistoryMessage) -> _Open | None:
         gap = message.posted_at - current.last_at
