@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from bench.shared import DEV_DATA
+from skills_db.importers.conversations import is_flow_thread
 from skills_db.importers.read import (
     HistoryArchive,
     HistoryFileError,
@@ -98,12 +99,15 @@ def raw_counts(zip_path: Path) -> dict[str, int]:
 
 
 def summary(archive: HistoryArchive) -> dict[str, int]:
+    """The export's own threads; conversations rebuilt from channel flow (tests/test_conversations.py)
+    were messages outside threads."""
+    threads = [t for t in archive.threads if not is_flow_thread(t)]
     return {
         "non_bot_users": sum(1 for u in archive.users.values() if not u.is_bot),
-        "threads": len(archive.threads),
-        "with_replies": sum(1 for t in archive.threads if t.replies),
-        "solved": sum(1 for t in archive.threads if t.solved_by is not None),
-        "standalone": archive.standalone_messages,
+        "threads": len(threads),
+        "with_replies": sum(1 for t in threads if t.replies),
+        "solved": sum(1 for t in threads if t.solved_by is not None),
+        "standalone": archive.standalone_messages + archive.flow.grouped,
         "orphans": archive.orphan_replies,
     }
 
@@ -238,6 +242,8 @@ def test_dev_export_counts(zip_path: Path | str) -> None:
     for thread in archive.threads:
         assert thread.source == "slack-export"
         assert thread.thread_id.endswith(":" + thread.root.ts)
+        if is_flow_thread(thread):
+            assert any(r.author != thread.root.author for r in thread.replies)
         times = [(r.posted_at, r.ts) for r in thread.replies]
         assert times == sorted(times)
         assert all(r.posted_at > thread.root.posted_at for r in thread.replies)
@@ -262,7 +268,7 @@ def test_dev_export_unpacked_directory_gives_same_archive(zip_path: Path | str, 
 def test_houstondatavis_is_an_old_export_without_threads() -> None:
     path = DEV_DIR / "slack-houstondatavis.zip"
     archive = read_slack_export(path)
-    assert archive.threads == ()
+    assert archive.threads and all(is_flow_thread(t) for t in archive.threads)  # all rebuilt
     assert len(archive.users) == 71
     colin = archive.users["U066MTL5U"]
     assert (colin.name, colin.title, colin.tz) == (

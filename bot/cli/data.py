@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from bot.app import build_services
 from bot.chat.actions import Actions
+from bot.commands.import_report import left_out
 from bot.config import Config
 from bot.matching.batch import BatchMatcher, Query, read_stream
 from skills_db.importers.history import import_history
@@ -37,6 +38,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 f"{report.claims} skill claims, {report.thanks} thanks, {len(learned)} terms learned"
                 + _erased(report.erased)
             )
+            for line in left_out(archive, services.catalog, "en"):  # what was read but not kept
+                print(line)
             return 0
         if args.command == "import-profiles":
             profiles = read_profiles(args.path, services.taxonomy.canonical)

@@ -22,6 +22,7 @@ from typing import Any
 from bot.chat.actions import Actions
 from bot.chat.context import Context, Outgoing
 from bot.chat.events import UserRef
+from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
@@ -141,6 +142,9 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
                 total=_n(total, language),
             )
     await tell("curation.import_done", "done", learned=len(learned), **_summary(reports, language))
+    unkept = left_out(archive, actions.services.catalog, language)
+    if unkept:  # what was read but not kept, and why: never silent
+        await tell("import_report.chat", "left-out", report="\n".join(unkept))
     erased = len(frozenset().union(*(r.erased_handles for r in reports)))
     if erased:  # how many, never who
         await tell("rights.import_erased", "erased", count=erased)

@@ -57,13 +57,45 @@ class HistoryThread:
 
 
 @dataclass(frozen=True)
+class FlowCounts:
+    """Messages outside threads that were read from their channel's flow (Slack exports)."""
+
+    channels: int = 0  # channels with such messages (those before the channel's first thread)
+    messages: int = 0  # kept messages read so
+    conversations: int = 0  # threads rebuilt from them (answered by someone other than the asker)
+    grouped: int = 0  # messages in those threads
+
+    @property
+    def unanswered(self) -> int:
+        """Messages left out: no one other than their author answered them."""
+        return self.messages - self.grouped
+
+
+@dataclass(frozen=True)
+class SkippedCounts:
+    """Why messages were skipped before any grouping (Slack exports)."""
+
+    events: int = 0  # joins, leaves, topic and purpose changes, pins... (a subtype)
+    bots: int = 0  # by a bot, an app, Slackbot or an integration (no user)
+    empty: int = 0  # neither text nor a file
+    duplicates: int = 0  # a second message with the same ts in a channel
+
+    @property
+    def total(self) -> int:
+        return self.events + self.bots + self.empty + self.duplicates
+
+
+@dataclass(frozen=True)
 class HistoryArchive:
     source_path: str
     users: Mapping[str, HistoryUser]  # every user listed by the file, bots included
     threads: tuple[HistoryThread, ...]  # sorted by root time
-    standalone_messages: int  # kept messages that belong to no thread (not returned)
+    # Kept messages that belong to no thread, real or rebuilt from the flow (not returned).
+    standalone_messages: int
     orphan_replies: int = 0  # replies dropped because their thread root is missing or skipped
     skipped_messages: int = 0  # bot, noise (joins, topics...), empty or duplicate messages
+    skipped: SkippedCounts = SkippedCounts()  # skipped_messages, by reason
+    flow: FlowCounts = FlowCounts()  # messages outside threads grouped by their channel's flow
 
 
 class HistoryFileError(Exception):

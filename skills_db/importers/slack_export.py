@@ -3,8 +3,9 @@
 Layout (docs/import-formats.md): ``users.json`` (or ``org_users.json``), ``channels.json``
 and one folder per channel holding one ``YYYY-MM-DD.json`` array of messages per day. Replies
 are filed under the day they were posted, so they are grouped by ``thread_ts`` across all the
-daily files of a channel. Only one daily file is parsed at a time; what is kept between files
-is the decoded messages of the current channel.
+daily files of a channel. Messages outside threads posted before a channel's first thread are
+grouped into conversations by :mod:`skills_db.importers.conversations`. Only one daily file is
+parsed at a time; what is kept between files is the decoded messages of the current channel.
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from skills_db.importers.conversations import DEFAULT_RULES, FlowRules, rebuild_conversations
 from skills_db.importers.files import ExportFiles, open_export
 from skills_db.importers.limits import DEFAULT_LIMITS, ImportLimits, clean_text, known_timezone
 from skills_db.importers.model import (
     SOURCE_SLACK,
+    FlowCounts,
     HistoryArchive,
     HistoryFileError,
     HistoryMessage,
     HistoryThread,
     HistoryUser,
+    SkippedCounts,
     find_solved_by,
     message_order,
     slack_ts_to_datetime,
@@ -35,6 +39,7 @@ from skills_db.importers.slack_mrkdwn import decode_mrkdwn
 #: (channel_join, channel_leave, channel_topic, channel_purpose, channel_name, pinned_item,
 #: bot_message, bot_add, file_comment, huddle_thread, ...).
 KEPT_SUBTYPES = frozenset({"thread_broadcast", "reply_broadcast", "file_share", "me_message"})
+BOT_SUBTYPES = frozenset({"bot_message", "bot_add", "bot_remove", "bot_enable", "bot_disable"})
 
 SLACKBOT = "USLACKBOT"
 _USER_FILES = ("users.json", "org_users.json")
@@ -182,27 +187,44 @@ class _ChannelGroups:
     seen: set[str] = field(default_factory=set)
 
 
+_SKIP_REASONS = ("events", "bots", "empty", "duplicates")  # the fields of SkippedCounts
+
+
 @dataclass
 class _Counters:
     standalone: int = 0
     orphans: int = 0
-    skipped: int = 0
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_SKIP_REASONS, 0))
+    flow_channels: int = 0
+    flow_messages: int = 0
+    flow_threads: int = 0
+    flow_grouped: int = 0
+
+    def skip(self, reason: str) -> None:
+        self.skipped[reason] += 1
+
+    def skipped_counts(self) -> SkippedCounts:
+        return SkippedCounts(**self.skipped)
+
+    def flow_counts(self) -> FlowCounts:
+        return FlowCounts(self.flow_channels, self.flow_messages, self.flow_threads, self.flow_grouped)
 
 
-def _is_noise(raw: dict[str, object], users: Mapping[str, HistoryUser]) -> bool:
+def _noise(raw: dict[str, object], users: Mapping[str, HistoryUser]) -> str | None:
+    """Why the message is not something a person wrote (a SkippedCounts field), or None."""
     subtype = raw.get("subtype")
     if subtype is not None and subtype not in KEPT_SUBTYPES:
-        return True
+        return "bots" if subtype in BOT_SUBTYPES else "events"
     if raw.get("bot_id") or raw.get("bot_profile"):
-        return True
+        return "bots"
     author = _text(raw.get("user"))
     if not author:
-        return True
+        return "bots"  # integrations post without a user
     user = users.get(author)
     if author == SLACKBOT or (user is not None and user.is_bot):
-        return True
+        return "bots"
     has_text = bool(_text(raw.get("text")).strip())
-    return not has_text and not raw.get("files") and not raw.get("file")
+    return None if has_text or raw.get("files") or raw.get("file") else "empty"
 
 
 def _read_channel(
@@ -212,6 +234,7 @@ def _read_channel(
     users: Mapping[str, HistoryUser],
     channel_names: Mapping[str, str],
     counters: _Counters,
+    rules: FlowRules,
 ) -> Iterator[HistoryThread]:
     groups = _ChannelGroups()
     for member in members:
@@ -222,7 +245,7 @@ def _read_channel(
         for index, raw in enumerate(data):
             _add_message(raw, where, index, users, channel_names, groups, counters)
         del data
-    yield from _finish_channel(conversation, groups, counters)
+    yield from _finish_channel(conversation, groups, counters, rules)
 
 
 def _add_message(
@@ -249,8 +272,9 @@ def _add_message(
     thread_ts = raw.get("thread_ts")
     if thread_ts is not None and not (isinstance(thread_ts, str) and thread_ts):
         raise HistoryFileError(where, record, f"invalid 'thread_ts': {thread_ts!r}")
-    if _is_noise(raw, users) or ts in groups.seen:
-        counters.skipped += 1
+    noise = _noise(raw, users)
+    if noise is not None or ts in groups.seen:
+        counters.skip(noise or "duplicates")
         return
     groups.seen.add(ts)
     text, mentions = decode_mrkdwn(_text(raw.get("text")), users, channel_names)
@@ -271,7 +295,7 @@ def _add_message(
 
 
 def _finish_channel(
-    conversation: _Conversation, groups: _ChannelGroups, counters: _Counters
+    conversation: _Conversation, groups: _ChannelGroups, counters: _Counters, rules: FlowRules
 ) -> Iterator[HistoryThread]:
     for thread_ts, grouped in groups.replies.items():
         if thread_ts not in groups.roots:
@@ -280,7 +304,6 @@ def _finish_channel(
                 counters.orphans += len(grouped)
                 continue
             groups.roots[thread_ts] = parent
-    counters.standalone += len(groups.loose)
     for root_ts, root in groups.roots.items():
         replies = tuple(sorted(groups.replies.get(root_ts, ()), key=message_order))
         yield HistoryThread(
@@ -292,15 +315,44 @@ def _finish_channel(
             solved_by=find_solved_by(root, replies),
             public=conversation.public,
         )
+    yield from _flow_threads(conversation, groups, counters, rules)
+
+
+def _flow_threads(
+    conversation: _Conversation, groups: _ChannelGroups, counters: _Counters, rules: FlowRules
+) -> Iterator[HistoryThread]:
+    """Conversations rebuilt from the messages posted before the channel's first answered
+    thread: from then on people answer in threads, and a message left outside one was, as
+    far as the export shows, not answered (docs/import-formats.md)."""
+    answered = [groups.roots[ts].posted_at for ts in groups.replies if ts in groups.roots]
+    since = min(answered, default=None)
+    flow = [m for m in groups.loose.values() if since is None or m.posted_at < since]
+    counters.standalone += len(groups.loose) - len(flow)
+    if not flow:
+        return
+    rebuilt = rebuild_conversations(
+        flow, channel=conversation.name, channel_id=conversation.id, public=conversation.public, rules=rules
+    )
+    counters.flow_channels += 1
+    counters.flow_messages += rebuilt.messages
+    counters.flow_threads += len(rebuilt.threads)
+    counters.flow_grouped += rebuilt.grouped
+    counters.standalone += rebuilt.unanswered
+    yield from rebuilt.threads
 
 
 def read_slack_export(
-    path: str | Path, *, include_private: bool = False, limits: ImportLimits = DEFAULT_LIMITS
+    path: str | Path,
+    *,
+    include_private: bool = False,
+    limits: ImportLimits = DEFAULT_LIMITS,
+    flow: FlowRules = DEFAULT_RULES,
 ) -> HistoryArchive:
     """Read a Slack export (.zip or unpacked directory), refusing what is over ``limits``.
 
     Public channels (``channels.json``) only, unless ``include_private`` also asks for private
     channels, group DMs and DMs (``groups.json``, ``mpims.json``, ``dms.json``) of a full export.
+    ``flow``: the time limits of the rules that rebuild conversations outside threads.
     """
     files = open_export(Path(path), limits)
     try:
@@ -313,7 +365,8 @@ def read_slack_export(
         threads: list[HistoryThread] = []
         for conversation in conversations:
             members = day_files.get(conversation.folder, [])
-            threads.extend(_read_channel(files, members, conversation, users, channel_names, counters))
+            channel = _read_channel(files, members, conversation, users, channel_names, counters, flow)
+            threads.extend(channel)
     finally:
         files.close()
     threads.sort(key=thread_order)
@@ -323,5 +376,7 @@ def read_slack_export(
         threads=tuple(threads),
         standalone_messages=counters.standalone,
         orphan_replies=counters.orphans,
-        skipped_messages=counters.skipped,
+        skipped_messages=counters.skipped_counts().total,
+        skipped=counters.skipped_counts(),
+        flow=counters.flow_counts(),
     )
