@@ -1,7 +1,8 @@
 """The one inbound funnel every adapter feeds.
 
 normalise (done by the adapter) → drop the bot's own and other bots' messages → drop chatter,
-before anything is stored → run the event as an action (:mod:`bot.chat.actions`): in one unit
+before anything is stored (a reply in a thread is kept only in a need's thread: see
+:mod:`bot.chat.replies`) → run the event as an action (:mod:`bot.chat.actions`): in one unit
 of work, mark it processed by (platform, account, event id) — a retry, a replay or a second
 instance finds it marked — and dispatch it to a command, a reaction, or need detection in help
 channels. A handler that raises is logged with the event id and answered briefly; the bot goes
@@ -20,6 +21,7 @@ from bot.chat.context import Context, Outgoing, Services
 from bot.chat.events import Capabilities, Event, EventKind
 from bot.chat.plain import Reading, is_private, read, without_greeting
 from bot.chat.reactions import handle_reaction, is_meaningful
+from bot.chat.replies import is_thread_reply, need_of_thread, reply_thread
 from bot.commands import registry
 from bot.commands.clean import visible
 from bot.commands.registry import (
@@ -88,6 +90,9 @@ class Pipeline:
 
     def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
         """The event's unit of work, in a worker thread."""
+        if is_thread_reply(event):
+            self._thread_reply(event)
+            return None  # the bot says nothing in answer to a reply
         store = self.services.store
         known = store.find_person(event.platform, event.sender.handle) is not None
         if not known and event.kind is EventKind.REACTION:
@@ -104,6 +109,28 @@ class Pipeline:
         if not person.deleted:
             self._dispatch(ctx, event)
         return ctx.outgoing
+
+    def _thread_reply(self, event: Event) -> None:
+        """Record a reply in a need's thread as evidence (see bot.chat.replies); anything else
+        said in a thread is chatter, dropped before anything is written."""
+        services = self.services
+        store = services.store
+        need = need_of_thread(services, event)
+        if need is None:
+            return
+        known = store.find_person(event.platform, event.sender.handle)
+        if known is not None and (known.id == need.person_id or known.matching_opt_out or known.deleted):
+            return
+        text = visible(event.text).strip()
+        if not text or (known is None and not self._may_record(event)):
+            return
+        if not self._mark(event):
+            log.info("duplicate event dropped", extra=_ids(event))
+            return
+        now = services.clock()
+        person = known or store.person_for(event.platform, event.sender.handle, event.sender.display, at=now)
+        assert person.id is not None
+        store.record_reply(reply_thread(need), person.id, text, now)
 
     def _may_record(self, event: Event) -> bool:
         """Whether an event from someone Entraide has no record of may create one.
@@ -216,7 +243,7 @@ class Pipeline:
             return True
         if event.kind is EventKind.REACTION:
             return is_meaningful(event.reaction or "")
-        return self._is_help_channel_need(event)
+        return self._is_help_channel_need(event) or is_thread_reply(event)
 
     def _is_help_channel_need(self, event: Event) -> bool:
         # Only a top-level message starts a need: replies in a thread discuss the one above.
