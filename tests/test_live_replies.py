@@ -147,19 +147,42 @@ def test_record_reply_finds_the_thread_by_its_key_and_ignores_the_asker(database
     try:
         asker = store.person_for("memory", "amy", "Amy").id
         helper = store.person_for("memory", "zoe", "Zoe").id
-        assert asker is not None and helper is not None
+        ada = store.person_for("memory", "ada", "Ada").id
+        assert asker is not None and helper is not None and ada is not None
         thread = ReplyThread("batch", "q1", "terraform state lock", asker, "", NOW, True, ["Terraform"])
         assert store.record_reply(thread, asker, "me again", NOW) == 0
         first = store.record_reply(thread, helper, "force-unlock", NOW)
         solving = store.record_reply(thread, helper, "or wait", NOW, solved=True)
-        assert 0 < first < solving
+        other = store.record_reply(thread, ada, "wait for the lease", NOW, solved=True)
+        assert 0 < first < solving < other
         with store.session() as session:
             [row] = session.exec(select(HelpThread)).all()
-            weights = session.exec(
-                select(SkillClaim.weight, SkillClaim.ref).order_by(col(SkillClaim.id))
+            claims = session.exec(
+                select(SkillClaim.person_id, SkillClaim.weight, SkillClaim.ref).order_by(col(SkillClaim.id))
             ).all()
-        assert row.solved_by_id == helper and row.skills == ["Terraform"]
-        # The first reply counts once, the one that solved it twice more (as in an import).
-        assert list(weights) == [(1.0, f"reply:{first}"), (2.0, f"reply:{solving}")]
+        assert row.solved_by_id == ada and row.skills == ["Terraform"]
+        # One claim per person and thread ("you answered 1 question"), the solving one weighs more.
+        assert list(claims) == [(helper, 1.0, f"reply:{first}"), (ada, 2.0, f"reply:{other}")]
     finally:
         store.close()
+
+
+async def test_a_direct_message_that_is_only_answered_records_nobody(database_url: str) -> None:
+    services = make_services(database_url, clock=lambda: NOW)
+    adapter = MemoryAdapter()
+    pipeline = pipeline_for(services, adapter)
+    for text in ("hello", "lol", "good morning, how are you"):
+        await pipeline.handle(adapter, event(text, "zoe", kind=EventKind.MESSAGE, is_direct=True))
+    assert len(adapter.sent) == 3  # each answered
+    assert count(services.store, Person) == 0
+    await pipeline.handle(
+        adapter, event("skills add Terraform", "zoe", kind=EventKind.MESSAGE, is_direct=True)
+    )
+    zoe = services.store.find_person("memory", "zoe")
+    assert zoe is not None and count(services.store, Person) == 1  # a command: now she uses Entraide
+    # Forgotten, she is not brought back by a greeting, only by using Entraide again.
+    services.store.forget_person(zoe.id or 0, services.store.erasure_salt())
+    await pipeline.handle(adapter, event("hi", "zoe", kind=EventKind.MESSAGE, is_direct=True))
+    assert services.store.is_erased("", "memory", "zoe") and count(services.store, Person) == 0
+    await pipeline.handle(adapter, event("skills add Go", "zoe", kind=EventKind.MESSAGE, is_direct=True))
+    assert not services.store.is_erased("", "memory", "zoe") and count(services.store, Person) == 1

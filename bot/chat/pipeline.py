@@ -34,6 +34,7 @@ from bot.commands.registry import (
     UsageError,
 )
 from bot.logs import log_failure
+from skills_db.storage.models import Person
 from skills_db.vocabulary.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
@@ -102,13 +103,33 @@ class Pipeline:
             return None
         if not known and not self._may_record(event):
             return None
-        person = store.person_for(
-            event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
+        # A direct message from someone unknown is recorded only if it needs it (a command, a
+        # need), not to be answered (a greeting, an unknown word): they are made on first use.
+        lazy = not known and event.kind is EventKind.MESSAGE and event.is_direct
+        record = partial(self._record_sender, event, new=not known)
+        person = None if lazy else record()
+        ctx = Context(
+            self.services,
+            event.platform,
+            event.account,
+            event,
+            person,
+            capabilities,
+            make_person=record if lazy else None,
         )
-        ctx = Context(self.services, event.platform, event.account, event, person, capabilities)
-        if not person.deleted:
+        if ctx.person is None or not ctx.person.deleted:
             self._dispatch(ctx, event)
         return ctx.outgoing
+
+    def _record_sender(self, event: Event, *, new: bool) -> Person:
+        """The sender's record (``new``: made now); someone who had asked to be forgotten and now
+        uses Entraide again comes back (see _may_record). Their display name is kept up to date."""
+        store, configured = self.services.store, self.services.config.privacy.erasure_salt
+        if new and store.is_erased(configured, event.platform, event.sender.handle):
+            store.come_back(configured, event.platform, event.sender.handle)
+        return store.person_for(
+            event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
+        )
 
     def _thread_reply(self, event: Event) -> None:
         """Record a reply in a need's thread as evidence (see bot.chat.replies); anything else
@@ -145,10 +166,8 @@ class Pipeline:
         store = self.services.store
         if not store.is_erased(configured, event.platform, event.sender.handle):
             return True
-        if event.kind is EventKind.COMMAND or (event.kind is EventKind.MESSAGE and event.is_direct):
-            store.come_back(configured, event.platform, event.sender.handle)
-            return True
-        return False
+        # They come back (_record_sender) once what they sent needs a record of them.
+        return event.kind is EventKind.COMMAND or (event.kind is EventKind.MESSAGE and event.is_direct)
 
     def _dispatch(self, ctx: Context, event: Event) -> None:
         config = self.services.config
