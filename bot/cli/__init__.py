@@ -122,10 +122,14 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="rank the colleagues who could help with a need, and say whom it would ask",
         description="Rank colleagues for TEXT, or with --batch replay a JSONL file of needs "
-        '({"id", "text", "asker", "created"}) in time order, as if they arrived live.',
+        '({"id", "text", "asker", "created"}, "type": "need" optional) and of replies in their '
+        'threads ({"type": "reply", "need", "author", "text", "created", "solved"}) in time order, '
+        "as if they arrived live: each reply is evidence for the needs after it.",
     )
     match.add_argument("text", nargs="?", help="the need, in free text")
-    match.add_argument("--batch", metavar="FILE", help="one JSON need per line; prints one JSON line each")
+    match.add_argument(
+        "--batch", metavar="FILE", help="one JSON need or reply per line; prints one JSON line per need"
+    )
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
     match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
 

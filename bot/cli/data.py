@@ -11,7 +11,7 @@ from bot.app import build_services
 from bot.chat.actions import Actions
 from bot.commands.import_report import left_out
 from bot.config import Config
-from bot.matching.batch import BatchMatcher, Query, read_queries
+from bot.matching.batch import BatchMatcher, Query, read_stream
 from skills_db.importers.history import import_history
 from skills_db.importers.model import HistoryFileError
 from skills_db.importers.profiles import import_profiles, read_profiles
@@ -71,7 +71,7 @@ def _match(args: argparse.Namespace, services: object) -> int:
     assert isinstance(services, Services)
     matcher = BatchMatcher(services, limit=max(args.limit, 1))
     if args.batch:
-        for line in matcher.run(read_queries(args.batch)):
+        for line in matcher.run(read_stream(args.batch)):
             print(json.dumps(line, ensure_ascii=False))
         return 0
     if not args.text:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +15,7 @@ from bot.chat.context import Services
 from bot.matching.candidates import Candidate, Reason
 from bot.matching.reasons import explain
 from skills_db.importers.model import HistoryFileError
+from skills_db.storage.replies import ReplyThread
 
 WEEK = timedelta(days=7)
 
@@ -27,35 +28,137 @@ class Query:
     created: datetime
 
 
-def read_queries(path: str | Path) -> list[Query]:
-    """One JSON object per line: {"id", "text", "asker", "created"}; errors name the line."""
-    queries = []
+@dataclass(frozen=True)
+class Reply:
+    """A reply in a need's thread: evidence, taken in when the stream reaches its time."""
+
+    need: str
+    author: str
+    text: str
+    created: datetime
+    solved: bool = False
+
+
+Item = Query | Reply
+
+
+def in_time_order(items: Iterable[Item]) -> list[Item]:
+    """Stable by time; at equal times a need comes before the replies to it."""
+    return sorted(items, key=lambda item: (item.created, isinstance(item, Reply)))
+
+
+def read_stream(path: str | Path) -> list[Item]:
+    """One JSON object per line: a need ({"type": "need"} or no type: "id", "text", "asker",
+    "created") or a reply ({"type": "reply", "need", "author", "text", "created", "solved"}).
+
+    Errors name the line; a reply must follow its need in time (nothing is matched before the
+    whole file reads well).
+    """
+    items: list[Item] = []
+    lines: dict[int, int] = {}  # id(item) → its line
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-                created = datetime.fromisoformat(str(obj["created"]).replace("Z", "+00:00"))
-                if created.tzinfo is None:
-                    created = created.replace(tzinfo=UTC)
-                queries.append(Query(str(obj["id"]), str(obj["text"]), obj.get("asker"), created))
-            except (ValueError, KeyError, TypeError) as error:
-                raise HistoryFileError(str(path), str(number), f"bad query: {error}", kind="line") from None
-    return queries
+                item = _item(json.loads(line))
+            except (ValueError, KeyError, TypeError, AttributeError) as error:
+                raise HistoryFileError(str(path), str(number), f"bad line: {error}", kind="line") from None
+            items.append(item)
+            lines[id(item)] = number
+    seen: set[str] = set()
+    for item in in_time_order(items):
+        if isinstance(item, Query):
+            seen.add(item.id)
+        elif item.need not in seen:
+            problem = f"reply to need {item.need!r}, which no earlier line posted"
+            raise HistoryFileError(str(path), str(lines[id(item)]), problem, kind="line")
+    return items
+
+
+def read_queries(path: str | Path) -> list[Query]:
+    """The needs of a stream only (its replies left out)."""
+    return [item for item in read_stream(path) if isinstance(item, Query)]
+
+
+def _item(obj: dict[str, Any]) -> Item:
+    kind = obj.get("type", "need")
+    created = datetime.fromisoformat(str(obj["created"]).replace("Z", "+00:00"))
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    if kind == "need":
+        return Query(str(obj["id"]), str(obj["text"]), obj.get("asker"), created)
+    if kind == "reply":
+        solved = obj.get("solved", False)
+        if not isinstance(solved, bool):
+            raise ValueError(f"'solved' must be true or false, not {solved!r}")
+        return Reply(str(obj["need"]), str(obj["author"]), str(obj["text"]), created, solved)
+    raise ValueError(f"unknown type {kind!r} (need or reply)")
+
+
+@dataclass(frozen=True)
+class _Seen:
+    """What a reply to a need of the stream records its thread with."""
+
+    query: Query
+    asker_id: int | None
+    skills: list[str]
 
 
 class BatchMatcher:
-    """Matches queries in time order, keeping its own ledger of asks so weekly caps apply."""
+    """Matches queries in time order, keeping its own ledger of asks so weekly caps apply, and
+    takes in the replies of the stream as evidence when their time comes."""
 
-    def __init__(self, services: Services, limit: int = 10) -> None:
+    def __init__(self, services: Services, limit: int = 10, *, platform: str = "slack") -> None:
         self.services = services
         self.limit = limit
+        self.platform = platform  # whose handles the stream's unknown authors are
         self._asks: deque[tuple[datetime, int]] = deque()
+        self._needs: dict[str, _Seen] = {}
 
-    def run(self, queries: list[Query]) -> Iterator[dict[str, Any]]:
-        for query in sorted(queries, key=lambda q: q.created):
-            yield self.match(query, live=True)
+    def run(self, items: Iterable[Item]) -> Iterator[dict[str, Any]]:
+        """One output line per need; a reply to a need not met before raises ValueError."""
+        for item in in_time_order(items):
+            if isinstance(item, Reply):
+                self.record(item)
+            else:
+                yield self.match(item, live=True)
+
+    def record(self, reply: Reply) -> int:
+        """Record ``reply`` in its need's thread; its id, 0 when nothing was recorded."""
+        seen = self._needs.get(reply.need)
+        if seen is None:
+            raise ValueError(f"reply to need {reply.need!r}, which the stream has not posted")
+        if seen.query.asker is not None and reply.author == seen.query.asker:
+            return 0  # the asker answering their own thread is not help given
+        person = self._author(reply.author, reply.created)
+        if person is None:
+            return 0
+        thread = ReplyThread(
+            source="batch",
+            external_id=seen.query.id,
+            text=seen.query.text,
+            asker_id=seen.asker_id,
+            channel="",
+            created_at=seen.query.created,
+            public=True,
+            skills=seen.skills,
+        )
+        return self.services.store.record_reply(
+            thread, person, reply.text, reply.created, solved=reply.solved
+        )
+
+    def _author(self, handle: str, at: datetime) -> int | None:
+        """The person behind ``handle``, created as import-history does; None, as live, for
+        someone who asked to be forgotten or opted out of matching (their reply records nothing)."""
+        store = self.services.store
+        found = store.find_person_by_handle(handle)
+        if found is None:
+            salt = self.services.config.privacy.erasure_salt
+            if store.erased_handles(salt, self.platform, [handle]):
+                return None
+            found = store.person_for(self.platform, handle, at=at)
+        return None if found.matching_opt_out else found.id
 
     def match(self, query: Query, *, live: bool) -> dict[str, Any]:
         started = time.perf_counter()
@@ -64,6 +167,8 @@ class BatchMatcher:
         asker = store.find_person_by_handle(query.asker) if query.asker else None
         skills = matcher.recognise(query.text)
         result = matcher.rank(query.text, skills, asker.id if asker else None, query.created)
+        if live:
+            self._needs[query.id] = _Seen(query, asker.id if asker else None, list(result.skills))
         route: list[Candidate] = []
         if live:
             while self._asks and self._asks[0][0] <= query.created - WEEK:

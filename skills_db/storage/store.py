@@ -5,9 +5,9 @@ adapter state here, skills and evidence in :mod:`evidence`, needs, asks and than
 :mod:`needs`, export and erasure in :mod:`personal`, the outbox in :mod:`outbox`, job runs and
 delayed tasks in :mod:`jobs`, a need's follow-ups in :mod:`followups`, weekly shout-outs in
 :mod:`shoutouts`, managers' curation of the vocabulary in :mod:`curation`, the indexes' change
-feed in :mod:`feed`. A method called inside :meth:`Database.unit_of_work` joins its
-transaction; alone, it commits at its end. Rows come back detached, so callers never hold a
-transaction across an ``await``.
+feed in :mod:`feed`, replies in a need's thread in :mod:`replies`. A method called inside
+:meth:`Database.unit_of_work` joins its transaction; alone, it commits at its end. Rows come
+back detached, so callers never hold a transaction across an ``await``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from skills_db.storage.models import (
 from skills_db.storage.needs import NeedQueries
 from skills_db.storage.outbox import OutboxQueries
 from skills_db.storage.personal import PersonalDataQueries
+from skills_db.storage.replies import ReplyQueries
 from skills_db.storage.retention import RetentionQueries
 from skills_db.storage.shoutouts import ShoutoutQueries
 
@@ -59,6 +60,7 @@ class Store(
     EvidenceQueries,
     CurationQueries,
     NeedQueries,
+    ReplyQueries,
     FollowUpQueries,
     ShoutoutQueries,
     PersonalDataQueries,
