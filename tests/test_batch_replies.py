@@ -167,3 +167,12 @@ def test_match_batch_cli_refuses_a_bad_reply_line_and_changes_nothing(
     assert result.stdout == ""
     assert counts(store) == before
     store.close()
+
+
+def test_a_reply_by_someone_opted_out_of_matching_records_nothing(tmp_path: Path, database_url: str) -> None:
+    services = make_services(database_url)
+    zoe = services.store.person_for("slack", "zoe", "Zoe")
+    services.store.update_person(zoe.id or 0, matching_opt_out=True)
+    lines = list(BatchMatcher(services).run(read_stream(write(tmp_path / "s.jsonl", NEED_A, ZOE, NEED_B))))
+    assert "zoe" not in ranked(lines[-1])
+    assert counts(services.store)["HelpReply"] == 0

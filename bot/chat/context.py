@@ -61,6 +61,9 @@ class Context:
     capabilities: Capabilities = field(default_factory=Capabilities)
     outgoing: list[Outgoing] = field(default_factory=list)
     _identities: dict[int, list[Identity]] = field(default_factory=dict)
+    # Makes the record of a sender Entraide does not know yet, when a handler first needs it:
+    # someone whose message is only answered (a greeting, an unknown command) leaves none.
+    make_person: Callable[[], Person] | None = None
 
     @property
     def store(self) -> Store:
@@ -79,6 +82,8 @@ class Context:
 
     @property
     def sender(self) -> Person:
+        if self.person is None and self.make_person is not None:
+            self.person = self.make_person()
         if self.person is None:
             raise RuntimeError("this action acts for nobody")
         return self.person

@@ -1,7 +1,8 @@
 """The one inbound funnel every adapter feeds.
 
 normalise (done by the adapter) → drop the bot's own and other bots' messages → drop chatter,
-before anything is stored → run the event as an action (:mod:`bot.chat.actions`): in one unit
+before anything is stored (a reply in a thread is kept only in a need's thread: see
+:mod:`bot.chat.replies`) → run the event as an action (:mod:`bot.chat.actions`): in one unit
 of work, mark it processed by (platform, account, event id) — a retry, a replay or a second
 instance finds it marked — and dispatch it to a command, a reaction, or need detection in help
 channels. A handler that raises is logged with the event id and answered briefly; the bot goes
@@ -20,6 +21,7 @@ from bot.chat.context import Context, Outgoing, Services
 from bot.chat.events import Capabilities, Event, EventKind
 from bot.chat.plain import Reading, is_private, read, without_greeting
 from bot.chat.reactions import handle_reaction, is_meaningful
+from bot.chat.replies import is_thread_reply, need_of_thread, reply_thread
 from bot.commands import registry
 from bot.commands.clean import visible
 from bot.commands.registry import (
@@ -32,6 +34,7 @@ from bot.commands.registry import (
     UsageError,
 )
 from bot.logs import log_failure
+from skills_db.storage.models import Person
 from skills_db.vocabulary.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
@@ -88,6 +91,9 @@ class Pipeline:
 
     def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
         """The event's unit of work, in a worker thread."""
+        if is_thread_reply(event):
+            self._thread_reply(event)
+            return None  # the bot says nothing in answer to a reply
         store = self.services.store
         known = store.find_person(event.platform, event.sender.handle) is not None
         if not known and event.kind is EventKind.REACTION:
@@ -97,13 +103,55 @@ class Pipeline:
             return None
         if not known and not self._may_record(event):
             return None
-        person = store.person_for(
-            event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
+        # A direct message from someone unknown is recorded only if it needs it (a command, a
+        # need), not to be answered (a greeting, an unknown word): they are made on first use.
+        lazy = not known and event.kind is EventKind.MESSAGE and event.is_direct
+        record = partial(self._record_sender, event, new=not known)
+        person = None if lazy else record()
+        ctx = Context(
+            self.services,
+            event.platform,
+            event.account,
+            event,
+            person,
+            capabilities,
+            make_person=record if lazy else None,
         )
-        ctx = Context(self.services, event.platform, event.account, event, person, capabilities)
-        if not person.deleted:
+        if ctx.person is None or not ctx.person.deleted:
             self._dispatch(ctx, event)
         return ctx.outgoing
+
+    def _record_sender(self, event: Event, *, new: bool) -> Person:
+        """The sender's record (``new``: made now); someone who had asked to be forgotten and now
+        uses Entraide again comes back (see _may_record). Their display name is kept up to date."""
+        store, configured = self.services.store, self.services.config.privacy.erasure_salt
+        if new and store.is_erased(configured, event.platform, event.sender.handle):
+            store.come_back(configured, event.platform, event.sender.handle)
+        return store.person_for(
+            event.platform, event.sender.handle, event.sender.display, at=self.services.clock()
+        )
+
+    def _thread_reply(self, event: Event) -> None:
+        """Record a reply in a need's thread as evidence (see bot.chat.replies); anything else
+        said in a thread is chatter, dropped before anything is written."""
+        services = self.services
+        store = services.store
+        need = need_of_thread(services, event)
+        if need is None:
+            return
+        known = store.find_person(event.platform, event.sender.handle)
+        if known is not None and (known.id == need.person_id or known.matching_opt_out or known.deleted):
+            return
+        text = visible(event.text).strip()
+        if not text or (known is None and not self._may_record(event)):
+            return
+        if not self._mark(event):
+            log.info("duplicate event dropped", extra=_ids(event))
+            return
+        now = services.clock()
+        person = known or store.person_for(event.platform, event.sender.handle, event.sender.display, at=now)
+        assert person.id is not None
+        store.record_reply(reply_thread(need), person.id, text, now)
 
     def _may_record(self, event: Event) -> bool:
         """Whether an event from someone Entraide has no record of may create one.
@@ -118,10 +166,8 @@ class Pipeline:
         store = self.services.store
         if not store.is_erased(configured, event.platform, event.sender.handle):
             return True
-        if event.kind is EventKind.COMMAND or (event.kind is EventKind.MESSAGE and event.is_direct):
-            store.come_back(configured, event.platform, event.sender.handle)
-            return True
-        return False
+        # They come back (_record_sender) once what they sent needs a record of them.
+        return event.kind is EventKind.COMMAND or (event.kind is EventKind.MESSAGE and event.is_direct)
 
     def _dispatch(self, ctx: Context, event: Event) -> None:
         config = self.services.config
@@ -216,7 +262,7 @@ class Pipeline:
             return True
         if event.kind is EventKind.REACTION:
             return is_meaningful(event.reaction or "")
-        return self._is_help_channel_need(event)
+        return self._is_help_channel_need(event) or is_thread_reply(event)
 
     def _is_help_channel_need(self, event: Event) -> bool:
         # Only a top-level message starts a need: replies in a thread discuss the one above.

@@ -154,8 +154,8 @@ class BatchMatcher:
         )
 
     def _author(self, handle: str, at: datetime) -> int | None:
-        """The person behind ``handle``, created as import-history does; None for someone who
-        asked to be forgotten (their reply records nothing)."""
+        """The person behind ``handle``, created as import-history does; None, as live, for
+        someone who asked to be forgotten or opted out of matching (their reply records nothing)."""
         store = self.services.store
         found = store.find_person_by_handle(handle)
         if found is None:
@@ -163,7 +163,7 @@ class BatchMatcher:
             if store.erased_handles(salt, self.platform, [handle]):
                 return None
             found = store.person_for(self.platform, handle, at=at)
-        return found.id
+        return None if found.matching_opt_out else found.id
 
     def match(self, query: Query, *, live: bool) -> dict[str, Any]:
         started = time.perf_counter()

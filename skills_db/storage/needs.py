@@ -11,13 +11,13 @@ from sqlmodel import col, select
 
 from skills_db.storage.database import Database, insert_returning
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
+from skills_db.storage.feed import ChangeKind, record_change
 from skills_db.storage.followups import SENT, sent_since_locked
 from skills_db.storage.models import (
     Ask,
     AskStatus,
     ClaimSource,
     HelpReply,
-    HelpThread,
     Need,
     NeedStatus,
     Offer,
@@ -26,6 +26,7 @@ from skills_db.storage.models import (
     ThanksKind,
     utcnow,
 )
+from skills_db.storage.replies import ReplyThread, find_or_create_thread, live_thread_key
 
 # What daily limits count: thanks said today. Imported history is neither said nor today.
 LIVE_THANKS = (ThanksKind.THANKS, ThanksKind.SOLVED)
@@ -85,23 +86,38 @@ class NeedQueries(Database):
             session.add(need)
             if helper_id is not None and helper_id != need.person_id:
                 # A need solved live is a help thread like an imported one: its text becomes
-                # evidence for whoever helped.
-                thread = HelpThread(
-                    source="live",
-                    external_id=f"need:{need_id}",
-                    channel=need.conversation,
-                    asker_id=need.person_id,
-                    text=need.text,
-                    created_at=need.created_at,
-                    solved_by_id=helper_id,
-                    public=need.public,
-                    skills=list(need.skills),
+                # evidence for whoever helped. Replies in its thread may have created it already.
+                source, external_id = live_thread_key(need_id)
+                thread, existed = find_or_create_thread(
+                    session,
+                    ReplyThread(
+                        source=source,
+                        external_id=external_id,
+                        text=need.text,
+                        asker_id=need.person_id,
+                        channel=need.conversation,
+                        created_at=need.created_at,
+                        public=need.public,
+                        skills=list(need.skills),
+                    ),
                 )
+                thread.solved_by_id = helper_id
                 session.add(thread)
+                latest = session.exec(
+                    select(HelpReply)
+                    .where(HelpReply.thread_id == thread.id, HelpReply.person_id == helper_id)
+                    .order_by(col(HelpReply.created_at).desc(), col(HelpReply.id).desc())
+                ).first()
+                if latest is not None:  # their last reply in the thread is the one that solved it
+                    latest.solved = True
+                    session.add(latest)
+                else:
+                    session.add(
+                        HelpReply(thread_id=thread.id or 0, person_id=helper_id, created_at=when, solved=True)
+                    )
                 session.flush()
-                session.add(
-                    HelpReply(thread_id=thread.id or 0, person_id=helper_id, created_at=when, solved=True)
-                )
+                if existed:  # every instance reads its solver and replies again
+                    record_change(session, ChangeKind.THREAD_CHANGED, thread_id=thread.id)
                 for name in need.skills:
                     add_claim_in(
                         session,

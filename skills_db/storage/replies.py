@@ -89,8 +89,9 @@ class ReplyQueries(Database):
         with self.session() as session:
             row, existed = find_or_create_thread(session, thread)
             assert row.id is not None
-            # Several replies in one thread are one piece of help, as in an import; the one
-            # that solved it counts on its own.
+            # Several replies in one thread are one piece of help: only the first is credited
+            # (with the solving weight if it solved it), so that "you answered N questions"
+            # counts questions, not messages.
             replied_before = existed and (
                 session.exec(
                     select(HelpReply.id).where(
@@ -114,7 +115,7 @@ class ReplyQueries(Database):
             assert reply.id is not None
             if existed:  # a new thread is read by id with its first reply; a known one is re-read
                 record_change(session, ChangeKind.THREAD_CHANGED, thread_id=row.id)
-            if solved or not replied_before:
+            if not replied_before:
                 weight = SOLVING_REPLY_WEIGHT if solved else REPLY_WEIGHT
                 for name in row.skills if row.skills is not None else thread.skills:
                     add_claim_in(
