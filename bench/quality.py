@@ -36,8 +36,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.fit import Sample
-from bench.fit import fit_listwise as fit
+from bench.fit import Sample, fit
 from bench.replay import DEPTH, Community, Outcome, foreign, load, prepare, replay
 from bench.shared import DEV_DATA
 from bot.matching.model import DEFAULT, FEATURES, Model

@@ -24,9 +24,7 @@ Worker threads share one matcher: a lock keeps index updates and reads from inte
 
 from __future__ import annotations
 
-import heapq
 import logging
-import math
 import threading
 import time
 from array import array
@@ -42,19 +40,15 @@ from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.evidence import RECENT, Evidence
 from bot.matching.model import DEFAULT, Model, configured
-from bot.matching.scoring import score_candidates
+from bot.matching.scoring import ACTIVE_POOL, candidate_pool, score_candidates
 from bot.matching.skill_index import KINDS, SkillIndex
-from bot.matching.text_index import TextEvidence, TextIndex
+from bot.matching.text_index import TextIndex
 from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Taxonomy
 
-ACTIVE_POOL = 50  # the most active helpers are always candidates, ranked by the rest
-POOL = 200  # people scored for one need (their availability read from the database)
-SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
-TEXT_POOL = 200  # the people with the most text evidence considered
 LEARNER_GOALS = 50  # learning goals read for one need
 BACK_WITHIN = timedelta(days=31)  # people away for longer are left out of rankings
 
@@ -288,7 +282,7 @@ class Matcher:
         answer_people = self.answers.people(text, at, excluded)
         near = self.history.near(asker_id) if asker_id is not None else {}
         offers = self._offers(skills, at, excluded)
-        pool = self._pool(skills, text_people, answer_people, near, offers, at, excluded)
+        pool = candidate_pool(self, skills, text_people, answer_people, near, offers, at, excluded)
         evidence = {pid: Evidence() for pid in pool}
         self._skill_evidence(evidence, skills, at)
         for person, found in text_people.items():
@@ -319,51 +313,6 @@ class Matcher:
         known = set(evidence).union(text_people, answer_people, active)
         learners = self._learners(skills, excluded | known, at)
         return Match(tuple(skills), tuple(candidates), learners)
-
-    def _pool(
-        self,
-        skills: list[str],
-        text_people: dict[int, TextEvidence],
-        answer_people: dict[int, TextEvidence],
-        near: Mapping[int, int],
-        offers: dict[int, str],
-        at: datetime,
-        excluded: set[int],
-    ) -> list[int]:
-        """The POOL people worth reading from the database, best first by an in-memory estimate.
-
-        Everyone with text evidence (threads or their own answers), the strongest on each skill,
-        the most active helpers at two time scales (a weak but robust prior: they are always
-        candidates), those close to the asker and the authors of matching offers.
-        """
-        people: dict[int, float] = {}  # person -> estimate
-        for skill in skills:
-            for person in self.skills.strongest(skill, SKILL_POOL + len(excluded)):
-                people.setdefault(person, 0.0)
-        for found in (text_people, answer_people):
-            top = heapq.nlargest(TEXT_POOL, found.items(), key=lambda kv: kv[1].score)
-            best = top[0][1].score if top else 1.0
-            for person, evidence in top:
-                people[person] = people.get(person, 0.0) + evidence.score / best
-        for person in self.index.most_active(ACTIVE_POOL + len(excluded)):
-            people.setdefault(person, 0.0)
-        for person in self.history.most_recent(ACTIVE_POOL + len(excluded)):
-            people.setdefault(person, 0.0)
-        for person, _count in heapq.nlargest(ACTIVE_POOL, near.items(), key=lambda kv: kv[1]):
-            people.setdefault(person, 0.0)
-        for person in offers:
-            people.setdefault(person, 0.0)
-        for person in excluded:
-            people.pop(person, None)
-        if len(people) <= POOL:
-            return list(people)
-        now = at.timestamp()
-        for person in people:
-            for skill in skills:
-                weight, _shown = self.skills.strength(skill, person, now)
-                people[person] += math.log1p(weight)
-            people[person] += 0.5 * math.log1p(self.index.activity(person, at))
-        return heapq.nlargest(POOL, people, key=lambda p: (people[p], -p))
 
     def _skill_evidence(self, evidence: dict[int, Evidence], skills: list[str], at: datetime) -> None:
         now, since = at.timestamp(), (at - RECENT).timestamp()

@@ -8,6 +8,7 @@ evidence of help.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,6 +18,7 @@ from bot.matching.candidates import Candidate
 from bot.matching.evidence import Evidence, reasons_for
 from bot.matching.model import FEATURES, Model
 from bot.matching.skill_index import SOURCE_WEIGHTS
+from bot.matching.text_index import TextEvidence
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief
 
@@ -25,8 +27,59 @@ from skills_db.storage.store import PersonBrief
 MIN_HISTORY = 30
 VOUCHED = frozenset({ClaimSource.ENDORSED.value, ClaimSource.HELPED.value})
 
+ACTIVE_POOL = 50  # the most active helpers are always candidates, ranked by the rest
+POOL = 200  # people scored for one need (their availability read from the database)
+SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
+TEXT_POOL = 200  # the people with the most text evidence considered
+
 if TYPE_CHECKING:
     from bot.matching.engine import Matcher
+
+
+def candidate_pool(
+matcher: Matcher,
+    skills: list[str],
+    text_people: dict[int, TextEvidence],
+    answer_people: dict[int, TextEvidence],
+    near: Mapping[int, int],
+    offers: dict[int, str],
+    at: datetime,
+    excluded: set[int],
+) -> list[int]:
+    """The POOL people worth reading from the database, best first by an in-memory estimate.
+
+    Everyone with text evidence (threads or their own answers), the strongest on each skill,
+    the most active helpers at two time scales (a weak but robust prior: they are always
+    candidates), those close to the asker and the authors of matching offers.
+    """
+    people: dict[int, float] = {}  # person -> estimate
+    for skill in skills:
+        for person in matcher.skills.strongest(skill, SKILL_POOL + len(excluded)):
+            people.setdefault(person, 0.0)
+    for found in (text_people, answer_people):
+        top = heapq.nlargest(TEXT_POOL, found.items(), key=lambda kv: kv[1].score)
+        best = top[0][1].score if top else 1.0
+        for person, evidence in top:
+            people[person] = people.get(person, 0.0) + evidence.score / best
+    for person in matcher.index.most_active(ACTIVE_POOL + len(excluded)):
+        people.setdefault(person, 0.0)
+    for person in matcher.history.most_recent(ACTIVE_POOL + len(excluded)):
+        people.setdefault(person, 0.0)
+    for person, _count in heapq.nlargest(ACTIVE_POOL, near.items(), key=lambda kv: kv[1]):
+        people.setdefault(person, 0.0)
+    for person in offers:
+        people.setdefault(person, 0.0)
+    for person in excluded:
+        people.pop(person, None)
+    if len(people) <= POOL:
+        return list(people)
+    now = at.timestamp()
+    for person in people:
+        for skill in skills:
+            weight, _shown = matcher.skills.strength(skill, person, now)
+            people[person] += math.log1p(weight)
+        people[person] += 0.5 * math.log1p(matcher.index.activity(person, at))
+    return heapq.nlargest(POOL, people, key=lambda p: (people[p], -p))
 
 
 def features_of(
