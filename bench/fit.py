@@ -3,8 +3,10 @@
 For each question, every person who answered it is paired with the candidates who did not; the
 weights maximise the likelihood that the one who answered scores higher (a logistic loss on the
 difference of their features), each question weighing the same, with an L2 penalty that keeps
-the weights small where the data says little. Features the dev exports never have (declared
-skills, offers: none of them has any) keep the weight set by hand in bot.matching.model.
+the weights small where the data says little. Three features keep the weight set by hand in
+bot.matching.model: offers and evidence vouched for through Entraide (endorsements, help
+recorded live), which no export has, and self-declared skills, which count least by design
+(the exports have them only as words of a profile's "about me").
 """
 
 from __future__ import annotations
@@ -15,7 +17,14 @@ import numpy as np
 
 from bot.matching.model import DEFAULT, FEATURES, Model
 
-FIXED = ("declared", "offer")  # not in any export: set by hand (see the module docstring)
+FIXED = (
+    "declared",
+    "offer",
+    "vouched",
+)  # not in the exports, or not as chosen: set by hand (see the module docstring)
+# More evidence never lowers a score: every weight is at least 0, except the time since someone
+# last answered, at most 0. A weight the data would push past its sign is held at 0 instead.
+NON_POSITIVE = ("idle",)
 NEGATIVES = 40  # candidates who did not answer, per question: the best-ranked ones and a sample
 L2 = 0.1  # on standardised features; chosen leave-one-community-out among 0.001, 0.01, 0.1 and 1
 ITERATIONS = 50
@@ -48,12 +57,30 @@ def pairs(samples: Sequence[Sample], seed: int = 0) -> tuple[np.ndarray, np.ndar
 
 
 def fit(samples: Sequence[Sample], relevance: float = DEFAULT.relevance) -> Model:
-    """The weights, by Newton's method on the penalised pairwise logistic loss."""
+    """The weights, by Newton's method on the penalised pairwise logistic loss, each kept to its
+    sign (see NON_POSITIVE): those that come out with the wrong one are held at 0, the rest refitted."""
     x, w = pairs(samples)
-    free = [i for i, name in enumerate(FEATURES) if name not in FIXED]
-    weights = np.asarray(DEFAULT.weights, dtype=float)
     if not len(x):
         return DEFAULT
+    held: set[int] = set()
+    while True:
+        weights = _fit(x, w, held)
+        wrong = {
+            i
+            for i, name in enumerate(FEATURES)
+            if name not in FIXED
+            and i not in held
+            and (weights[i] > 0 if name in NON_POSITIVE else weights[i] < 0)
+        }
+        if not wrong:
+            return Model(tuple(round(float(v), 4) for v in weights), relevance=relevance)
+        held |= wrong
+
+
+def _fit(x: np.ndarray, w: np.ndarray, held: set[int]) -> np.ndarray:
+    free = [i for i, name in enumerate(FEATURES) if name not in FIXED and i not in held]
+    weights = np.asarray(DEFAULT.weights, dtype=float)
+    weights[list(held)] = 0.0
     fixed = [i for i in range(len(FEATURES)) if i not in free]
     fixed_part = x[:, fixed] @ weights[fixed]
     a = x[:, free]
@@ -72,5 +99,4 @@ def fit(samples: Sequence[Sample], relevance: float = DEFAULT.relevance) -> Mode
         if np.abs(step).max() < 1e-6:
             break
     weights[free] = beta / scale
-    return Model(tuple(round(float(v), 4) for v in weights), relevance=relevance)
-
+    return weights

@@ -20,8 +20,8 @@ from bot.app import build_services, vocabulary
 from bot.chat.context import Services
 from bot.config import config_from_dict
 from bot.matching.batch import BatchMatcher, Item, Query, Reply
-from bot.matching.engine import POOL
 from bot.matching.model import Model
+from bot.matching.scoring import POOL
 from skills_db.importers.history import import_history
 from skills_db.importers.model import HistoryThread
 from skills_db.importers.read import read_history

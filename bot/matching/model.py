@@ -39,6 +39,7 @@ FEATURES = (
     "channel",  # share of their answers given in the need's channel
     "threads_lately",  # threads_rel * month_rel: on the topic and active lately
     "answers_lately",  # answers_rel * month_rel
+    "vouched",  # log(1 + endorsements and help given on the need's skills, through Entraide)
 )
 
 
@@ -66,27 +67,43 @@ class Model:
         return dict(zip(FEATURES, self.weights, strict=True))
 
 
-# Fitted by `python -m bench.quality --fit` on every dev export (see the module docstring).
+# Fitted by `python -m bench.quality --fit` on every dev export (see the module docstring),
+# except declared, offer and vouched, which no export has: set by hand.
 DEFAULT = Model(
-    tuple(
-        {
-            "threads_rel": 1.0,
-            "answers_rel": 1.0,
-            "coverage": 1.0,
-            "skills": 0.5,
-            "declared": 0.3,
-            "offer": 0.5,
-            "fortnight": 0.5,
-            "month_rel": 1.0,
-            "total": 0.2,
-        }.get(name, 0.0)
-        for name in FEATURES
-    )
+    (
+        0.0562,  # threads
+        0.3177,  # threads_rel
+        0.0168,  # answers
+        0.3948,  # answers_rel
+        0.3628,  # coverage
+        0.0,  # skills
+        0.1,  # declared (by hand: self-declared skills count least)
+        0.5,  # offer (by hand)
+        0.3292,  # days
+        0.1378,  # week
+        0.0359,  # fortnight
+        0.0,  # month
+        0.0605,  # season
+        0.249,  # month_rel
+        0.2805,  # fortnight_rel
+        0.0683,  # total
+        0.0,  # solved
+        -0.272,  # idle
+        0.091,  # asker
+        0.0552,  # near
+        0.0,  # channel
+        0.1224,  # threads_lately
+        0.2149,  # answers_lately
+        0.5,  # vouched (by hand: peers' endorsements and help recorded live count most)
+    ),
+    relevance=0.5,
+    inferred=0.2,
+    floor=0.05,
 )
 
 
 TEXT = ("threads", "threads_rel", "answers", "answers_rel", "coverage", "threads_lately", "answers_lately")
-SKILL = ("skills", "declared")
+SKILL = ("skills", "declared", "vouched")
 ACTIVITY = (
     "days",
     "week",

@@ -125,6 +125,7 @@ def features_of(
         share,
         threads_rel * month_rel,
         answers_rel * month_rel,
+        math.log1p(sum(n for (_skill, source), n in entry.counts.items() if source in VOUCHED)),
     )
 
 
