@@ -41,8 +41,13 @@ def stopwords() -> frozenset[str]:
 
 def content_words(text: str) -> list[str]:
     """Folded tokens of ``text`` without stopwords, numbers and single letters."""
+    return content_tokens(tokens(text))
+
+
+def content_tokens(folded: Iterable[str]) -> list[str]:
+    """These folded tokens without stopwords, numbers and single letters."""
     stop = stopwords()
-    return [t for t in tokens(text) if len(t) > 1 and t not in stop and not t.isdigit()]
+    return [t for t in folded if len(t) > 1 and t not in stop and not t.isdigit()]
 
 
 def recurring_phrases(
