@@ -64,16 +64,18 @@ class Stems:
     def stem(self, language: Language, words: Sequence[str]) -> list[str]:
         """The stems of folded ``words``, in ``language``."""
         cache = self._cache[language]
-        result = []
-        for word in words:
-            stem = cache.get(word)
-            if stem is None:
-                stem = self._compute(language, word)
-                if len(cache) >= self._max_words:  # unbounded vocabularies (hashes, ids) stay bounded
-                    cache.clear()
-                cache[word] = stem
-            result.append(stem)
-        return result
+        stems = list(map(cache.get, words))
+        if None in stems:  # words seen for the first time
+            for i, (word, stem) in enumerate(zip(words, stems, strict=True)):
+                if stem is None:
+                    stem = cache.get(word)  # the same new word earlier in this text
+                    if stem is None:
+                        stem = self._compute(language, word)
+                        if len(cache) >= self._max_words:  # unbounded vocabularies (hashes, ids)
+                            cache.clear()
+                        cache[word] = stem
+                    stems[i] = stem
+        return stems  # type: ignore[return-value]  # every None was replaced
 
 
 # The stems every text index shares (a cache: the same word gives the same stem everywhere).
