@@ -26,8 +26,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from skills_db.vocabulary.terms import content_words
-from skills_db.vocabulary.textnorm import stem
+from skills_db.vocabulary.stemming import stemmed_content_words
 
 try:  # optional: the same search, vectorised (see TextIndex.search)
     numpy: Any = importlib.import_module("numpy") if array("i").itemsize == 4 else None
@@ -57,8 +56,9 @@ def _tf_factor(tf: int, length: int, average: float) -> float:
 
 
 def index_terms(text: str) -> list[str]:
-    """The words of ``text`` that carry meaning: folded, stemmed, without stopwords."""
-    return [stem(t) for t in content_words(text[:MAX_DOC_CHARS])]
+    """The words of ``text`` that carry meaning: folded, stemmed (Snowball, English or French),
+    without stopwords."""
+    return stemmed_content_words(text[:MAX_DOC_CHARS])
 
 
 class TextEvidence(NamedTuple):

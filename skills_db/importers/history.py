@@ -61,7 +61,8 @@ class ImportReport:
 
 
 def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]) -> list[str]:
-    """Recurring phrases of the answered questions that the vocabulary does not know yet."""
+    """The key phrases of the answered questions (see :func:`recurring_phrases`: this workspace's
+    own, not common-word filler) that the vocabulary does not know yet."""
     texts = (thread.root.text for thread in archive.threads if thread.replies)
     return [phrase for phrase in recurring_phrases(texts) if known(phrase) is None]
 

@@ -2,16 +2,19 @@
 
 The default vocabulary cannot know every organisation's jargon ("the billing-v2 cluster",
 "burr grinder"). Phrases that come back in several answered questions — but not in so many that
-they say nothing — become skills of their own, learned from history.
+they say nothing — and that are this workspace's own rather than ordinary language ("coffee
+seems", "anyone tried") become skills of their own, learned from history.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from functools import cache
 from itertools import pairwise
 
+from skills_db.vocabulary.frequency import GeneralFrequencies, general_frequencies
 from skills_db.vocabulary.textnorm import tokens
 from skills_db.vocabulary.words import FUNCTION_WORDS
 
@@ -41,24 +44,110 @@ def stopwords() -> frozenset[str]:
 
 def content_words(text: str) -> list[str]:
     """Folded tokens of ``text`` without stopwords, numbers and single letters."""
+    return content_tokens(tokens(text))
+
+
+def content_tokens(folded: Iterable[str]) -> list[str]:
+    """These folded tokens without stopwords, numbers and single letters."""
     stop = stopwords()
-    return [t for t in tokens(text) if len(t) > 1 and t not in stop and not t.isdigit()]
+    return [t for t in folded if len(t) > 1 and t not in stop and not t.isdigit()]
+
+
+# Words that open or close filler rather than a term: verbs and adjectives of chat ("coffee
+# seems", "anyone tried", "works fine"), days and times, said about anything. A phrase never
+# starts or ends with one, nor with a common adverb in -ly, nor ends with a common past form in
+# -ed ("beer brewed"; at the start, "fixed gear" and "distributed systems" are terms).
+FILLER_WORDS = frozenset(
+    """
+    able according across advice ago already anyway appreciated around asked asking came come
+    comes coming done enough exactly fine find finding found give given gives glad going good great
+    guess hear heard idea ideas interested keep knew last latest mean means meant mind nice
+    notice noticed often okay others please pretty probably quite recently regarding seem seems seen
+    similar since started still suggest suggestions takes taking tell thought thoughts tips
+    told tried tries trying wanted wanting wants way wonder wondered wondering worked worth wrong
+    essaye essayer essaie semble fonctionne marche pense crois sais voudrais cherche
+    trouve trouver merci
+    keeps kept today tomorrow yesterday tonight morning afternoon evening weekend monday tuesday
+    wednesday thursday friday saturday sunday aujourd hui demain hier matin soir lundi mardi
+    mercredi jeudi vendredi samedi dimanche
+    """.split()
+)
+# Word frequencies are those of general English or French, whichever is higher: workspaces mix
+# the two ("le review de la PR"), and a word ordinary in either is no one's jargon.
+COMMON_ZIPF = 4.5  # a word at least this frequent (once per 30,000 words) is an ordinary word
+EDGE_ZIPF = 4.0  # an -ly or -ed word this frequent is chat, not a term ("really", "tasted")
+# A key phrase is found in the workspace's answered questions at least this many times more often
+# than it can be in general language: a phrase is never more frequent than its rarest word, so
+# that word's general frequency bounds the phrase's from above. On the dev exports, 10 keeps
+# "instant coffee" and "hidden layers" and drops "solve problem", "water bottles" (3 to 6).
+KEYNESS = 10.0
+
+
+# The end of a sentence or a line ("node.js" and "3.5" are no ends: no space after the dot).
+_SENTENCE_END = re.compile(r"[.!?;:]+(?:\s|$)|\n")
+
+
+def _phrase_word(word: str) -> bool:
+    """Whether a content word may be part of a phrase: a word, or letters with digits ("v2")."""
+    if word.isalpha():
+        return len(word) >= 3
+    return word.isalnum()  # content words are never only digits
 
 
 def recurring_phrases(
-    texts: Iterable[str], *, min_documents: int = 4, max_share: float = 0.04, limit: int = 300
+    texts: Iterable[str],
+    *,
+    min_documents: int = 4,
+    max_share: float = 0.04,
+    limit: int = 300,
+    frequencies: GeneralFrequencies | None = None,
 ) -> list[str]:
-    """Two-word phrases found in several of ``texts`` but not in most, the most frequent first.
+    """The key two-word phrases of ``texts``, the most frequent first.
 
-    Single words are left out: without a reference corpus, a recurring single word is as often
-    "exactly" as "aeropress". Two content words in a row are much more often a real term.
-    A phrase counts once per text.
+    A phrase is key when it is found in several of ``texts`` but not in most (``min_documents``,
+    ``max_share``), is much more frequent there than in general language (KEYNESS), is not made
+    of ordinary words only (COMMON_ZIPF) and neither starts nor ends with filler (FILLER_WORDS).
+
+    Single words are left out: a recurring single word is as often "exactly" as "aeropress".
+    Two content words in a row of one sentence are much more often a real term. A phrase counts
+    once per text.
     """
     documents = 0
+    words_seen = 0
     counts: Counter[str] = Counter()
     for text in texts:
         documents += 1
-        words = [w for w in content_words(text) if len(w) >= 3 and w.isalpha()]
-        counts.update({f"{a} {b}" for a, b in pairwise(words) if a != b})
+        phrases: set[str] = set()
+        for sentence in _SENTENCE_END.split(text):
+            folded = tokens(sentence)
+            words_seen += len(folded)
+            words = [w for w in content_tokens(folded) if _phrase_word(w)]
+            phrases.update(f"{a} {b}" for a, b in pairwise(words) if a != b)
+        counts.update(phrases)
     ceiling = max(min_documents, int(documents * max_share))
-    return [p for p, n in counts.most_common() if min_documents <= n <= ceiling][:limit]
+    recurring = [(p, n) for p, n in counts.most_common() if min_documents <= n <= ceiling]
+    if not recurring:
+        return []
+    general = frequencies or general_frequencies()
+    learned = []
+    for phrase, found in recurring:
+        if _is_key(phrase.split(), found / words_seen, general):
+            learned.append(phrase)
+            if len(learned) == limit:
+                break
+    return learned
+
+
+def _is_key(words: list[str], share: float, general: GeneralFrequencies) -> bool:
+    """See :func:`recurring_phrases`; ``share``: the phrase's share of the workspace's words."""
+    zipfs = [max(general.zipf(word, "english"), general.zipf(word, "french")) for word in words]
+    if min(zipfs) >= COMMON_ZIPF:
+        return False
+    if share < KEYNESS * 10 ** (min(zipfs) - 9):
+        return False
+    first, last = words[0], words[-1]
+    if first in FILLER_WORDS or last in FILLER_WORDS:
+        return False
+    if any(w.endswith("ly") and z >= EDGE_ZIPF for w, z in ((first, zipfs[0]), (last, zipfs[-1]))):
+        return False
+    return not (last.endswith("ed") and zipfs[-1] >= EDGE_ZIPF)
