@@ -62,6 +62,11 @@ def known(candidates: Sequence[Sequence[float]], gate: float, inferred: float) -
     )
 
 
+def specific(f: Sequence[float], inferred: float) -> bool:
+    """As bot.matching.scoring.specific: evidence on the need itself."""
+    return bool(f[SKILLS] or f[DECLARED] or f[OFFER] or f[COVERAGE] >= inferred)
+
+
 def choose_gate(
     model: Model, samples: Sequence[Sample], foreign_sets: Sequence[list[list[list[float]]]]
 ) -> Model:
@@ -73,7 +78,7 @@ def choose_gate(
         scores = [model.score(f) for f in features]
         top = max(scores, default=0.0)
         order = sorted(range(len(features)), key=lambda i: -scores[i])
-        ranked.append((features, [(math.exp(scores[i] - top), labels[i]) for i in order]))
+        ranked.append((features, [(math.exp(scores[i] - top), labels[i], features[i]) for i in order]))
     best: tuple[float, float, float, float] | None = None
     fallback = (2.0, GATES[-1], GATES[-1], FLOORS[0])
     for gate in GATES:
@@ -85,10 +90,10 @@ def choose_gate(
                 continue
             mask = [known(features, gate, inferred) for features, _order in ranked]
             for floor in FLOORS:
-                hits = [
-                    k and any(label for score, label in order[:3] if score >= floor)
-                    for k, (_f, order) in zip(mask, ranked, strict=True)
-                ]
+                hits = []
+                for k, (_f, order) in zip(mask, ranked, strict=True):
+                    asked = [label for score, label, f in order if score >= floor and specific(f, inferred)]
+                    hits.append(k and any(asked[:3]))
                 route = sum(hits) / max(len(hits), 1)
                 if best is None or route > best[0]:
                     best = (route, gate, inferred, floor)

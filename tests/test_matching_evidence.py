@@ -43,8 +43,7 @@ def thread(
 
 def test_a_need_with_no_skill_finds_who_answered_it_in_their_own_words(services: Services) -> None:
     asker, zoe, max_, ann = (person(services, n) for n in ("asker", "zoe", "max", "ann"))
-    # Max answers much more, and was in the same thread as Zoe: the thread's words credit both,
-    # only Zoe's own answer speaks of the calibration.
+    # Zoe and Max answered the same threads; only Zoe's own words speak of the calibration.
     thread(
         services,
         asker,
@@ -55,21 +54,16 @@ def test_a_need_with_no_skill_finds_who_answered_it_in_their_own_words(services:
         ],
         days_ago=20,
     )
-    for day in range(8):
-        thread(
-            services,
-            ann,
-            f"printer number {day} jams again",
-            [(max_, "open the tray and pull the paper")],
-            day + 1,
-        )
+    thread(services, ann, "the printer jams again", [(max_, "open the tray"), (zoe, "pull the paper")], 5)
+    for day in range(30):  # a history long enough for its words to say what people know
+        thread(services, ann, f"which room for the meeting {day}", [(ann, "the blue one")], 40 + day)
     text = "how do I calibrate the capacitor trim screw?"
     assert services.matcher.recognise(text) == []
     match = services.matcher.rank(text, [], None, NOW)
     names = [c.name for c in match.candidates]
-    assert names[0] == "Zoe", names
+    assert names[:2] == ["Zoe", "Max"], names
     assert match.candidates[0].relevant
-    assert names.index("Max") > 0
+    assert services.matcher.route(match, NOW, asks_this_week={})[0].name == "Zoe"
 
 
 def test_who_helped_this_asker_before_counts(services: Services) -> None:

@@ -18,7 +18,7 @@ from bot.matching.candidates import Candidate
 from bot.matching.evidence import Evidence, reasons_for
 from bot.matching.model import FEATURES, Model
 from bot.matching.skill_index import SOURCE_WEIGHTS
-from bot.matching.text_index import TextEvidence
+from bot.matching.text_index import CLOSE_SHARE, TextEvidence
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief
 
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def candidate_pool(
-matcher: Matcher,
+    matcher: Matcher,
     skills: list[str],
     text_people: dict[int, TextEvidence],
     answer_people: dict[int, TextEvidence],
@@ -125,7 +125,7 @@ def features_of(
         share,
         threads_rel * month_rel,
         answers_rel * month_rel,
-        math.log1p(sum(n for (_skill, source), n in entry.counts.items() if source in VOUCHED)),
+        math.log1p(_vouched(entry)),
     )
 
 
@@ -164,9 +164,11 @@ def score_candidates(
         score = math.exp(raw - top)
         example = matcher.index.title(entry.example) if entry.example is not None else ""
         reasons = reasons_for(entry, example, matcher.help_times(pid), at)
-        # Worth asking: the need is one this community knows, and the model rates them close to
-        # the best (their reasons say why: help on the topic, or much help lately).
-        relevant = known and score >= max(model.floor, matcher.matching.min_score)
+        # Worth asking: the need is one this community knows, they have evidence on it (not only
+        # help on other topics), and the model rates them close enough to the best.
+        relevant = (
+            known and specific(entry, model, young) and score >= max(model.floor, matcher.matching.min_score)
+        )
         candidates.append(
             Candidate(
                 pid,
@@ -185,9 +187,32 @@ def score_candidates(
     return candidates
 
 
+def _vouched(entry: Evidence) -> float:
+    """The part of the decayed skill evidence that endorsements and help recorded live make up
+    (the index keeps one decayed sum per skill and person: shared out by the claims' weights)."""
+    weights = {source: 0.0 for source in SOURCE_WEIGHTS}
+    for (_skill, source), count in entry.counts.items():
+        weights[source] += SOURCE_WEIGHTS[source] * count
+    total = sum(weights.values())
+    vouched = sum(weights[source] for source in VOUCHED)
+    return entry.skill * vouched / total if total else 0.0
+
+
+def specific(entry: Evidence, model: Model, young: bool) -> bool:
+    """Evidence on this need: on one of its skills, an offer of it, or enough of it in their
+    threads or answers. Much help on other topics alone is not a reason to ask someone."""
+    return bool(entry.skill or entry.declared or entry.offer) or entry.coverage >= _share(model, young)
+
+
+def _share(model: Model, young: bool) -> float:
+    """The share of a need a thread or answer must hold to count. With little history the
+    collection's word statistics say little, and the text index's own CLOSE_SHARE applies."""
+    return CLOSE_SHARE if young else model.relevance
+
+
 def _knows(entry: Evidence, model: Model, young: bool) -> bool:
     """Whether this person's evidence shows the community knows the need (see score_candidates)."""
-    if entry.coverage >= model.relevance or entry.offer:
+    if entry.coverage >= _share(model, young) or entry.offer:
         return True
     vouched = any(source in VOUCHED for _skill, source in entry.counts)  # endorsed, helped live
     skilled = bool(entry.skill or entry.declared)
