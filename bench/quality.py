@@ -55,16 +55,12 @@ def reciprocal(ranking: Sequence[str], truth: set[str]) -> tuple[float, float]:
 
 def known(candidates: Sequence[Sequence[float]], gate: float, inferred: float) -> bool:
     """As bot.matching.scoring decides it: a need this community knows (none of the exports has
-    endorsements or help given live, and all have more history than MIN_HISTORY)."""
+    endorsements or help given live, and all have more history than MIN_HISTORY: whoever scores
+    at least ``floor`` of the best may be asked)."""
     return any(
         f[COVERAGE] >= gate or f[OFFER] or ((f[SKILLS] or f[DECLARED]) and f[COVERAGE] >= inferred)
         for f in candidates
     )
-
-
-def specific(f: Sequence[float], inferred: float) -> bool:
-    """As bot.matching.scoring.specific: evidence on the need itself."""
-    return bool(f[SKILLS] or f[DECLARED] or f[OFFER] or f[COVERAGE] >= inferred)
 
 
 def choose_gate(
@@ -92,7 +88,7 @@ def choose_gate(
             for floor in FLOORS:
                 hits = []
                 for k, (_f, order) in zip(mask, ranked, strict=True):
-                    asked = [label for score, label, f in order if score >= floor and specific(f, inferred)]
+                    asked = [label for score, label, _f in order if score >= floor]
                     hits.append(k and any(asked[:3]))
                 route = sum(hits) / max(len(hits), 1)
                 if best is None or route > best[0]:

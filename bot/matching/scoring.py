@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.matching.candidates import Candidate
 from bot.matching.evidence import Evidence, reasons_for
-from bot.matching.model import FEATURES, Model
+from bot.matching.model import Model
 from bot.matching.skill_index import SOURCE_WEIGHTS
 from bot.matching.text_index import CLOSE_SHARE, TextEvidence
 from skills_db.storage.models import ClaimSource
@@ -164,11 +164,11 @@ def score_candidates(
         score = math.exp(raw - top)
         example = matcher.index.title(entry.example) if entry.example is not None else ""
         reasons = reasons_for(entry, example, matcher.help_times(pid), at)
-        # Worth asking: the need is one this community knows, they have evidence on it (not only
-        # help on other topics), and the model rates them close enough to the best.
-        relevant = (
-            known and specific(entry, model, young) and score >= max(model.floor, matcher.matching.min_score)
-        )
+        # Worth asking: the need is one this community knows, and the model rates them close
+        # enough to the best. With little history the model's figures say little: there, only
+        # evidence on the need itself (not help on other topics) makes someone worth asking.
+        floor = max(model.floor, matcher.matching.min_score)
+        relevant = known and (not young or specific(entry, model, young)) and score >= floor
         candidates.append(
             Candidate(
                 pid,
@@ -182,7 +182,7 @@ def score_candidates(
                 features=tuple(round(f, 4) for f in features),
             )
         )
-    declared_only = {c.person_id for c in candidates if _declared_only(evidence[c.person_id], c.features)}
+    declared_only = {c.person_id for c in candidates if _declared_only(evidence[c.person_id])}
     candidates.sort(key=lambda c: (c.person_id not in declared_only, c.score, -c.person_id), reverse=True)
     return candidates
 
@@ -221,11 +221,7 @@ def _knows(entry: Evidence, model: Model, young: bool) -> bool:
     return vouched or (skilled and (young or entry.coverage >= model.inferred))
 
 
-def _declared_only(entry: Evidence, features: tuple[float, ...]) -> bool:
-    """Only a self-declaration links them to anything: no help given, on any topic."""
-    return (
-        bool(entry.declared)
-        and not entry.demonstrated
-        and not entry.skill
-        and features[FEATURES.index("total")] == 0.0
-    )
+def _declared_only(entry: Evidence) -> bool:
+    """Their only link to the need is a self-declaration: they rank below everyone with evidence
+    of help on it (and below those whose only link is help on other topics: declared counts least)."""
+    return bool(entry.declared) and not (entry.demonstrated or entry.skill or entry.offer)
