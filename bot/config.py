@@ -99,7 +99,7 @@ class MatchingConfig:
     text_weight: float = 1.0  # the need's words against past threads and answers
     skill_weight: float = 1.0  # evidence on the need's recognised skills
     activity_weight: float = 1.0  # help given lately, whatever the topic
-    offer_bonus: float | None = None  # the weight of an active offer on one of the need's skills
+    offer_bonus: float = 0.5  # the weight of an active offer on one of the need's skills (set by hand)
     min_score: float = 0.05  # nobody scoring below this share of the best candidate is asked
     vocabulary_files: list[str] = field(default_factory=list)  # extra skills, JSONL like skills.jsonl
     # The bundled vocabulary's skills of hobbies and trades (cooking, cycling, brewing…): an

@@ -118,16 +118,16 @@ ACTIVITY = (
 )
 
 
-def configured(model: Model, text: float, skill: float, activity: float, offer: float | None) -> Model:
+def configured(model: Model, text: float, skill: float, activity: float, offer: float) -> Model:
     """``model`` with the weights of each group of features multiplied as ``[matching]`` says
-    (1.0 keeps the fitted model), and the offer's weight set (None keeps it)."""
+    (1.0 keeps the fitted model), and the offer's weight set."""
     factors = {
         **dict.fromkeys(TEXT, text),
         **dict.fromkeys(SKILL, skill),
         **dict.fromkeys(ACTIVITY, activity),
     }
     weights = [
-        (offer if name == "offer" and offer is not None else weight * factors.get(name, 1.0))
+        (offer if name == "offer" else weight * factors.get(name, 1.0))
         for name, weight in zip(FEATURES, model.weights, strict=True)
     ]
     return Model(tuple(weights), relevance=model.relevance, floor=model.floor, inferred=model.inferred)
