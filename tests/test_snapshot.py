@@ -5,6 +5,10 @@ and a snapshot that does not fit — another database, other settings, a corrupt
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -189,3 +193,33 @@ def test_a_corrupt_snapshot_never_raises(sqlite_url: str, tmp_path: Path, corrup
     services = services_for(sqlite_url)
     assert not snapshot.restore(services.matcher, services.store, path)
     assert services.matcher.rank("anything", [], None, AT).candidates == ()
+
+
+def run_cli(*args: str, url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "ENTRAIDE_DATABASE_URL": url},
+    )
+
+
+def test_import_history_leaves_a_snapshot_that_match_starts_from(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/e.db"
+    imported = run_cli("import-history", str(DEV_DATA / "se-coffee.zip"), url=url)
+    assert imported.returncode == 0, imported.stderr
+    assert "\r[" not in imported.stderr  # no progress bar when stderr is not a terminal
+    index = tmp_path / "e.db.index"
+    assert index.exists()
+    need = "which grinder for espresso at home"
+    warm = run_cli("match", need, "--json", "--log-level", "INFO", url=url)
+    assert "index snapshot loaded" in warm.stderr, warm.stderr
+    index.unlink()
+    cold = run_cli("match", need, "--json", "--log-level", "INFO", url=url)
+    assert "index snapshot not used" in cold.stderr and index.exists()  # built, then saved
+    without_time = [json.loads(out.stdout) for out in (warm, cold)]
+    for result in without_time:
+        result.pop("elapsed_ms")
+    assert without_time[0] == without_time[1] and without_time[0]["candidates"]

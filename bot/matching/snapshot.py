@@ -25,6 +25,7 @@ it holds what the database holds (the texts of past threads), and is as sensitiv
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import io
 import logging
@@ -108,12 +109,14 @@ def code_fingerprint() -> str:
 
 def config_fingerprint(matcher: Matcher) -> str:
     """The matching configuration and the vocabulary the indexes were built with."""
-    digest = hashlib.sha256(repr(matcher.matching).encode())
+    settings = dataclasses.replace(matcher.matching, index_cache="")  # where it is kept: not what
+    digest = hashlib.sha256(repr(settings).encode())
     digest.update(repr(matcher.base.skills).encode())
     return digest.hexdigest()
 
 
-def _latest(matcher: Matcher) -> tuple[int, int, int]:
+def positions(matcher: Matcher) -> tuple[int, int, int]:
+    """How far the matcher read the threads, claims and changes (largest ids)."""
     changes = matcher._changes
     return matcher._threads.last, matcher._claims.last, changes.last if changes is not None else 0
 
@@ -129,7 +132,7 @@ def save(matcher: Matcher, path: Path, identity: str, *, now: Callable[[], datet
             code_fingerprint(),
             config_fingerprint(matcher),
             now(),
-            _latest(matcher),
+            positions(matcher),
         )
         state = {name: value for name, value in vars(matcher).items() if name not in EXCLUDED}
         buffer = io.BytesIO()
@@ -250,6 +253,11 @@ class _Unpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
+def path_for(matcher: Matcher, database_url: str) -> Path | None:
+    """Where this matcher's snapshot goes (see :func:`snapshot_path`)."""
+    return snapshot_path(database_url, matcher.matching.index_cache)
+
+
 def restore(matcher: Matcher, store: Store, path: Path | None) -> bool:
     """Load the snapshot at ``path`` into ``matcher`` if there is a valid one."""
     if path is None:
@@ -257,10 +265,14 @@ def restore(matcher: Matcher, store: Store, path: Path | None) -> bool:
     return load(matcher, path, database_identity(store))
 
 
-def keep(matcher: Matcher, store: Store, path: Path | None) -> bool:
-    """Bring ``matcher`` up to date and save it to ``path`` (if any)."""
+def keep(
+    matcher: Matcher, store: Store, path: Path | None, *, unless_at: tuple[int, int, int] | None = None
+) -> bool:
+    """Bring ``matcher`` up to date and save it to ``path`` (if any) — unless it is still
+    where ``unless_at`` says (the positions of a snapshot just loaded: the file holds it)."""
     if path is None:
         return False
     matcher.refresh()
+    if unless_at is not None and positions(matcher) == unless_at:
+        return False
     return save(matcher, path, database_identity(store))
-

@@ -85,6 +85,7 @@ def import_history(
     *,
     learn: bool = True,
     erasure_salt: str = "",
+    progress: Progress | None = None,
 ) -> tuple[ImportReport, list[str]]:
     """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
 
@@ -97,7 +98,9 @@ def import_history(
     def recognise(text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
 
-    report = import_archive(store, archive, recognise, platform, learned, erasure_salt=erasure_salt)
+    report = import_archive(
+        store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
+    )
     return report, learned
 
 
