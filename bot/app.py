@@ -27,7 +27,7 @@ from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
 from bot.logs import log_failure
-from bot.matching import snapshot
+from bot.matching import snapshot, vocabulary_cache
 from bot.matching.engine import Matcher
 from bot.matching.vocabulary import with_stored
 from bot.retention.job import register as register_retention
@@ -39,8 +39,18 @@ log = logging.getLogger("entraide")
 
 
 def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
-    base = configured_vocabulary(config)
-    taxonomy = with_stored(base, store.stored_vocabulary())
+    stored = store.stored_vocabulary()
+    # Built once and kept beside the index snapshot: seconds with tens of thousands of skills.
+    cache = vocabulary_cache.cache_path(
+        snapshot.snapshot_path(config.database.url, config.matching.index_cache)
+    )
+    key = vocabulary_cache.vocabulary_key(config.matching.vocabulary_files, stored) if cache else ""
+    found = vocabulary_cache.load(cache, key)
+    if found is None:
+        base = configured_vocabulary(config)
+        taxonomy = with_stored(base, stored)
+    else:
+        base, taxonomy = found
     return Services(
         config=config,
         store=store,

@@ -223,3 +223,22 @@ def test_import_history_leaves_a_snapshot_that_match_starts_from(tmp_path: Path)
     for result in without_time:
         result.pop("elapsed_ms")
     assert without_time[0] == without_time[1] and without_time[0]["candidates"]
+
+
+def test_the_built_vocabulary_is_kept_and_built_again_when_the_stored_skills_change(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    db = sqlite_url.split("///", 1)[1]
+    services = services_for(sqlite_url)
+    services.store.add_skill("Walk-in freezer repair", ["freezer repair"])
+    assert snapshot.keep(services.matcher, services.store, Path(db + ".index"))
+    cache = Path(db + ".index.vocabulary")
+    assert cache.exists()
+    again = services_for(sqlite_url)
+    assert again.taxonomy.canonical("freezer repair") == "Walk-in freezer repair"
+    assert again.matcher.recognise("our freezer repair guy left") == ["Walk-in freezer repair"]
+    services.store.add_skill("Ice machine descaling", [])  # after the cache was written
+    later = services_for(sqlite_url)
+    assert later.taxonomy.canonical("ice machine descaling") == "Ice machine descaling"
+    cache.write_bytes(b"garbage")
+    assert services_for(sqlite_url).taxonomy.canonical("freezer repair") == "Walk-in freezer repair"

@@ -42,7 +42,9 @@ from pathlib import Path
 from types import FunctionType
 from typing import Any
 
+from bot.matching import vocabulary_cache
 from bot.matching.engine import Matcher
+from bot.matching.vocabulary import with_stored
 from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.feed import Gap, GapCursor
 from skills_db.storage.models import Setting, utcnow
@@ -275,4 +277,16 @@ def keep(
     matcher.refresh()
     if unless_at is not None and positions(matcher) == unless_at:
         return False
-    return save(matcher, path, database_identity(store))
+    saved = save(matcher, path, database_identity(store))
+    _keep_vocabulary(matcher, store, path)
+    return saved
+
+
+def _keep_vocabulary(matcher: Matcher, store: Store, path: Path) -> None:
+    """Save the built vocabulary beside the snapshot, unless the one there is still right."""
+    cache = vocabulary_cache.cache_path(path)
+    assert cache is not None
+    stored = store.stored_vocabulary()
+    key = vocabulary_cache.vocabulary_key(matcher.matching.vocabulary_files, stored)
+    if vocabulary_cache.saved_key(cache) != key:
+        vocabulary_cache.save(cache, key, matcher.base, with_stored(matcher.base, stored))
