@@ -56,6 +56,7 @@ from rapidfuzz import fuzz, process
 from bench.scale_phases import (
     ADMIN_URL,
     MATCH_TEXT,
+    children_cpu,
     cli,
     export_latency,
     postgres_database,
@@ -363,12 +364,17 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
     imported = run_child_import(url, export)
     messages = imported["messages"]
     rate = messages / max(imported["read"] + imported["import"], 1e-9)
+    cpu_rate = messages / max(imported["read_cpu"] + imported["import_cpu"], 1e-9)
     report.section("import of the export (read + import_history, as entraide import-history; child process)")
     report.add("threads / messages in the export", f"{imported['threads']:,.0f} / {messages:,.0f}")
     report.add("reading the file / importing", f"{imported['read']:.1f} / {imported['import']:.1f} s")
     report.add(
-        "import throughput", f"{rate:,.0f} messages/s", f">= {TARGET_IMPORT:,.0f}", rate >= TARGET_IMPORT
+        "import throughput (wall)",
+        f"{rate:,.0f} messages/s",
+        f">= {TARGET_IMPORT:,.0f}",
+        rate >= TARGET_IMPORT,
     )
+    report.add("  per CPU second of the importing process", f"{cpu_rate:,.0f} messages/s")
     report.add("  raw limit: json.loads of every line", f"{limits.json_per_second:,.0f} lines/s")
     report.add("  raw limit: executemany of every message", f"{limits.insert_per_second:,.0f} rows/s")
     report.add("then building and saving the index snapshot", f"{imported['snapshot']:.1f} s")
@@ -380,12 +386,18 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
     if sqlite:
         index = Path(str(db) + ".index")
     index.unlink(missing_ok=True)
+    cpu = children_cpu()
     cold, _ = cli(config, "match", MATCH_TEXT)
+    cold_cpu, cpu = children_cpu() - cpu, children_cpu()
     warm, _ = cli(config, "match", MATCH_TEXT)
-    report.section("start-up: one `entraide match TEXT` process (wall time)")
-    report.add("indexes built from the tables (no snapshot)", f"{cold:.1f} s")
+    warm_cpu = children_cpu() - cpu
+    report.section("start-up: one `entraide match TEXT` process")
+    report.add("indexes built from the tables (no snapshot): wall / CPU", f"{cold:.1f} / {cold_cpu:.1f} s")
     report.add(
-        "from the index snapshot", f"{warm:.1f} s", f"<= {TARGET_START_S:.0f} s", warm <= TARGET_START_S
+        "from the index snapshot: wall / CPU",
+        f"{warm:.1f} / {warm_cpu:.1f} s",
+        f"<= {TARGET_START_S:.0f} s",
+        warm <= TARGET_START_S,
     )
     report.add("  snapshot file", f"{index.stat().st_size / 1e6:.0f} MB" if index.exists() else "none")
 

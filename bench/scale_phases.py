@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import secrets
 import subprocess
 import sys
@@ -59,6 +60,12 @@ def write_config(folder: Path, url: str, index_cache: str = "") -> Path:
         lines += ["[matching]", f"index_cache = {json.dumps(index_cache)}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def children_cpu() -> float:
+    """CPU seconds (user + system) of the child processes waited for so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def cli(config: Path, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
@@ -196,11 +203,11 @@ def child_import(url: str, export: str) -> dict[str, float]:
     config = config_from_dict({"database": {"url": url}, "bot": {"log_format": "text"}})
     store = Store.open(url)
     services = build_services(config, store)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     archive = read_history(export)
-    read = time.perf_counter()
+    read, read_cpu = time.perf_counter(), time.process_time()
     report, _learned = import_history(store, archive, services.taxonomy)
-    imported = time.perf_counter()
+    imported, imported_cpu = time.perf_counter(), time.process_time()
     path = snapshot.path_for(services.matcher, url)
     snapshot.restore(services.matcher, store, path)
     snapshot.keep(services.matcher, store, path)
@@ -210,6 +217,8 @@ def child_import(url: str, export: str) -> dict[str, float]:
         "threads": float(report.threads),
         "read": read - started,
         "import": imported - read,
+        "read_cpu": read_cpu - cpu,
+        "import_cpu": imported_cpu - read_cpu,
         "snapshot": time.perf_counter() - imported,
         "peak_rss_mb": peak_rss_mb(),
     }
