@@ -88,6 +88,9 @@ def _match(args: argparse.Namespace, services: Services) -> int:
 def _match_with(args: argparse.Namespace, services: Services) -> int:
     matcher = BatchMatcher(services, limit=max(args.limit, 1))
     if args.batch:
+        # The indexes are brought up to date first, as `entraide run` does before its first
+        # need: each need's elapsed_ms is then its own cost, not the start-up's.
+        services.matcher.refresh()
         for line in matcher.run(read_queries(args.batch)):
             print(json.dumps(line, ensure_ascii=False))
         return 0
