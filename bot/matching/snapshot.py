@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import gc
 import hashlib
 import io
 import logging
@@ -34,7 +35,8 @@ import pickle
 import secrets
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -183,7 +185,8 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
             stale = _stale(header, matcher, identity, at)
             if stale is not None:
                 return stale
-            state = _Unpickler(stream, matcher._clock()).load()
+            with _collector_paused():  # millions of new objects: no collection pass is useful
+                state = _Unpickler(stream, matcher._clock()).load()
     except FileNotFoundError:
         return "no snapshot"
     except Exception as error:  # a truncated or corrupt file: whatever unpickling raises
@@ -196,6 +199,17 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
         for name, value in state.items():
             setattr(matcher, name, value)
     return None
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _stale(header: Header, matcher: Matcher, identity: str, at: datetime) -> str | None:

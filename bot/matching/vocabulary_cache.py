@@ -10,6 +10,7 @@ before. Like the index snapshot, a file the bot writes for itself (a pickle), at
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -60,7 +61,11 @@ def load(path: Path | None, key: str) -> tuple[Taxonomy, Taxonomy] | None:
             saved_key = pickle.load(stream)
             if saved_key != key:
                 return None
-            base, taxonomy = pickle.load(stream)
+            gc.disable()  # many new objects, none garbage: collecting meanwhile only costs
+            try:
+                base, taxonomy = pickle.load(stream)
+            finally:
+                gc.enable()
     except FileNotFoundError:
         return None
     except Exception as error:  # truncated or corrupt: built again
