@@ -497,7 +497,10 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
 
 def _export_latencies(report: Report, workdir: Path, sqlite: bool) -> None:
     """`entraide match --batch` elapsed_ms on every real export (80 % imported, 20 % matched)."""
-    report.section("real exports: entraide match --batch elapsed_ms, last 20 % of threads (80 % imported)")
+    report.section(
+        "real exports: entraide match --batch elapsed_ms, last 20 % of threads (80 % imported); "
+        "p50/p99/max over all needs but the process's first, shown apart"
+    )
     worst = 0.0
     for export in real_exports():
         _progress(f"real export {export.stem}")
@@ -508,10 +511,11 @@ def _export_latencies(report: Report, workdir: Path, sqlite: bool) -> None:
         else:
             with postgres_database() as url:
                 found = export_latency(export, url, folder)
-        worst = max(worst, found.p99)
+        if found.needs:
+            worst = max(worst, found.p99)
         report.add(
-            f"  {found.name} ({found.needs} needs): p50 / p99 / max",
-            f"{found.p50:.0f} / {found.p99:.0f} / {found.max:.0f} ms",
+            f"  {found.name} ({found.needs} needs): first; p50 / p99 / max",
+            f"{found.first:.0f}; {found.p50:.0f} / {found.p99:.0f} / {found.max:.0f} ms",
         )
     report.add("worst p99", _ms(worst), f"<= {TARGET_EXPORT_P99_MS:.0f} ms", worst <= TARGET_EXPORT_P99_MS)
 

@@ -139,7 +139,8 @@ def raw_limits(url: str, export: Path) -> RawLimits:
 class ExportLatency:
     name: str
     needs: int
-    p50: float
+    first: float  # the process's first need: SQL statements compiled, lazy caches filled
+    p50: float  # of the others
     p99: float
     max: float
 
