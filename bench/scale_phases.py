@@ -177,8 +177,9 @@ def export_latency(export: Path, url: str, folder: Path) -> ExportLatency:
     cli(config, "import-history", str(train))
     _, done = cli(config, "match", "--batch", str(needs), "--json")
     elapsed = [float(json.loads(line)["elapsed_ms"]) for line in done.stdout.splitlines() if line.strip()]
+    first, rest = (elapsed[0], elapsed[1:]) if elapsed else (float("nan"), [])
     return ExportLatency(
-        export.stem, len(elapsed), _pct(elapsed, 50), _pct(elapsed, 99), max(elapsed, default=0.0)
+        export.stem, len(elapsed), first, _pct(rest, 50), _pct(rest, 99), max(rest, default=0.0)
     )
 
 
