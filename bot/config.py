@@ -100,6 +100,9 @@ class MatchingConfig:
     offer_bonus: float = 0.3  # added for an active offer on one of the need's skills
     min_score: float = 0.05  # below this a candidate is not worth naming
     vocabulary_files: list[str] = field(default_factory=list)  # extra skills, JSONL like skills.jsonl
+    # Where the snapshot of the indexes is kept for a quick start (bot.matching.snapshot); a
+    # SQLite database keeps it next to its file ("<file>.index") unless this says otherwise.
+    index_cache: str = ""
 
 
 @dataclass(frozen=True)
