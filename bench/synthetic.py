@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from skills_db.importers.model import SOURCE_JSONL, HistoryArchive, HistoryMessage, HistoryThread, HistoryUser
+from skills_db.storage.database import make_engine
 from skills_db.storage.models import (
     ClaimSource,
     HelpReply,
@@ -146,7 +147,7 @@ class Sizes:
     skills: int = 20_000  # vocabulary entries, the bundled ones included
     claims: int = 1_000_000
     threads: int = 200_000  # past needs, as help threads
-    import_threads: int = 20_000  # threads of the archive whose import is timed
+    import_threads: int = 200_000  # threads of the export whose import is timed (the whole history)
     needs: int = 1_000  # needs matched for the latency figures
     warmup: int = 50  # needs matched before timing starts
 
@@ -380,13 +381,15 @@ def generate(url: str, sizes: Sizes, seed: int = 1) -> dict[str, Any]:
     world = World(sizes, seed)
     vocabulary_seconds = time.perf_counter() - started
     Store.open(url).close()  # the schema, through the migrations
-    engine = sa.create_engine(url)
+    sqlite = url.startswith("sqlite")
+    engine = sa.create_engine(url) if sqlite else make_engine(url)
     rng = random.Random(f"{seed}:organisation")
     counts: dict[str, int] = {}
     phases: dict[str, float] = {"vocabulary": vocabulary_seconds}
     with engine.connect() as conn:
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "cache_size=-262144", "temp_store=MEMORY"):
-            conn.exec_driver_sql(f"PRAGMA {pragma}")
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA {pragma}")
         conn.commit()
         with conn.begin():
             clock = time.perf_counter()
@@ -409,6 +412,23 @@ def generate(url: str, sizes: Sizes, seed: int = 1) -> dict[str, Any]:
             clock = time.perf_counter()
             counts["offers"], counts["learning_goals"] = _extras(conn, world, rng)
             phases["extras"] = time.perf_counter() - clock
+            if not sqlite:  # rows were given their ids: the sequences start after them
+                for model in (
+                    Skill,
+                    SkillAlias,
+                    Person,
+                    Identity,
+                    SkillClaim,
+                    HelpThread,
+                    HelpReply,
+                    Offer,
+                    LearningGoal,
+                ):
+                    name = _table(model).name
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {name}), false)"
+                    )
         clock = time.perf_counter()
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
@@ -595,12 +615,15 @@ def peak_rss_mb(who: int = resource.RUSAGE_SELF) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Generate a synthetic organisation into a SQLite file.")
-    parser.add_argument("database", help="path of the SQLite file to create (must not exist)")
+    parser = argparse.ArgumentParser(description="Generate a synthetic organisation into a fresh database.")
+    parser.add_argument(
+        "database", help="path of the SQLite file to create (must not exist), or an empty database's URL"
+    )
     add_size_options(parser)
     args = parser.parse_args(argv)
     sizes = sizes_from(args)
-    result = generate(f"sqlite:///{args.database}", sizes, args.seed)
+    url = args.database if "://" in args.database else f"sqlite:///{args.database}"
+    result = generate(url, sizes, args.seed)
     print(json.dumps({"sizes": asdict(sizes), **result}))
     return 0
 
@@ -612,7 +635,7 @@ def add_size_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--claims", type=int, help="skill claims (default: 1,000,000, or scaled)")
     parser.add_argument("--threads", type=int, help="past needs / help threads (default: 200,000, or scaled)")
     parser.add_argument(
-        "--import-threads", type=int, help="threads in the timed import (default: 20,000, or scaled)"
+        "--import-threads", type=int, help="threads in the timed import (default: 200,000, or scaled)"
     )
     parser.add_argument("--needs", type=int, help=f"needs matched for latency (default {defaults.needs:,})")
     parser.add_argument("--warmup", type=int, help=f"needs matched before timing (default {defaults.warmup})")

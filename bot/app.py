@@ -11,6 +11,7 @@ import signal
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from bot.barometer.jobs import register as register_barometer
@@ -26,6 +27,7 @@ from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
 from bot.logs import log_failure
+from bot.matching import snapshot, vocabulary_cache
 from bot.matching.engine import Matcher
 from bot.matching.vocabulary import with_stored
 from bot.retention.job import register as register_retention
@@ -37,8 +39,18 @@ log = logging.getLogger("entraide")
 
 
 def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
-    base = configured_vocabulary(config)
-    taxonomy = with_stored(base, store.stored_vocabulary())
+    stored = store.stored_vocabulary()
+    # Built once and kept beside the index snapshot: seconds with tens of thousands of skills.
+    cache = vocabulary_cache.cache_path(
+        snapshot.snapshot_path(config.database.url, config.matching.index_cache)
+    )
+    key = vocabulary_cache.vocabulary_key(config.matching.vocabulary_files, stored) if cache else ""
+    found = vocabulary_cache.load(cache, key)
+    if found is None:
+        base = configured_vocabulary(config)
+        taxonomy = with_stored(base, stored)
+    else:
+        base, taxonomy = found
     return Services(
         config=config,
         store=store,
@@ -85,6 +97,7 @@ class _ServicesClock:
 
 
 INDEX_REFRESH_SECONDS = 3.0  # how soon this instance's indexes reflect another's changes
+SNAPSHOT_EVERY = 100  # index refreshes between two saves of the index snapshot (5 minutes)
 
 
 async def run_adapters(
@@ -95,6 +108,7 @@ async def run_adapters(
     clock: MovableClock | None = None,
     tick_seconds: float = 5.0,
     replay: bool = False,
+    index_snapshot: Path | None = None,
 ) -> bool:
     """Run until every adapter ends, one fails, or SIGTERM/SIGINT; then let the handlers in flight
     finish. False when an adapter failed. ``clock``: the movable clock ``services`` reads, for
@@ -102,7 +116,8 @@ async def run_adapters(
     (``entraide console --clock-at``): no ticker runs, what a line makes due runs right after it,
     each unit of work reads indexes brought up to date as it starts, and whatever a killed
     predecessor held is taken over at start — so the same script gives the same records,
-    whatever the timing and the crashes."""
+    whatever the timing and the crashes. ``index_snapshot``: where the indexes are loaded from
+    at start if a valid snapshot is there, and saved now and then (`entraide run`)."""
     replay = replay and clock is not None and clock.frozen
     actions = Actions(services, fresh_indexes=replay)
     scheduler = Scheduler(services.store, clock or _ServicesClock(services.clock), interval=tick_seconds)
@@ -115,8 +130,10 @@ async def run_adapters(
     for adapter in adapters:
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)
-    # Build the in-memory indexes before the first need, then keep the garbage collector from
-    # walking their millions of long-lived objects at every full collection.
+    # Build the in-memory indexes before the first need (from the snapshot, if a valid one is
+    # there), then keep the garbage collector from walking their millions of long-lived objects
+    # at every full collection.
+    await actions.in_thread(partial(snapshot.restore, services.matcher, services.store, index_snapshot))
     await actions.in_thread(services.matcher.refresh)
     gc.freeze()
     for adapter in adapters:
@@ -128,7 +145,7 @@ async def run_adapters(
         await _take_over(actions, services)
     else:
         scheduler.start()
-    refresher = asyncio.create_task(_refresh_indexes(actions), name="index-refresh")
+    refresher = asyncio.create_task(_refresh_indexes(actions, index_snapshot), name="index-refresh")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -166,6 +183,9 @@ async def run_adapters(
         run.cancel()
     await asyncio.gather(*runs, return_exceptions=True)
     stopper.cancel()
+    if index_snapshot is not None:  # the next start reads only what comes after
+        with contextlib.suppress(Exception):
+            await actions.in_thread(partial(snapshot.keep, services.matcher, services.store, index_snapshot))
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.remove_signal_handler(sig)
@@ -213,11 +233,20 @@ async def _take_over(actions: Actions, services: Services) -> None:
     await actions.sweep()
 
 
-async def _refresh_indexes(actions: Actions) -> None:
-    """Keep this instance's indexes in step with the database (another instance's erasures)."""
+async def _refresh_indexes(actions: Actions, index_snapshot: Path | None = None) -> None:
+    """Keep this instance's indexes in step with the database (another instance's erasures),
+    and every SNAPSHOT_EVERY refreshes save them for a quick restart (when it read something)."""
+    services, saved_at, count = actions.services, None, 0
     while True:
         await asyncio.sleep(INDEX_REFRESH_SECONDS)
+        count += 1
         try:
-            await actions.in_thread(actions.services.matcher.refresh)
+            await actions.in_thread(services.matcher.refresh)
+            if index_snapshot is not None and count % SNAPSHOT_EVERY == 0:
+                keep = partial(
+                    snapshot.keep, services.matcher, services.store, index_snapshot, unless_at=saved_at
+                )
+                await actions.in_thread(keep)
+                saved_at = snapshot.positions(services.matcher)
         except Exception:
             log.exception("index refresh failed")

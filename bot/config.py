@@ -105,6 +105,9 @@ class MatchingConfig:
     # The bundled vocabulary's skills of hobbies and trades (cooking, cycling, brewing…): an
     # organisation whose people never talk about them may leave them out.
     domain_vocabulary: bool = True
+    # Where the snapshot of the indexes is kept for a quick start (bot.matching.snapshot); a
+    # SQLite database keeps it next to its file ("<file>.index") unless this says otherwise.
+    index_cache: str = ""
 
 
 @dataclass(frozen=True)

@@ -225,7 +225,7 @@ async def test_import_history_reports_progress_and_a_broken_file_imports_nothing
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(imports, "BATCH", 2)
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(imports, "PROGRESS_SECONDS", 0.0)
     good = history_file(tmp_path / "good.jsonl", 5)
     broken = history_file(tmp_path / "broken.jsonl", 4, broken_at=2)
     out, store = await console(
@@ -248,8 +248,8 @@ admin import-history {good}
     ]
     assert [line.split("entraide: ")[1] for line in progress[:4]] == [
         f"Importing {good}: I will tell you here how it goes.",
-        f"{good}: imported 2 of 5 threads…",
-        f"{good}: imported 4 of 5 threads…",
+        f"Import of {good}: 40% (4 of 10 messages)…",
+        f"Import of {good}: 80% (8 of 10 messages)…",
         f"Imported {good}: 5 threads (0 already there), 5 replies, 5 solved, 2 new people, "
         "5 pieces of skill evidence, 5 thanks, 0 terms learned.",
     ], out

@@ -279,6 +279,7 @@ def _run(config: Config, clock_start: datetime | None = None) -> int:
     from adapters import enabled_adapters
     from bot.app import build_services, run_adapters
     from bot.jobs import MovableClock
+    from bot.matching.snapshot import snapshot_path
     from skills_db.storage.store import Store
 
     clock = None
@@ -293,7 +294,8 @@ def _run(config: Config, clock_start: datetime | None = None) -> int:
     try:
         services = build_services(config, store, clock.now if clock else None)
         adapters = enabled_adapters(services)
-        succeeded = asyncio.run(run_adapters(services, adapters, clock=clock))
+        index = snapshot_path(config.database.url, config.matching.index_cache)
+        succeeded = asyncio.run(run_adapters(services, adapters, clock=clock, index_snapshot=index))
     finally:
         store.close()
     return 0 if succeeded else 1

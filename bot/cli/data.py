@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 
 from bot.app import build_services
 from bot.chat.actions import Actions
+from bot.chat.context import Services
+from bot.cli.progress import ProgressBar
 from bot.commands.import_report import left_out
 from bot.config import Config
+from bot.matching import snapshot
 from bot.matching.batch import BatchMatcher, Query, read_stream
 from skills_db.importers.history import import_history
 from skills_db.importers.model import HistoryFileError
@@ -28,10 +31,20 @@ def run(args: argparse.Namespace, config: Config) -> int:
         salt = config.privacy.erasure_salt
         if args.command == "import-history":
             archive = read_history(args.path)
-            report, learned = actions.transaction(
-                lambda: import_history(store, archive, services.taxonomy, args.platform, erasure_salt=salt),
-                f"cli:import-history:{args.path}",
-            )
+            bar = ProgressBar(sys.stderr)
+            try:
+                report, learned = actions.transaction(
+                    lambda: import_history(
+                        store, archive, services.taxonomy, args.platform, erasure_salt=salt, progress=bar
+                    ),
+                    f"cli:import-history:{args.path}",
+                )
+            finally:
+                bar.close()
+            # The next process starts from the indexes as they are now (read once, here).
+            path = snapshot.path_for(services.matcher, config.database.url)
+            snapshot.restore(services.matcher, store, path)
+            snapshot.keep(services.matcher, store, path)
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "
@@ -65,12 +78,22 @@ def _erased(count: int) -> str:
     return f"; {count} {people} skipped: they asked to be forgotten"
 
 
-def _match(args: argparse.Namespace, services: object) -> int:
-    from bot.chat.context import Services
+def _match(args: argparse.Namespace, services: Services) -> int:
+    path = snapshot.path_for(services.matcher, services.config.database.url)
+    loaded = snapshot.restore(services.matcher, services.store, path)
+    at = snapshot.positions(services.matcher) if loaded else None
+    try:
+        return _match_with(args, services)
+    finally:  # saved again only when it read something new
+        snapshot.keep(services.matcher, services.store, path, unless_at=at)
 
-    assert isinstance(services, Services)
+
+def _match_with(args: argparse.Namespace, services: Services) -> int:
     matcher = BatchMatcher(services, limit=max(args.limit, 1), features=args.features)
     if args.batch:
+        # The indexes are brought up to date first, as `entraide run` does before its first
+        # need: each need's elapsed_ms is then its own cost, not the start-up's.
+        services.matcher.refresh()
         for line in matcher.run(read_stream(args.batch)):
             print(json.dumps(line, ensure_ascii=False))
         return 0

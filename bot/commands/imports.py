@@ -4,9 +4,10 @@ The command only checks the path and schedules a delayed task: an import takes m
 action may hold a transaction that long. The task reads the whole file first — a broken file
 names the file and the record, and nothing is written — then imports the threads in batches,
 each batch one short unit of work (live events go on meanwhile), with a progress message of
-its own every few thousand threads and a summary at the end, to the manager privately. A batch
-that fails stops the import; what was imported stays, and importing the file again adds only
-the rest (threads are keyed by their source and id).
+its own every tenth of its messages or so (at most one every half minute) and a summary at
+the end, to the manager privately. A batch that fails stops the import; what was imported
+stays, and importing the file again adds only the rest (threads are keyed by their source and
+id).
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ log = logging.getLogger("entraide.imports")
 
 IMPORT_HISTORY = "import-history"
 BATCH = 500  # threads per unit of work
-PROGRESS_EVERY = 2000  # threads between two progress messages
+# A progress message when the import moved on by this many percent of its messages, and at
+# most one in this many seconds (the bot's clock): a few per import, whatever its size.
+PROGRESS_PERCENT = 10
+PROGRESS_SECONDS = 30.0
 PLATFORMS = ("slack", "matrix", "console")
 
 
@@ -112,7 +116,9 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
     def recognise(text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
 
-    total, done, told = len(archive.threads), 0, 0
+    total, done = len(archive.threads), 0
+    messages = sum(1 + len(thread.replies) for thread in archive.threads)
+    written, told, told_at = 0, 0, actions.services.clock()
     reports: list[ImportReport] = []
     while done < total or not reports:
         chunk = replace(archive, threads=archive.threads[done : done + BATCH])
@@ -133,13 +139,18 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
             raise
         reports.append(report)
         done += len(chunk.threads)
-        if done < total and done - told >= PROGRESS_EVERY:
-            told = done
+        written += sum(1 + len(thread.replies) for thread in chunk.threads)
+        percent = 100 * written // max(messages, 1)
+        now = actions.services.clock()
+        late = (now - told_at).total_seconds() >= PROGRESS_SECONDS
+        if done < total and percent - told >= PROGRESS_PERCENT and late:
+            told, told_at = percent, now
             await tell(
-                "curation.import_progress",
+                "scale.import_progress",
                 f"progress:{done}",
-                done=_n(done, language),
-                total=_n(total, language),
+                percent=percent,
+                done=_n(written, language),
+                total=_n(messages, language),
             )
     await tell("curation.import_done", "done", learned=len(learned), **_summary(reports, language))
     unkept = left_out(archive, actions.services.catalog, language)

@@ -48,6 +48,10 @@ MIN_IDF = 0.1  # a term in almost every thread says nothing (and costs much to s
 # the strictest share that keeps routing at least 0.9x "ask the 3 most active" (0.5: 0.85x, the
 # off-topic ask rate 0.49; 0.3: 0.99x, 0.59; 0.2: 1.14x, 0.77; no gate: 1.21x, 1.00).
 CLOSE_SHARE = 0.3
+# A long need (a pasted log, a whole paragraph) is searched by its most informative known terms
+# only: each term costs a scan of its postings, and the frequent ones add least to BM25. Real
+# exports' long questions cost up to 460 ms at p99 with all their terms.
+MAX_QUERY_TERMS = 24
 
 
 def _tf_factor(tf: int, length: int, average: float) -> float:
@@ -118,6 +122,7 @@ class TextIndex:
         self._most_active: list[int] | None = None  # slots, most active first
         self._most_active_count = 0  # how many were asked for when it was computed
         self._weights: tuple[float, int, list[float]] | None = None  # see _single_weights
+        self._query_cache: tuple[str, int, list[tuple[float, int | None]]] | None = None
 
     def __len__(self) -> int:
         """The threads indexed (not counting the removed ones)."""
@@ -353,8 +358,16 @@ class TextIndex:
         return heapq.nlargest(limit, scores.items(), key=itemgetter(1))
 
     def _query_terms(self, text: str) -> list[tuple[float, int | None]]:
-        """(IDF, term id) of the informative terms of ``text``; None for a term no thread has."""
+        """(IDF, term id) of the informative terms of ``text``; None for a term no thread has.
+
+        Of the terms some thread has, the MAX_QUERY_TERMS of highest IDF (ties: the first in
+        term order). Computed once per text for as long as no thread is added (search() and
+        people() both ask, for one need).
+        """
         count = len(self._lengths)
+        cached = self._query_cache
+        if cached is not None and cached[0] == text and cached[1] == count:
+            return cached[2]
         terms: list[tuple[float, int | None]] = []
         for term in sorted(set(index_terms(text))):
             term_id = self._terms.get(term)
@@ -362,6 +375,11 @@ class TextIndex:
             idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
             if idf >= MIN_IDF:
                 terms.append((idf, term_id))
+        known = [i for i, (_idf, term_id) in enumerate(terms) if term_id is not None]
+        if len(known) > MAX_QUERY_TERMS:
+            kept = set(sorted(known, key=lambda i: (-terms[i][0], i))[:MAX_QUERY_TERMS])
+            terms = [t for i, t in enumerate(terms) if t[1] is None or i in kept]
+        self._query_cache = (text, count, terms)
         return terms
 
     def _share(self, doc: int, terms: list[tuple[float, int | None]]) -> float:

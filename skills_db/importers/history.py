@@ -11,12 +11,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from skills_db.importers.model import HistoryArchive, HistoryUser
+from skills_db.importers.bulk import (
+    SkillIds,
+    existing_pairs,
+    insert_ignoring_duplicates_many,
+    insert_returning_ids,
+    insert_rows,
+)
+from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
 from skills_db.storage.curation import LEARNED_CATEGORY
-from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
 from skills_db.storage.models import (
@@ -39,7 +47,10 @@ REPLY_WEIGHT = 1.0
 SOLVING_REPLY_WEIGHT = 2.0
 MAX_REPLY_TEXT = 2000
 
+BATCH_THREADS = 2000  # threads written per round of statements (and per progress report)
+
 Recognise = Callable[[str], list[str]]
+Progress = Callable[[int, int], None]  # (messages written, messages in the archive)
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,7 @@ def import_history(
     *,
     learn: bool = True,
     erasure_salt: str = "",
+    progress: Progress | None = None,
 ) -> tuple[ImportReport, list[str]]:
     """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
 
@@ -87,7 +99,9 @@ def import_history(
     def recognise(text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
 
-    report = import_archive(store, archive, recognise, platform, learned, erasure_salt=erasure_salt)
+    report = import_archive(
+        store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
+    )
     return report, learned
 
 
@@ -100,6 +114,7 @@ def import_archive(
     *,
     declare: bool = True,
     erasure_salt: str = "",
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary.
 
@@ -107,11 +122,24 @@ def import_archive(
     it with its first batch only). People who asked to be forgotten (``erasure_salt``: the
     configured ``[privacy] erasure_salt``, "" for the database's) are skipped, with the threads
     they asked, as `forget-me` erased them: no person, reply, claim or thanks of theirs.
+    ``progress(done, total)``: called as messages are written (total: the archive's messages).
+
+    Rows are written in bulk (see :mod:`skills_db.importers.bulk`), and each distinct text is
+    recognised once: a large export's cost was one round trip per row.
     """
     handles = set(archive.users) | {
         message.author for thread in archive.threads for message in (thread.root, *thread.replies)
     }
     erased = store.erased_handles(erasure_salt, platform, handles)
+    total = sum(1 + len(thread.replies) for thread in archive.threads)
+    recognised: dict[str, list[str]] = {}
+
+    def skills_of(text: str) -> list[str]:
+        found = recognised.get(text)
+        if found is None:
+            found = recognised[text] = recognise(text)
+        return found
+
     with store.session() as session:
         for phrase in learned:
             ensure_skill_in(session, phrase, LEARNED_CATEGORY)
@@ -123,18 +151,15 @@ def import_archive(
                 select(HelpThread.external_id).where(col(HelpThread.source) == _source(archive))
             ).all()
         )
-        created_threads = skipped = replies = solved = claims = thanks = 0
-        skill_ids: dict[str, int] = {}  # each skill looked up (or created) once per import
-
-        def skill_id(name: str) -> int:
-            found = skill_ids.get(name)
-            if found is None:
-                found = skill_ids[name] = ensure_skill_in(session, name).id or 0
-            return found
-
-        for user in archive.users.values() if declare else ():
-            if not user.is_bot and not user.deleted and user.title:
-                claims += people.declare(user, recognise(user.title))
+        skipped = 0
+        declaring = [
+            user
+            for user in (archive.users.values() if declare else ())
+            if not user.is_bot and not user.deleted and user.title
+        ]
+        for user in declaring:
+            people.want(user.handle)
+        threads: list[HistoryThread] = []
         for thread in archive.threads:
             if thread.thread_id in known:
                 skipped += 1
@@ -142,97 +167,177 @@ def import_archive(
             known.add(thread.thread_id)
             if people.is_erased(thread.root.author):
                 continue  # their question, and the replies to it, were erased with them
-            asker = people.get(thread.root.author)
-            solver = None
-            by_ts = {r.ts: r for r in thread.replies}
-            if thread.solved_by and thread.solved_by in by_ts:
-                solver = people.get(by_ts[thread.solved_by].author)
-            skills = recognise(thread.root.text)
-            row = HelpThread(
-                source=thread.source,
-                external_id=thread.thread_id,
-                channel=thread.channel,
-                asker_id=asker,
-                text=thread.root.text,
-                created_at=thread.root.posted_at,
-                solved_by_id=solver,
-                skills=skills,
-                public=thread.public,
-            )
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            created_threads += 1
-            solved += solver is not None
-            credited: set[int] = set()
-            for reply in thread.replies:
-                person = people.get(reply.author)
-                if person is None or person == asker:
-                    continue
-                is_solution = reply.ts == thread.solved_by
-                session.add(
-                    HelpReply(
-                        thread_id=row.id,
-                        person_id=person,
-                        text=reply.text[:MAX_REPLY_TEXT],
-                        created_at=reply.posted_at,
-                        solved=is_solution,
-                    )
-                )
-                replies += 1
-                if person in credited and not is_solution:
-                    continue  # several replies in one thread are one piece of help
-                credited.add(person)
-                for skill in skills:
-                    session.add(
-                        SkillClaim(
-                            person_id=person,
-                            skill_id=skill_id(skill),
-                            source=ClaimSource.IMPORTED,
-                            weight=SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT,
-                            ref=f"thread:{row.id}",
-                            created_at=reply.posted_at,
-                        )
-                    )
-                    claims += 1
-            if asker is not None and solver is not None and solver != asker and thread.solved_by:
-                at = by_ts[thread.solved_by].posted_at
-                thanks += _thank_solver(session, row.id, asker, solver, at, skills, thread.public)
+            threads.append(thread)
+            for message in (thread.root, *thread.replies):
+                people.want(message.author)
+        people.create()
+        skill_id = SkillIds(session)
+        claims = _declare(session, people, [(user, skills_of(user.title)) for user in declaring], skill_id)
+        written = _Written(claims=claims)
+        done = total - sum(1 + len(thread.replies) for thread in threads)
+        for start in range(0, len(threads), BATCH_THREADS):
+            batch = threads[start : start + BATCH_THREADS]
+            _write_threads(session, people, batch, skills_of, skill_id, written)
+            done += sum(1 + len(thread.replies) for thread in batch)
+            if progress is not None:
+                progress(done, total)
         session.flush()
         return ImportReport(
             people.created,
-            created_threads,
+            written.threads,
             skipped,
-            replies,
-            solved,
-            claims,
-            thanks,
+            written.replies,
+            written.solved,
+            written.claims,
+            written.thanks,
             frozenset(people.skipped),
         )
 
 
-def _thank_solver(
+@dataclass
+class _Written:
+    """What an import wrote so far (for its report)."""
+
+    threads: int = 0
+    replies: int = 0
+    solved: int = 0
+    claims: int = 0
+    thanks: int = 0
+
+
+def _write_threads(
     session: Session,
-    thread_id: int,
-    asker: int,
-    solver: int,
-    at: datetime,
-    skills: list[str],
-    public: bool,
-) -> bool:
+    people: _People,
+    threads: Sequence[HistoryThread],
+    skills_of: Recognise,
+    skill_id: Callable[[str], int],
+    written: _Written,
+) -> None:
+    """Write a batch of new threads with their replies, claims and thanks: four statements."""
+    rows: list[dict[str, Any]] = []
+    askers: list[int | None] = []
+    solvers: list[int | None] = []
+    skills: list[list[str]] = []
+    for thread in threads:
+        asker = people.get(thread.root.author)
+        askers.append(asker)
+        by_ts = {r.ts: r for r in thread.replies}
+        solver = None
+        if thread.solved_by and thread.solved_by in by_ts:
+            solver = people.get(by_ts[thread.solved_by].author)
+        found = skills_of(thread.root.text)
+        rows.append(
+            {
+                "source": thread.source,
+                "external_id": thread.thread_id,
+                "channel": thread.channel,
+                "asker_id": asker,
+                "text": thread.root.text,
+                "created_at": thread.root.posted_at,
+                "solved_by_id": solver,
+                "skills": found,
+                "public": thread.public,
+            }
+        )
+        solvers.append(solver)
+        skills.append(found)
+    ids = insert_returning_ids(session, HelpThread, rows)
+    replies: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+    thanks: list[dict[str, Any]] = []
+    for thread, asker, thread_id, solver, found in zip(threads, askers, ids, solvers, skills, strict=True):
+        written.threads += 1
+        written.solved += solver is not None
+        credited: set[int] = set()
+        for reply in thread.replies:
+            person = people.get(reply.author)
+            if person is None or person == asker:
+                continue
+            is_solution = reply.ts == thread.solved_by
+            replies.append(
+                {
+                    "thread_id": thread_id,
+                    "person_id": person,
+                    "text": reply.text[:MAX_REPLY_TEXT],
+                    "created_at": reply.posted_at,
+                    "solved": is_solution,
+                }
+            )
+            if person in credited and not is_solution:
+                continue  # several replies in one thread are one piece of help
+            credited.add(person)
+            weight = SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT
+            claims.extend(
+                {
+                    "person_id": person,
+                    "skill_id": skill_id(skill),
+                    "source": ClaimSource.IMPORTED.value,
+                    "weight": weight,
+                    "ref": f"thread:{thread_id}",
+                    "created_at": reply.posted_at,
+                }
+                for skill in found
+            )
+        if asker is not None and solver is not None and solver != asker and thread.solved_by:
+            at = {r.ts: r for r in thread.replies}[thread.solved_by].posted_at
+            thanks.append(_thanks_row(thread_id, asker, solver, at, found, thread.public))
+    written.replies += len(replies)
+    written.claims += len(claims)
+    insert_rows(session, HelpReply, replies)
+    insert_rows(session, SkillClaim, claims)
+    written.thanks += insert_ignoring_duplicates_many(session, Thanks, thanks)
+
+
+def _thanks_row(
+    thread_id: int, asker: int, solver: int, at: datetime, skills: list[str], public: bool
+) -> dict[str, Any]:
     """The asker's thanks to who solved their thread, at the solving reply's time, about the
     skills the thread's claims were for. Its ref is unique: a second guard, after the skipping
     of threads imported before, against counting a thread twice."""
-    row = Thanks(
-        from_person_id=asker,
-        to_person_id=solver,
-        created_at=at,
-        kind=ThanksKind.IMPORTED,
-        skills=skills,
-        public=public,  # as its thread: a private channel's help is not named in public
-        ref=f"import:{thread_id}",
-    )
-    return insert_ignoring_duplicates(session, Thanks, row.model_dump(exclude={"id"}))
+    return {
+        "from_person_id": asker,
+        "to_person_id": solver,
+        "need_id": None,
+        "text": "",
+        "created_at": at,
+        "kind": ThanksKind.IMPORTED.value,
+        "skills": skills,
+        "public": public,  # as its thread: a private channel's help is not named in public
+        "ref": f"import:{thread_id}",
+    }
+
+
+def _declare(
+    session: Session,
+    people: _People,
+    declared: Sequence[tuple[HistoryUser, list[str]]],
+    skill_id: Callable[[str], int],
+) -> int:
+    """profile.title is a self-description: its skills count as declared, once."""
+    wanted: dict[tuple[int, int], None] = {}
+    for user, skills in declared:
+        person = people.get(user.handle)
+        if person is not None:
+            wanted.update(((person, skill_id(skill)), None) for skill in skills)
+    if not wanted:
+        return 0
+    # Only people already there before this import can hold a declaration already.
+    held = existing_pairs(session, (p for p, _s in wanted if p not in people.new), ClaimSource.DECLARED.value)
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "person_id": person,
+            "skill_id": skill,
+            "source": ClaimSource.DECLARED.value,
+            "weight": 1.0,
+            "ref": "profile",
+            "created_at": now,
+        }
+        for person, skill in wanted
+        if (person, skill) not in held
+    ]
+    insert_rows(session, SkillClaim, rows)
+    return len(rows)
 
 
 def _source(archive: HistoryArchive) -> str:
@@ -240,7 +345,8 @@ def _source(archive: HistoryArchive) -> str:
 
 
 class _People:
-    """Platform handle → person id, creating people on first sight, within the import session."""
+    """Platform handle → person id within the import session: the people an import needs are
+    first noted (:meth:`want`), then created at once (:meth:`create`)."""
 
     def __init__(
         self, session: Session, platform: str, users: Mapping[str, HistoryUser], erased: set[str]
@@ -249,11 +355,16 @@ class _People:
         self.platform = platform
         self.users = users
         self.ids: dict[str, int | None] = {}
+        self.wanted: dict[str, None] = {}  # handles to create, in order of first sight
+        self.new: set[int] = set()  # the people this import created
         self.created = 0
         self.erased = erased
         self.skipped: set[str] = set()
-        for identity in session.exec(select(Identity).where(Identity.platform == platform)):
-            self.ids[identity.handle] = identity.person_id
+        query = sa.select(col(Identity.handle), col(Identity.person_id)).where(
+            col(Identity.platform) == platform
+        )
+        for handle, person in session.execute(query):
+            self.ids[handle] = person
 
     def is_erased(self, handle: str) -> bool:
         """Whether ``handle`` asked to be forgotten (and has not come back since)."""
@@ -262,55 +373,50 @@ class _People:
         self.skipped.add(handle)
         return True
 
-    def get(self, handle: str) -> int | None:
-        if handle in self.ids:
-            return self.ids[handle]
-        if self.is_erased(handle):
-            return None
+    def want(self, handle: str) -> None:
+        """Note that the import needs ``handle``'s person (created by :meth:`create`)."""
+        if handle in self.ids or handle in self.wanted or self.is_erased(handle):
+            return
         user = self.users.get(handle)
         if user is not None and user.is_bot:
             self.ids[handle] = None
-            return None
-        name = (user.name if user else "") or handle
-        person = Person(
-            name=name,
-            timezone=user.tz if user else None,
-            title=user.title if user else "",
-            deleted=bool(user and user.deleted),
-            created_at=datetime.now(UTC),
-        )
-        self.session.add(person)
-        self.session.flush()
-        assert person.id is not None
-        self.session.add(Identity(person_id=person.id, platform=self.platform, handle=handle, display=name))
-        self.ids[handle] = person.id
-        self.created += 1
-        return person.id
+            return
+        self.wanted[handle] = None
 
-    def declare(self, user: HistoryUser, skills: list[str]) -> int:
-        """profile.title is a self-description: its skills count as declared, once."""
-        person = self.get(user.handle)
-        if person is None:
-            return 0
-        count = 0
-        for skill in skills:
-            skill_row = ensure_skill_in(self.session, skill)
-            exists = self.session.exec(
-                select(SkillClaim.id).where(
-                    SkillClaim.person_id == person,
-                    SkillClaim.skill_id == skill_row.id,
-                    SkillClaim.source == ClaimSource.DECLARED,
-                )
-            ).first()
-            if exists is None:
-                self.session.add(
-                    SkillClaim(
-                        person_id=person,
-                        skill_id=skill_row.id or 0,
-                        source=ClaimSource.DECLARED,
-                        ref="profile",
-                        created_at=datetime.now(UTC),
-                    )
-                )
-                count += 1
-        return count
+    def create(self) -> None:
+        """Create every person wanted and not there yet, and their identities."""
+        handles = list(self.wanted)
+        self.wanted.clear()
+        if not handles:
+            return
+        now = datetime.now(UTC)
+        rows, names = [], []
+        for handle in handles:
+            user = self.users.get(handle)
+            name = (user.name if user else "") or handle
+            names.append(name)
+            rows.append(
+                Person(
+                    name=name,
+                    timezone=user.tz if user else None,
+                    title=user.title if user else "",
+                    deleted=bool(user and user.deleted),
+                    created_at=now,
+                ).model_dump(exclude={"id"})
+            )
+        ids = insert_returning_ids(self.session, Person, rows)
+        insert_rows(
+            self.session,
+            Identity,
+            [
+                {"person_id": person, "platform": self.platform, "handle": handle, "display": name}
+                for handle, person, name in zip(handles, ids, names, strict=True)
+            ],
+        )
+        self.ids.update(zip(handles, ids, strict=True))
+        self.new.update(ids)
+        self.created += len(ids)
+
+    def get(self, handle: str) -> int | None:
+        """The person of ``handle``: None for a bot or someone erased (create() came first)."""
+        return self.ids.get(handle)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Container, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -116,7 +116,19 @@ def _reactions(value: object, what: str) -> tuple[tuple[str, tuple[str, ...]], .
     return tuple(out)
 
 
-def _mentions(obj: Mapping[str, object], text: str, known: set[str], what: str) -> tuple[str, ...]:
+class _Known:
+    """The handles a thread's mentions may name: the users read so far and the thread's authors
+    (looked up in both, not copied: a copy per thread made reading a large export quadratic)."""
+
+    def __init__(self, users: Mapping[str, object], authors: set[str]) -> None:
+        self.users = users
+        self.authors = authors
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self.authors or handle in self.users
+
+
+def _mentions(obj: Mapping[str, object], text: str, known: Container[str], what: str) -> tuple[str, ...]:
     value = obj.get("mentions")
     if value is not None:
         if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
@@ -126,7 +138,7 @@ def _mentions(obj: Mapping[str, object], text: str, known: set[str], what: str) 
     return tuple(dict.fromkeys(h for h in found if h in known))
 
 
-def _message(obj: object, what: str, known: set[str]) -> HistoryMessage:
+def _message(obj: object, what: str, known: Container[str]) -> HistoryMessage:
     if not isinstance(obj, dict):
         raise _Bad(f"{what} is not an object")
     prefix = f"{what}: "
@@ -177,10 +189,12 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     raw_replies = obj.get("replies", [])
     if not isinstance(raw_replies, list):
         raise _Bad("'replies' must be a list")
-    known = set(users)
-    for raw in [obj["root"], *raw_replies]:
-        if isinstance(raw, dict) and isinstance(raw.get("author"), str):
-            known.add(clean_text(raw["author"]))
+    authors = {
+        clean_text(raw["author"])
+        for raw in [obj["root"], *raw_replies]
+        if isinstance(raw, dict) and isinstance(raw.get("author"), str)
+    }
+    known = _Known(users, authors)
     root = _message(obj["root"], "root", known)
     written = [_message(raw, f"replies[{i}]", known) for i, raw in enumerate(raw_replies)]
     ids = [root.ts] + [reply.ts for reply in written]

@@ -26,6 +26,7 @@ MAX_NGRAM = 6
 FUZZY_MIN_LEN = 6  # words shorter than this are never typo-corrected
 FUZZY_CATEGORIES = frozenset({"tech", "data"})  # product/tool names, not dictionary words
 STEM_SCORE = 95.0
+FUZZY_MEMO = 100_000  # tokens whose typo match is remembered (then forgotten all at once)
 UNSAFE = NO_FUZZ | AMBIGUOUS | CANONICAL_ONLY  # words that never match loosely
 
 _Choices = tuple[list[str], list[int]]
@@ -152,6 +153,7 @@ class VocabIndex:
         self._fuzzy_single = fuzzy_single
         self._by_len = by_len
         self._choice_cache: dict[tuple[object, ...], _Choices] = {}
+        self._fuzzy_memo: dict[str, tuple[int, float] | None] = {}
         self.all_keys = list(self.exact)
         self.all_sids = [self.exact[k] for k in self.all_keys]
 
@@ -212,7 +214,19 @@ class VocabIndex:
         return self._plural_match(token, free_text=True)
 
     def fuzzy_single(self, token: str) -> tuple[int, float] | None:
-        """Typo match for a free-text token, or None (conservative)."""
+        """Typo match for a free-text token, or None (conservative).
+
+        Memoised: the words of a workspace's messages repeat, and this search was most of the
+        cost of recognising the skills of a large import's every thread."""
+        memo = self._fuzzy_memo
+        if token in memo:
+            return memo[token]
+        if len(memo) >= FUZZY_MEMO:
+            memo.clear()
+        found = memo[token] = self._typo_match(token)
+        return found
+
+    def _typo_match(self, token: str) -> tuple[int, float] | None:
         if len(token) < FUZZY_MIN_LEN or not token.isalpha() or token in UNSAFE:
             return None
         budget = max_edits(len(token))

@@ -81,16 +81,17 @@ class _Scan:
 
     def exact_candidates(self) -> list[_Cand]:
         index, words = self.index, self.words
+        stems = [stem(word) for word in words]  # once per word, not once per phrase tried
         found: list[_Cand] = []
         for i, word in enumerate(words):
-            if word in index.multi_first or stem(word) in index.multi_first_stem:
+            if word in index.multi_first or stems[i] in index.multi_first_stem:
                 for n in range(min(index.max_n, self.reach[i] - i), 1, -1):
                     key = " ".join(words[i : i + n])
                     sid = index.exact.get(key)
                     if sid is not None and key not in index.blocked:
                         found.append(_Cand(i, i + n, sid, 100.0))
                         continue
-                    sid = index.stem_multi.get(" ".join(stem(w) for w in words[i : i + n]))
+                    sid = index.stem_multi.get(" ".join(stems[i : i + n]))
                     if sid is not None:
                         found.append(_Cand(i, i + n, sid, STEM_SCORE))
             sid = index.exact.get(word)
