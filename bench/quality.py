@@ -43,9 +43,6 @@ from bot.matching.model import DEFAULT, FEATURES, Model
 
 OFF_TOPIC = 30  # questions taken from each other export for the off-topic ask rate
 OFF_TOPIC_TARGET = 0.20
-# The gate is chosen to ask about at most this share of the other communities' questions: a margin
-# below the target, as a gate chosen right at it on some communities lands above it on others.
-OFF_TOPIC_CHOICE = 0.18
 GATES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 1.01)
 FLOORS = (0.05, 0.1, 0.2, 0.3, 0.5)
 SKILLS, DECLARED, OFFER, COVERAGE = (FEATURES.index(n) for n in ("skills", "declared", "offer", "coverage"))
@@ -70,7 +67,7 @@ def choose_gate(
     model: Model, samples: Sequence[Sample], foreign_sets: Sequence[list[list[list[float]]]]
 ) -> Model:
     """``model`` with the (relevance, inferred, floor) that give the best uncapped route-hit on
-    these communities' questions among those that ask someone for at most OFF_TOPIC_CHOICE of
+    these communities' questions among those that ask someone for at most OFF_TOPIC_TARGET of
     the other communities' questions (the least off-topic ones if none does)."""
     ranked = []
     for features, labels in samples:
@@ -85,7 +82,7 @@ def choose_gate(
             asked = [known(c, gate, inferred) for group in foreign_sets for c in group]
             off = sum(asked) / max(len(asked), 1)
             fallback = min(fallback, (off, gate, inferred, FLOORS[0]))
-            if off > OFF_TOPIC_CHOICE:
+            if off > OFF_TOPIC_TARGET:
                 continue
             mask = [known(features, gate, inferred) for features, _order in ranked]
             for floor in FLOORS:

@@ -71,29 +71,29 @@ class Model:
 # except declared (counts least, by design), offer and vouched (no export has them): set by hand.
 DEFAULT = Model(
     (
-        0.0705,  # threads
-        0.3125,  # threads_rel
-        0.0505,  # answers
-        0.3861,  # answers_rel
-        0.8554,  # coverage
+        0.0325,  # threads
+        0.3485,  # threads_rel
+        0.0093,  # answers
+        0.3671,  # answers_rel
+        0.5561,  # coverage
         0.0,  # skills
         0.1,  # declared (by hand: self-declared skills count least)
         0.5,  # offer (by hand)
-        0.2139,  # days
-        0.086,  # week
-        0.0154,  # fortnight
+        0.2602,  # days
+        0.1079,  # week
+        0.0296,  # fortnight
         0.0,  # month
-        0.0869,  # season
-        0.2857,  # month_rel
-        0.323,  # fortnight_rel
-        0.1179,  # total
+        0.1005,  # season
+        0.343,  # month_rel
+        0.3422,  # fortnight_rel
+        0.102,  # total
         0.0,  # solved
-        -0.187,  # idle
-        0.0576,  # asker
-        0.0697,  # near
+        -0.232,  # idle
+        0.0793,  # asker
+        0.0544,  # near
         0.0,  # channel
-        0.1257,  # threads_lately
-        0.1939,  # answers_lately
+        0.1346,  # threads_lately
+        0.1748,  # answers_lately
         0.5,  # vouched (by hand: peers' endorsements and help recorded live count most)
     ),
     relevance=0.5,
