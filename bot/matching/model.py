@@ -71,33 +71,33 @@ class Model:
 # except declared (counts least, by design), offer and vouched (no export has them): set by hand.
 DEFAULT = Model(
     (
-        0.0325,  # threads
-        0.3485,  # threads_rel
-        0.0093,  # answers
-        0.3671,  # answers_rel
-        0.5561,  # coverage
+        0.0453,  # threads
+        0.3373,  # threads_rel
+        0.0271,  # answers
+        0.3644,  # answers_rel
+        0.7458,  # coverage
         0.0,  # skills
         0.1,  # declared (by hand: self-declared skills count least)
         0.5,  # offer (by hand)
-        0.2602,  # days
-        0.1079,  # week
-        0.0296,  # fortnight
+        0.2351,  # days
+        0.0914,  # week
+        0.0189,  # fortnight
         0.0,  # month
-        0.1005,  # season
-        0.343,  # month_rel
-        0.3422,  # fortnight_rel
-        0.102,  # total
+        0.1068,  # season
+        0.3447,  # month_rel
+        0.3464,  # fortnight_rel
+        0.1159,  # total
         0.0,  # solved
-        -0.232,  # idle
-        0.0793,  # asker
-        0.0544,  # near
+        -0.2102,  # idle
+        0.0702,  # asker
+        0.0633,  # near
         0.0,  # channel
-        0.1346,  # threads_lately
-        0.1748,  # answers_lately
+        0.1238,  # threads_lately
+        0.1611,  # answers_lately
         0.5,  # vouched (by hand: peers' endorsements and help recorded live count most)
     ),
     relevance=0.5,
-    inferred=0.25,
+    inferred=0.2,
     floor=0.05,
 )
 
