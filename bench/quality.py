@@ -1,163 +1,234 @@
-"""Matching quality on real exports: who actually answered, and would we have found them?
+"""Matching quality on real exports, replayed live and scored leave-one-community-out.
 
-For each export in ../shared/data/dev (except those without threads), the first 80 % of threads
-(by time) are imported, and the remaining questions are matched in time order as if they
-arrived live (`entraide match --batch` does the same). Reported per export and pooled:
+For each export in ../shared/data/dev, the first 80 % of threads (by time) are imported; the
+remaining questions and their replies are replayed in time order as a live bot would see them
+(:mod:`bench.replay`): each question matched when asked, each reply learned when it comes.
 
-- MRR and hit@5 of the people who actually replied (the asker excluded), for Entraide and two
-  baselines computed on the same split: "most active repliers" and BM25 over past threads
-  aggregated per replier;
-- route: the share of questions where the people Entraide would ask include a real replier,
-  beside asking the 3 most active repliers every time;
-- the most asks any one person got in a 7-day window (the weekly cap is 3 by default);
-- ask: the share of questions for which Entraide finds someone to ask (a relevant candidate);
-- off-topic: the same share for questions taken from the *other* exports, matched against this
-  one — people asked about what their community never discusses. Lower is better.
+Whatever is tuned — the model's weights and its relevance gate — is chosen without the
+community it is scored on: a first replay of every export (with the shipped weights) gives the
+candidates' features; then, for each export, the weights are fitted on the *other* exports
+(:mod:`bench.fit`), the gate chosen on them, and the export replayed again with those. Per export
+and pooled:
 
-Run: `python -m bench.quality [EXPORT.zip …]`.
+- MRR and hit@5 of the people who really answered (the asker excluded), for Entraide and the
+  live baselines (:mod:`bench.baselines`): most active, most active lately (14-day half-life),
+  BM25 over past threads per replier;
+- route: the share of questions where the people asked (now, or later when they are back)
+  include one who answered, beside the 3 most active lately with room under the same weekly cap,
+  and the oracle under that cap (the ceiling);
+- max/wk: the most asks any one person got in a 7-day window (the weekly cap is 3);
+- off-topic: the share of questions taken from the other exports for which someone would be
+  asked here (lower is better);
+- p99: the matcher's own time per question (elapsed_ms of `entraide match --batch`).
+
+Everything is shown with the bundled vocabulary, and with its domain skills removed.
+Run: `python -m bench.quality [EXPORT.zip …]`; `--fit` also prints the weights fitted on every
+export (those shipped in bot/matching/model.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import pickle
 import sys
 import tempfile
-from collections import Counter, defaultdict, deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from pathlib import Path
 
+from bench.fit import Sample, fit
+from bench.replay import DEPTH, Community, Outcome, foreign, load, prepare, replay
 from bench.shared import DEV_DATA
-from bot.app import build_services, vocabulary
-from bot.chat.context import Services
-from bot.config import config_from_dict
-from bot.matching.batch import BatchMatcher, Query
-from bot.matching.text_index import TextIndex
-from skills_db.importers.history import import_history
-from skills_db.importers.model import HistoryArchive, HistoryThread
-from skills_db.importers.read import read_history
-from skills_db.storage.store import Store
+from bot.matching.model import DEFAULT, FEATURES, Model
 
-DEV = DEV_DATA
-SKIP = {"slack-houstondatavis.zip"}
-TRAIN_SHARE = 0.8
-DEPTH = 100  # ranks looked at for MRR
 OFF_TOPIC = 30  # questions taken from each other export for the off-topic ask rate
+OFF_TOPIC_TARGET = 0.20
+GATES = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 1.01)
+FLOORS = (0.05, 0.1, 0.2, 0.3, 0.5)
+SKILLS, DECLARED, OFFER, COVERAGE = (FEATURES.index(n) for n in ("skills", "declared", "offer", "coverage"))
 
 
-@dataclass
-class Scores:
-    reciprocal: list[float] = field(default_factory=list)
-    hits5: list[float] = field(default_factory=list)
-
-    def add(self, ranking: Sequence[str], truth: set[str]) -> None:
-        rank = next((i for i, who in enumerate(ranking[:DEPTH], 1) if who in truth), None)
-        self.reciprocal.append(1 / rank if rank else 0.0)
-        self.hits5.append(1.0 if rank and rank <= 5 else 0.0)
-
-    @property
-    def mrr(self) -> float:
-        return sum(self.reciprocal) / max(len(self.reciprocal), 1)
-
-    @property
-    def hit5(self) -> float:
-        return sum(self.hits5) / max(len(self.hits5), 1)
+def reciprocal(ranking: Sequence[str], truth: set[str]) -> tuple[float, float]:
+    rank = next((i for i, who in enumerate(ranking[:DEPTH], 1) if who in truth), None)
+    return (1 / rank if rank else 0.0), (1.0 if rank and rank <= 5 else 0.0)
 
 
-@dataclass
-class Result:
-    name: str
-    queries: int = 0
-    entraide: Scores = field(default_factory=Scores)
-    active: Scores = field(default_factory=Scores)
-    bm25: Scores = field(default_factory=Scores)
-    route_hits: list[float] = field(default_factory=list)
-    active3_hits: list[float] = field(default_factory=list)
-    max_weekly_asks: int = 0
-    asks: list[float] = field(default_factory=list)
-    off_topic: list[float] = field(default_factory=list)
-
-
-@dataclass
-class Community:
-    """One export, its history imported, and the questions held out from it."""
-
-    result: Result
-    services: Services
-    queries: list[Query]
-
-
-def split(archive: HistoryArchive) -> tuple[list[HistoryThread], list[HistoryThread]]:
-    threads = sorted(archive.threads, key=lambda t: t.root.posted_at)
-    cut = int(len(threads) * TRAIN_SHARE)
-    return threads[:cut], threads[cut:]
-
-
-def evaluate(path: Path, workdir: Path) -> Community:
-    archive = read_history(path)
-    train, test = split(archive)
-    config = config_from_dict(
-        {"database": {"url": f"sqlite:///{workdir}/{path.stem}.db"}, "bot": {"log_format": "text"}}
+def known(candidates: Sequence[Sequence[float]], gate: float, inferred: float) -> bool:
+    """As bot.matching.scoring decides it: a need this community knows (none of the exports has
+    endorsements or help given live, and all have more history than MIN_HISTORY: whoever scores
+    at least ``floor`` of the best may be asked)."""
+    return any(
+        f[COVERAGE] >= gate or f[OFFER] or ((f[SKILLS] or f[DECLARED]) and f[COVERAGE] >= inferred)
+        for f in candidates
     )
-    store = Store.open(config.database.url)
-    import_history(store, replace(archive, threads=tuple(train)), vocabulary(config, store))
-    services = build_services(config, store)  # with the vocabulary learned from the import
-    queries, truths = [], {}
-    for thread in test:
-        truth = {r.author for r in thread.replies if r.author != thread.root.author}
-        if truth:
-            queries.append(
-                Query(thread.thread_id, thread.root.text, thread.root.author, thread.root.posted_at)
-            )
-            truths[thread.thread_id] = truth
-    result = Result(path.stem, len(queries))
-    activity = Counter(r.author for t in train for r in t.replies if r.author != t.root.author)
-    baseline_index = TextIndex(half_life_days=1e9)
-    numbers: dict[str, int] = {}
-    for number, thread in enumerate(train):
-        repliers = {r.author for r in thread.replies if r.author != thread.root.author}
-        text = " ".join([thread.root.text, *(r.text for r in thread.replies)])
-        helpers = [(numbers.setdefault(who, len(numbers)), 1.0) for who in sorted(repliers)]
-        baseline_index.add(number + 1, text, thread.root.posted_at, helpers)
-    handles = {n: who for who, n in numbers.items()}
-    asks: defaultdict[str, deque[float]] = defaultdict(deque)
-    by_id = {q.id: q for q in queries}
-    for line in BatchMatcher(services, limit=DEPTH).run(queries):
-        query, truth = by_id[line["id"]], truths[line["id"]]
-        result.asks.append(1.0 if any(c["relevant"] for c in line["candidates"]) else 0.0)
-        ranking = [next(iter(c["handles"].values()), "") for c in line["candidates"]]
-        result.entraide.add(ranking, truth)
-        most_active = [who for who, _ in activity.most_common(DEPTH + 1) if who != query.asker]
-        result.active.add(most_active, truth)
-        result.active3_hits.append(1.0 if truth.intersection(most_active[:3]) else 0.0)
-        text_scores = baseline_index.people(query.text, query.created, top_docs=len(baseline_index))
-        bm25 = [handles[p] for p, _ in sorted(text_scores.items(), key=lambda kv: -kv[1][0])]
-        result.bm25.add([who for who in bm25 if who != query.asker], truth)
-        result.route_hits.append(1.0 if truth.intersection(line["route"]) else 0.0)
-        when = query.created.timestamp()
-        for who in line["route"]:
-            window = asks[who]
-            window.append(when)
-            while window and window[0] <= when - timedelta(days=7).total_seconds():
-                window.popleft()
-            result.max_weekly_asks = max(result.max_weekly_asks, len(window))
-    return Community(result, services, queries)
 
 
-def off_topic(community: Community, others: list[Community]) -> None:
-    """Would anyone here be asked the questions of other communities? (at the end of the history)"""
-    matcher = community.services.matcher
-    at = max((q.created for q in community.queries), default=None)
-    for other in others:
-        for query in other.queries[:OFF_TOPIC]:
-            when = at or query.created
-            match = matcher.rank(query.text, matcher.recognise(query.text), None, when)
-            community.result.off_topic.append(1.0 if any(c.relevant for c in match.candidates) else 0.0)
+def choose_gate(
+    model: Model, samples: Sequence[Sample], foreign_sets: Sequence[list[list[list[float]]]]
+) -> Model:
+    """``model`` with the (relevance, inferred, floor) that give the best uncapped route-hit on
+    these communities' questions among those that ask someone for at most OFF_TOPIC_TARGET of
+    the other communities' questions (the least off-topic ones if none does)."""
+    ranked = []
+    for features, labels in samples:
+        scores = [model.score(f) for f in features]
+        top = max(scores, default=0.0)
+        order = sorted(range(len(features)), key=lambda i: -scores[i])
+        ranked.append((features, [(math.exp(scores[i] - top), labels[i], features[i]) for i in order]))
+    best: tuple[float, float, float, float] | None = None
+    fallback = (2.0, GATES[-1], GATES[-1], FLOORS[0])
+    for gate in GATES:
+        for inferred in (g for g in GATES if g <= gate):
+            asked = [known(c, gate, inferred) for group in foreign_sets for c in group]
+            off = sum(asked) / max(len(asked), 1)
+            fallback = min(fallback, (off, gate, inferred, FLOORS[0]))
+            if off > OFF_TOPIC_TARGET:
+                continue
+            mask = [known(features, gate, inferred) for features, _order in ranked]
+            for floor in FLOORS:
+                hits = []
+                for k, (_f, order) in zip(mask, ranked, strict=True):
+                    asked = [label for score, label, _f in order if score >= floor]
+                    hits.append(k and any(asked[:3]))
+                route = sum(hits) / max(len(hits), 1)
+                if best is None or route > best[0]:
+                    best = (route, gate, inferred, floor)
+    _route, gate, inferred, floor = best or fallback
+    return Model(model.weights, relevance=gate, inferred=inferred, floor=floor)
 
 
-def _mean(values: list[float]) -> float:
+def _mean(values: Sequence[float]) -> float:
     return sum(values) / max(len(values), 1)
+
+
+def p99(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] if ordered else 0.0
+
+
+class Row:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.mrr: dict[str, list[float]] = {m: [] for m in ("entraide", "active", "lately", "bm25")}
+        self.hit5: dict[str, list[float]] = {m: [] for m in self.mrr}
+        self.route: dict[str, list[float]] = {m: [] for m in ("entraide", "lately", "oracle")}
+        self.most = 0
+        self.off: list[float] = []
+        self.elapsed: list[float] = []
+
+    def add(self, outcome: Outcome, community: Community, off: list[float]) -> None:
+        for method, rankings in outcome.rankings.items():
+            for qid, ranking in rankings.items():
+                rr, hit = reciprocal(ranking, community.truths[qid])
+                self.mrr[method].append(rr)
+                self.hit5[method].append(hit)
+        for method, routes in outcome.routes.items():
+            for qid, route in routes.items():
+                self.route[method].append(1.0 if community.truths[qid].intersection(route) else 0.0)
+        self.most = max(self.most, outcome.most_asks["entraide"])
+        self.off += off
+        self.elapsed += outcome.elapsed
+
+    def merge(self, other: Row) -> None:
+        for table in ("mrr", "hit5", "route"):
+            for method, values in getattr(other, table).items():
+                getattr(self, table)[method].extend(values)
+        self.most = max(self.most, other.most)
+        self.off += other.off
+        self.elapsed += other.elapsed
+
+    def ratio(self) -> float:
+        best = max(_mean(self.mrr[m]) for m in ("active", "lately", "bm25"))
+        return _mean(self.mrr["entraide"]) / best if best else 0.0
+
+    def line(self) -> str:
+        m = {k: _mean(v) for k, v in self.mrr.items()}
+        r = {k: _mean(v) for k, v in self.route.items()}
+        return (
+            f"{self.name:<25} {len(self.mrr['entraide']):>4} | {m['entraide']:>5.3f}"
+            f" {_mean(self.hit5['entraide']):>5.3f}"
+            f" | {m['active']:>5.3f} {m['lately']:>5.3f} {m['bm25']:>5.3f} | {self.ratio():>5.2f}x"
+            f" | {r['entraide']:>5.3f} {r['lately']:>5.3f} {r['oracle']:>5.3f} | {self.most:>3}"
+            f" | {_mean(self.off):>5.3f} | {p99(self.elapsed):>6.1f}"
+        )
+
+
+HEADER = (
+    f"{'export':<25} {'n':>4} | {'MRR':>5} {'hit@5':>5} | {'activ':>5} {'lately':>5} {'BM25':>5}"
+    f" | {'ratio':>6}"
+    f" | {'route':>5} {'lat3':>5} {'oracl':>5} | {'max':>3} | {'off':>5} | {'p99 ms':>6}"
+)
+
+
+def evaluate(
+    paths: list[Path],
+    communities: list[Community],
+    workdir: Path,
+    domain: bool,
+    show_fit: bool,
+    cache: Path | None = None,
+) -> Row:
+    for path, community in zip(paths, communities, strict=True):
+        prepare(community, path, workdir, domain)
+    first = {c.name: replay(c, workdir, DEFAULT, domain, "first") for c in communities}
+    foreign_features = {}
+    for c in communities:
+        others = [o for o in communities if o is not c]
+        foreign_features[c.name] = foreign(first[c.name], c, others, OFF_TOPIC)[1]
+        services = first[c.name].services
+        assert services is not None
+        services.store.close()
+        first[c.name].services = None
+    if cache is not None:  # the features of the first replay, to study the model without replaying
+        with open(cache / f"first-{'domain' if domain else 'general'}.pickle", "wb") as handle:
+            pickle.dump(
+                {
+                    "first": first,
+                    "foreign": foreign_features,
+                    "truths": {c.name: c.truths for c in communities},
+                },
+                handle,
+            )
+    print(f"\n{'with' if domain else 'without'} the domain vocabulary (live replay, leave-one-community-out)")
+    print(HEADER)
+    print("-" * len(HEADER))
+    pooled, rows = Row("pooled"), []
+    for c in communities:
+        others = [o for o in communities if o is not c]
+        samples = [s for o in others for s in first[o.name].samples]
+        model = fit(samples)
+        model = choose_gate(model, samples, [foreign_features[o.name] for o in others])
+        outcome = replay(c, workdir, model, domain, "scored")
+        off, _features = foreign(outcome, c, others, OFF_TOPIC)
+        assert outcome.services is not None
+        outcome.services.store.close()
+        row = Row(c.name)
+        row.add(outcome, c, off)
+        pooled.merge(row)
+        rows.append(row)
+        print(row.line() + f"   gates {model.relevance:.2f}/{model.inferred:.2f}/{model.floor:.2f}")
+    print("-" * len(HEADER))
+    print(pooled.line())
+    route = {k: _mean(v) for k, v in pooled.route.items()}
+    print(
+        f"pooled MRR {pooled.ratio():.2f}x the best live baseline (target >= 1.15); "
+        f"route {route['entraide'] / max(route['lately'], 1e-9):.2f}x the 3 most active lately "
+        f"under the cap (target >= 1.4); off-topic {_mean(pooled.off):.3f} (target <= {OFF_TOPIC_TARGET}); "
+        f"most asks in a week {pooled.most} (cap 3)"
+    )
+    lowest = min(rows, key=Row.ratio)
+    print(f"lowest export: {lowest.name} at {lowest.ratio():.2f}x its best live baseline (target >= 1.0)")
+    if show_fit:
+        samples = [s for c in communities for s in first[c.name].samples]
+        model = fit(samples)
+        model = choose_gate(model, samples, list(foreign_features.values()))
+        print(
+            f"\nfitted on every export: relevance {model.relevance}, inferred {model.inferred}, "
+            f"floor {model.floor}"
+        )
+        for name, weight in model.described().items():
+            print(f"  {name:<12} {weight:>8.4f}")
+    return pooled
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -165,55 +236,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("exports", nargs="*", type=Path, help="exports (default: every dev export)")
+    parser.add_argument("--fit", action="store_true", help="also print the weights fitted on every export")
+    parser.add_argument("--domain", choices=("both", "with", "without"), default="both")
+    parser.add_argument("--cache", type=Path, help="keep the first replay's features there (pickle)")
     args = parser.parse_args(argv)
-    exports = args.exports or sorted(p for p in DEV.glob("*.zip") if p.name not in SKIP)
-    if not exports:
-        print(f"no exports found in {DEV}", file=sys.stderr)
+    paths = args.exports or sorted(DEV_DATA.glob("*.zip"))
+    if not paths:
+        print(f"no exports found in {DEV_DATA}", file=sys.stderr)
         return 1
+    kept, communities = [], []
+    for path in paths:
+        community = load(path)
+        if not community.truths:
+            print(f"{path.name}: no answered question in its last 20 % of threads: left out", file=sys.stderr)
+            continue
+        kept.append(path)
+        communities.append(community)
+    modes = {"both": (True, False), "with": (True,), "without": (False,)}[args.domain]
     with tempfile.TemporaryDirectory() as workdir:
-        communities = [evaluate(path, Path(workdir)) for path in exports]
-        for community in communities:
-            off_topic(community, [c for c in communities if c is not community])
-        for community in communities:
-            community.services.store.close()
-    results = [c.result for c in communities]
-    header = (
-        f"{'export':<26} {'n':>4} | {'MRR':>6} {'hit@5':>6} | {'active':>6} {'hit@5':>6} | "
-        f"{'BM25':>6} {'hit@5':>6} | {'route':>6} {'top3':>6} | {'max/wk':>6} | {'ask':>5} {'off':>5}"
-    )
-    print(header)
-    print("-" * len(header))
-    pooled = Result("pooled")
-    for r in [*results, pooled]:
-        if r is pooled:
-            for other in results:
-                pooled.queries += other.queries
-                for mine, theirs in (
-                    (pooled.entraide, other.entraide),
-                    (pooled.active, other.active),
-                    (pooled.bm25, other.bm25),
-                ):
-                    mine.reciprocal += theirs.reciprocal
-                    mine.hits5 += theirs.hits5
-                pooled.route_hits += other.route_hits
-                pooled.asks += other.asks
-                pooled.off_topic += other.off_topic
-                pooled.active3_hits += other.active3_hits
-                pooled.max_weekly_asks = max(pooled.max_weekly_asks, other.max_weekly_asks)
-            print("-" * len(header))
-        print(
-            f"{r.name:<26} {r.queries:>4} | {r.entraide.mrr:>6.3f} {r.entraide.hit5:>6.3f} | "
-            f"{r.active.mrr:>6.3f} {r.active.hit5:>6.3f} | {r.bm25.mrr:>6.3f} {r.bm25.hit5:>6.3f} | "
-            f"{_mean(r.route_hits):>6.3f} {_mean(r.active3_hits):>6.3f} | {r.max_weekly_asks:>6} | "
-            f"{_mean(r.asks):>5.3f} {_mean(r.off_topic):>5.3f}"
-        )
-    best = max(pooled.active.mrr, pooled.bm25.mrr)
-    print()
-    print(f"MRR vs best baseline: {pooled.entraide.mrr / best:.2f}x (target >= 1.15)")
-    route_ratio = _mean(pooled.route_hits) / max(_mean(pooled.active3_hits), 1e-9)
-    print(f"route vs 3 most active: {route_ratio:.2f}x (target >= 0.90)")
-    print(f"most asks in a week: {pooled.max_weekly_asks} (cap 3)")
-    print(f"off-topic questions that would ask someone: {_mean(pooled.off_topic):.3f} (lower is better)")
+        for domain in modes:
+            evaluate(kept, communities, Path(workdir), domain, args.fit, args.cache)
     return 0
 
 

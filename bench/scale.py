@@ -70,7 +70,8 @@ from bot.chat.context import Services
 from bot.config import config_from_dict
 from bot.i18n import Catalog
 from bot.matching import text_index
-from bot.matching.engine import SOURCE_WEIGHTS, Matcher
+from bot.matching.engine import Matcher
+from bot.matching.skill_index import SOURCE_WEIGHTS
 from skills_db.importers.read import write_jsonl_threads
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import Store

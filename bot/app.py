@@ -64,6 +64,8 @@ def build_services(config: Config, store: Store, clock: Callable[[], datetime] |
 def configured_vocabulary(config: Config) -> Taxonomy:
     """The default vocabulary, extended by the admins' files."""
     taxonomy = Taxonomy.load_default()
+    if not config.matching.domain_vocabulary:
+        taxonomy = Taxonomy.from_skills(s for s in taxonomy if s.category != "domain")
     for index, path in enumerate(config.matching.vocabulary_files):
         try:
             taxonomy = taxonomy.extended(Taxonomy.from_file(path))

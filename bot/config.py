@@ -94,12 +94,17 @@ class RoutingConfig:
 class MatchingConfig:
     half_life_days: float = 180.0  # skill evidence loses half its weight in this time
     activity_half_life_days: float = 90.0  # same for help given in threads (text and activity)
-    text_weight: float = 1.0  # how much matching the text of past threads counts
-    skill_weight: float = 1.0  # how much evidence on the need's skills counts
-    activity_weight: float = 0.5  # how much recent help, on any topic, counts
-    offer_bonus: float = 0.3  # added for an active offer on one of the need's skills
-    min_score: float = 0.05  # below this a candidate is not worth naming
+    # Multipliers of the fitted model's weights (bot/matching/model.py), by kind of evidence:
+    # 1.0 keeps the model as fitted on real communities.
+    text_weight: float = 1.0  # the need's words against past threads and answers
+    skill_weight: float = 1.0  # evidence on the need's recognised skills
+    activity_weight: float = 1.0  # help given lately, whatever the topic
+    offer_bonus: float = 0.5  # the weight of an active offer on one of the need's skills (set by hand)
+    min_score: float = 0.05  # nobody scoring below this share of the best candidate is asked
     vocabulary_files: list[str] = field(default_factory=list)  # extra skills, JSONL like skills.jsonl
+    # The bundled vocabulary's skills of hobbies and trades (cooking, cycling, brewing…): an
+    # organisation whose people never talk about them may leave them out.
+    domain_vocabulary: bool = True
     # Where the snapshot of the indexes is kept for a quick start (bot.matching.snapshot); a
     # SQLite database keeps it next to its file ("<file>.index") unless this says otherwise.
     index_cache: str = ""

@@ -141,7 +141,8 @@ def test_match_batch_replays_needs_in_time_order_within_caps(tmp_path: Path, sql
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["id"] for line in lines] == [t.thread_id for t in last]
     for line, thread in zip(lines, last, strict=True):
-        assert set(line) == {"id", "skills", "candidates", "route", "elapsed_ms"}
+        assert set(line) == {"id", "skills", "candidates", "route", "waiting", "elapsed_ms"}
+        assert set(line["waiting"]) <= set(line["route"])  # asked later, when back: part of the route
         handles = [next(iter(c["handles"].values())) for c in line["candidates"]]
         assert thread.root.author not in handles  # never the asker
         assert all(c["reasons"] and c["name"] for c in line["candidates"])

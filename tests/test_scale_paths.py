@@ -65,7 +65,7 @@ def test_search_returns_the_exact_bm25_top(vectorised: bool, monkeypatch: pytest
                 assert score == pytest.approx(expected[doc], rel=1e-9)
 
 
-def test_close_threads_are_the_same_with_numpy_as_one_by_one() -> None:
+def test_shares_of_the_need_are_the_same_with_numpy_as_one_by_one() -> None:
     if text_index.numpy is None:
         pytest.skip("numpy is not installed")
     texts = _corpus(3, 2000)
@@ -79,9 +79,9 @@ def test_close_threads_are_the_same_with_numpy_as_one_by_one() -> None:
         words = rng.sample(WORDS, rng.randint(1, 6)) + [f"unseen{n}" for n in range(rng.randint(0, 2))]
         terms = index._query_terms(" ".join(words))
         docs = [doc for doc, _score in index.search(" ".join(words), 300)]
-        one_by_one = {doc for doc in docs if index._is_close(doc, terms)}
-        assert index._close_docs(docs, terms) == one_by_one
-        closes += len(one_by_one)
+        one_by_one = {doc: index._share(doc, terms) for doc in docs}
+        assert index._shares(docs, terms) == pytest.approx(one_by_one, rel=1e-9)
+        closes += sum(share >= text_index.CLOSE_SHARE for share in one_by_one.values())
     assert closes  # the queries did find close threads
 
 

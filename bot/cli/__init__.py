@@ -122,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         help="rank the colleagues who could help with a need, and say whom it would ask",
         description="Rank colleagues for TEXT, or with --batch replay a JSONL file of needs "
-        '({"id", "text", "asker", "created"}, "type": "need" optional) and of replies in their '
+        '({"id", "text", "asker", "created", "channel" optional; "type": "need" optional) and of '
+        "replies in their "
         'threads ({"type": "reply", "need", "author", "text", "created", "solved"}) in time order, '
         "as if they arrived live: each reply is evidence for the needs after it.",
     )
@@ -131,6 +132,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--batch", metavar="FILE", help="one JSON need or reply per line; prints one JSON line per need"
     )
     match.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    match.add_argument(
+        "--features", action="store_true", help="give each candidate's features (bot.matching.model)"
+    )
     match.add_argument("--limit", type=int, default=10, help="candidates to show (default 10)")
 
     from bot.cli.barometer import add_parser as add_barometer

@@ -89,7 +89,7 @@ def _match(args: argparse.Namespace, services: Services) -> int:
 
 
 def _match_with(args: argparse.Namespace, services: Services) -> int:
-    matcher = BatchMatcher(services, limit=max(args.limit, 1))
+    matcher = BatchMatcher(services, limit=max(args.limit, 1), features=args.features)
     if args.batch:
         # The indexes are brought up to date first, as `entraide run` does before its first
         # need: each need's elapsed_ms is then its own cost, not the start-up's.

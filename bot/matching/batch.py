@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.context import Services
-from bot.matching.candidates import Candidate, Reason
+from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.reasons import explain
 from skills_db.importers.model import HistoryFileError
 from skills_db.storage.replies import ReplyThread
@@ -26,6 +26,7 @@ class Query:
     text: str
     asker: str | None
     created: datetime
+    channel: str = ""  # where it was asked (optional): people answer in some channels more
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def _item(obj: dict[str, Any]) -> Item:
     if created.tzinfo is None:
         created = created.replace(tzinfo=UTC)
     if kind == "need":
-        return Query(str(obj["id"]), str(obj["text"]), obj.get("asker"), created)
+        channel = obj.get("channel") or ""
+        return Query(str(obj["id"]), str(obj["text"]), obj.get("asker"), created, str(channel))
     if kind == "reply":
         solved = obj.get("solved", False)
         if not isinstance(solved, bool):
@@ -109,9 +111,12 @@ class BatchMatcher:
     """Matches queries in time order, keeping its own ledger of asks so weekly caps apply, and
     takes in the replies of the stream as evidence when their time comes."""
 
-    def __init__(self, services: Services, limit: int = 10, *, platform: str = "slack") -> None:
+    def __init__(
+        self, services: Services, limit: int = 10, *, platform: str = "slack", features: bool = False
+    ) -> None:
         self.services = services
         self.limit = limit
+        self.features = features  # add each candidate's features (bot.matching.model) to the output
         self.platform = platform  # whose handles the stream's unknown authors are
         self._asks: deque[tuple[datetime, int]] = deque()
         self._needs: dict[str, _Seen] = {}
@@ -139,7 +144,7 @@ class BatchMatcher:
             external_id=seen.query.id,
             text=seen.query.text,
             asker_id=seen.asker_id,
-            channel="",
+            channel=seen.query.channel,
             created_at=seen.query.created,
             public=True,
             skills=seen.skills,
@@ -166,7 +171,9 @@ class BatchMatcher:
         store, matcher = services.store, services.matcher
         asker = store.find_person_by_handle(query.asker) if query.asker else None
         skills = matcher.recognise(query.text)
-        result = matcher.rank(query.text, skills, asker.id if asker else None, query.created)
+        result = matcher.rank(
+            query.text, skills, asker.id if asker else None, query.created, channel=query.channel
+        )
         if live:
             self._needs[query.id] = _Seen(query, asker.id if asker else None, list(result.skills))
         route: list[Candidate] = []
@@ -177,11 +184,13 @@ class BatchMatcher:
             for _when, person in self._asks:
                 counts[person] = counts.get(person, 0) + 1
             route = matcher.route(result, query.created, asks_this_week=counts)
-            self._asks.extend((query.created, c.person_id) for c in route)
+            waiting = self._waiting(result, route, counts, query.created)
+            self._asks.extend((query.created, c.person_id) for c in route + waiting)
         else:
             route = matcher.route(result, query.created)
+            waiting = []
         shown = list(result.candidates[: self.limit])
-        handles = store.identities_for([c.person_id for c in shown + route])
+        handles = store.identities_for([c.person_id for c in shown + route + waiting])
         elapsed = (time.perf_counter() - started) * 1000
 
         def handle_map(person_id: int) -> dict[str, str]:
@@ -197,21 +206,51 @@ class BatchMatcher:
         def said(reason: Reason) -> str:
             return explain(catalog, [reason], language, person="them", label=label)
 
+        def described(c: Candidate) -> dict[str, Any]:
+            found = {
+                "person": c.person_id,
+                "name": c.name,
+                "handles": handle_map(c.person_id),
+                "score": c.score,
+                "relevant": c.relevant,
+                "weak": c.weak,
+                "reasons": [said(r) for r in c.reasons],
+            }
+            if c.available_at is not None:
+                found["available_at"] = c.available_at.isoformat()
+            if self.features:
+                found["features"] = list(c.features)
+            return found
+
         return {
             "id": query.id,
             "skills": list(result.skills),
-            "candidates": [
-                {
-                    "person": c.person_id,
-                    "name": c.name,
-                    "handles": handle_map(c.person_id),
-                    "score": c.score,
-                    "relevant": c.relevant,
-                    "weak": c.weak,
-                    "reasons": [said(r) for r in c.reasons],
-                }
-                for c in shown
-            ],
-            "route": [first_handle(c.person_id) for c in route],
+            "candidates": [described(c) for c in shown],
+            "route": [first_handle(c.person_id) for c in route + waiting],
+            "waiting": [first_handle(c.person_id) for c in waiting],
             "elapsed_ms": round(elapsed, 2),
         }
+
+    def _waiting(
+        self, match: Match, now: list[Candidate], counts: dict[int, int], at: datetime
+    ) -> list[Candidate]:
+        """Who is asked later, as the live bot plans it (bot.followup.routing): relevant people
+        unavailable now (off hours, away) but back within ``wait_for_hours``, with room this week,
+        for the places the asks sent now leave — and the best of all if none of those asked now is."""
+        routing = self.services.config.routing
+        taken = {c.person_id for c in now}
+        wait = timedelta(hours=routing.wait_for_hours)
+        soon = [
+            c
+            for c in match.candidates
+            if c.relevant
+            and c.person_id not in taken
+            and c.available_at is not None
+            and c.available_at - at <= wait
+            and counts.get(c.person_id, 0) < routing.weekly_ask_cap
+        ]
+        picked = soon[: max(0, routing.ask_count - len(now))]
+        relevant = [c for c in match.candidates if c.relevant]
+        if relevant and soon and soon[0] is relevant[0] and soon[0] not in picked:
+            picked.insert(0, soon[0])
+        return picked

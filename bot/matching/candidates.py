@@ -36,6 +36,9 @@ class Candidate:
     # Not relevant, but some past thread shares words with the need: a loose hint, not a reason
     # to interrupt anyone ("I only found loose hints, I asked nobody").
     weak: bool = False
+    # What the score was computed from, in bot.matching.model.FEATURES order (for `match --batch
+    # --features` and the benchmark's fitting).
+    features: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

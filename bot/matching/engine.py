@@ -24,9 +24,7 @@ Worker threads share one matcher: a lock keeps index updates and reads from inte
 
 from __future__ import annotations
 
-import heapq
 import logging
-import math
 import threading
 import time
 from array import array
@@ -36,22 +34,21 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
 from bot.config import MatchingConfig, RoutingConfig
+from bot.matching.activity import HelpHistory
 from bot.matching.asking import choose
 from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
-from bot.matching.evidence import RECENT, Evidence, reasons_for
-from bot.matching.skill_index import KINDS, SOURCE_WEIGHTS, SkillIndex
-from bot.matching.text_index import TextEvidence, TextIndex
+from bot.matching.evidence import RECENT, Evidence
+from bot.matching.model import DEFAULT, Model, configured
+from bot.matching.scoring import ACTIVE_POOL, candidate_pool, score_candidates
+from bot.matching.skill_index import KINDS, SkillIndex
+from bot.matching.text_index import TextIndex
 from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
-from skills_db.storage.store import PersonBrief, Store
+from skills_db.storage.store import Store
 from skills_db.vocabulary.taxonomy import Taxonomy
 
-ACTIVE_POOL = 50  # the most active helpers are always candidates, ranked by the rest
-POOL = 200  # people scored for one need (their availability read from the database)
-SKILL_POOL = 150  # per skill of the need, the people with the most evidence on it considered
-TEXT_POOL = 200  # the people with the most text evidence considered
 LEARNER_GOALS = 50  # learning goals read for one need
 BACK_WITHIN = timedelta(days=31)  # people away for longer are left out of rankings
 
@@ -68,15 +65,23 @@ class Matcher:
         *,
         clock: Callable[[], float] = time.monotonic,
         base: Taxonomy | None = None,
+        model: Model = DEFAULT,
     ) -> None:
         self.store = store
         self.taxonomy = taxonomy  # replaced whole when managers change the stored vocabulary
         self.base = base or taxonomy  # the bundled and configured vocabulary it is built on
         self.routing = routing
         self.matching = matching
-        self.index = TextIndex(matching.activity_half_life_days)
+        self.model = configured(
+            model, matching.text_weight, matching.skill_weight, matching.activity_weight, matching.offer_bonus
+        )
+        self.index = TextIndex(matching.activity_half_life_days)  # threads: questions and answers
+        self.answers = TextIndex(matching.activity_half_life_days)  # each person's own answers
+        self._answer_docs: dict[int, list[int]] = {}  # thread -> its documents in self.answers
+        self.history = HelpHistory()
         self.skills = SkillIndex(matching.half_life_days)
         self._help_times: dict[int, array[float]] = defaultdict(lambda: array("d"))
+        self._answer_count = 0  # answer documents numbered in order (the index wants ascending ids)
         # How far each source has been read; `clock` (seconds) times how long gaps are re-read.
         self._clock = clock
         self._threads = GapCursor()
@@ -141,7 +146,7 @@ class Matcher:
             cursor.advance(ids, now)
 
     def _add_thread(self, row: ThreadRow) -> None:
-        thread_id, text, created_at, helpers, public = row
+        thread_id, text, created_at, helpers, public = row[:5]
         self.index.add(thread_id, text, created_at, helpers, quotable=public)
         when = created_at.timestamp()
         for person, _weight in helpers:
@@ -150,8 +155,28 @@ class Matcher:
                 insort(times, when)
             else:
                 times.append(when)
+        # Each helper's own words, one document per person and thread (the asker's are not help).
+        words: dict[int, list[str]] = {}
+        for reply in row.replies:
+            if reply.person != row.asker and reply.text:
+                words.setdefault(reply.person, []).append(reply.text)
+        documents = []
+        for person, texts in words.items():
+            self._answer_count += 1
+            text = " ".join(texts)
+            self.answers.add(self._answer_count, text, created_at, [(person, 1.0)], quotable=public)
+            documents.append(self._answer_count)
+        if documents:
+            self._answer_docs[thread_id] = documents
+        answers = [(r.person, r.solved, r.created_at) for r in row.replies]
+        # A solver with no reply of their own (a need solved live with a helper named) solved it.
+        answers += [(p, True, created_at) for p, weight in helpers if weight > 1 and p not in words]
+        self.history.add(thread_id, row.asker, row.channel, answers)
 
     def _remove_thread(self, thread_id: int) -> None:
+        for document in self._answer_docs.pop(thread_id, ()):
+            self.answers.remove(document)
+        self.history.remove(thread_id)
         removed = self.index.remove(thread_id)
         if removed is None:
             return
@@ -200,6 +225,8 @@ class Matcher:
     def _forget(self, person: int) -> None:
         self.skills.forget(person)
         self.index.forget(person)
+        self.answers.forget(person)
+        self.history.forget(person)
         self._help_times.pop(person, None)
 
     def _claims_read(
@@ -232,9 +259,11 @@ class Matcher:
         asker_id: int | None,
         at: datetime,
         exclude: set[int] | None = None,
+        channel: str = "",
     ) -> Match:
+        """Everyone worth considering for a need, best first; ``channel``: where it was asked."""
         with self._lock:
-            return self._rank(text, skills, asker_id, at, exclude)
+            return self._rank(text, skills, asker_id, at, exclude, channel)
 
     def _rank(
         self,
@@ -243,88 +272,47 @@ class Matcher:
         asker_id: int | None,
         at: datetime,
         exclude: set[int] | None,
+        channel: str,
     ) -> Match:
         self.refresh()
         excluded = set(exclude or ())
         if asker_id is not None:
             excluded.add(asker_id)
         text_people = self.index.people(text, at, excluded)
+        answer_people = self.answers.people(text, at, excluded)
+        near = self.history.near(asker_id) if asker_id is not None else {}
         offers = self._offers(skills, at, excluded)
-        evidence = {pid: Evidence() for pid in self._pool(skills, text_people, offers, at, excluded)}
+        pool = candidate_pool(self, skills, text_people, answer_people, near, offers, at, excluded)
+        evidence = {pid: Evidence() for pid in pool}
         self._skill_evidence(evidence, skills, at)
         for person, found in text_people.items():
             entry = evidence.get(person)
             if entry is not None:
-                entry.text, entry.similar, entry.example, entry.close = found
+                entry.text, entry.similar, entry.example, entry.close = found[:4]
+                entry.coverage = found.coverage
+                entry.demonstrated = True
+        for person, found in answer_people.items():
+            entry = evidence.get(person)
+            if entry is not None:
+                entry.answers, entry.answered = found.score, found.threads
+                entry.coverage = max(entry.coverage, found.coverage)
                 entry.demonstrated = True
         for person, skill in offers.items():
             if person in evidence:
                 evidence[person].offer = skill
         people = self.store.people_brief(list(evidence))
         # Who is unavailable now (away, off hours) is ranked too: asked when back if that is soon,
-        # and in any case not described as unknown.
+        # and in any case not described as unknown. Working hours never take anyone out of the
+        # ranking: they change when to ask, not who can help.
         back = {pid: available_from(p, at, self.routing, BACK_WITHIN) for pid, p in people.items()}
         available = {pid: people[pid] for pid, when in back.items() if when is not None}
-        activity = {pid: self.index.activity(pid, at) for pid in available}
         later = {pid: when for pid, when in back.items() if when is not None and when > at}
-        candidates = self._score(evidence, available, activity, skills, at, later)
+        candidates = score_candidates(self, evidence, available, later, asker_id, near, channel, at)
         # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
-        known = set(evidence).union(text_people, self.index.most_active(ACTIVE_POOL + len(excluded)))
+        active = self.index.most_active(ACTIVE_POOL + len(excluded))
+        known = set(evidence).union(text_people, answer_people, active)
         learners = self._learners(skills, excluded | known, at)
         return Match(tuple(skills), tuple(candidates), learners)
-
-    def _pool(
-        self,
-        skills: list[str],
-        text_people: dict[int, TextEvidence],
-        offers: dict[int, str],
-        at: datetime,
-        excluded: set[int],
-    ) -> list[int]:
-        """The POOL people worth reading from the database, best first by an in-memory estimate.
-
-        Everyone with text evidence, the strongest on each skill, the most active helpers (a
-        weak but robust prior: they are always candidates) and the authors of matching offers,
-        estimated as _score would score them (without availability).
-        """
-        now = at.timestamp()
-        people: dict[int, list[float]] = {}  # person -> [skill evidence, demonstrated]
-        for skill in skills:
-            for person in self.skills.strongest(skill, SKILL_POOL + len(excluded)):
-                if person not in excluded:
-                    people.setdefault(person, [0.0, 0.0])
-        if len(text_people) > TEXT_POOL:
-            text_people = dict(heapq.nlargest(TEXT_POOL, text_people.items(), key=lambda kv: kv[1][0]))
-        people.update((p, [0.0, 1.0]) for p in text_people)
-        for person in self.index.most_active(ACTIVE_POOL + len(excluded)):
-            if person not in excluded:
-                people.setdefault(person, [0.0, 0.0])
-        people.update((p, people.get(p, [0.0, 0.0])) for p in offers)
-        if len(people) <= POOL:
-            return list(people)
-        for person, entry in people.items():
-            for skill in skills:
-                weight, shown = self.skills.strength(skill, person, now)
-                entry[0] += weight
-                if shown:
-                    entry[1] = 1.0
-        activity = {person: math.log1p(self.index.activity(person, at)) for person in people}
-        max_skill = max((e[0] for e in people.values()), default=0.0) or 1.0
-        max_text = max((t[0] for t in text_people.values()), default=0.0) or 1.0
-        max_activity = max(activity.values(), default=0.0) or 1.0
-        weights = self.matching
-
-        def estimate(person: int) -> tuple[float, float, int]:
-            entry = people[person]
-            score = (
-                weights.text_weight * (text_people[person].score if person in text_people else 0.0) / max_text
-                + weights.skill_weight * entry[0] / max_skill
-                + weights.activity_weight * activity[person] / max_activity
-                + (weights.offer_bonus if person in offers else 0.0)
-            )
-            return entry[1], score, -person
-
-        return sorted(people, key=estimate, reverse=True)[:POOL]
 
     def _skill_evidence(self, evidence: dict[int, Evidence], skills: list[str], at: datetime) -> None:
         now, since = at.timestamp(), (at - RECENT).timestamp()
@@ -353,55 +341,9 @@ class Matcher:
                 offers[person] = sorted(common)[0]
         return offers
 
-    def _score(
-        self,
-        evidence: dict[int, Evidence],
-        people: Mapping[int, PersonBrief],
-        activity: dict[int, float],
-        skills: list[str],
-        at: datetime,
-        later: Mapping[int, datetime],
-    ) -> list[Candidate]:
-        def top(values: list[float]) -> float:
-            return max([v for v in values if v > 0], default=1.0)
-
-        entries = {pid: e for pid, e in evidence.items() if pid in people}
-        max_skill = top([e.skill + sum(e.declared.values()) for e in entries.values()])
-        max_text = top([e.text for e in entries.values()])
-        max_activity = math.log1p(top([activity.get(pid, 0.0) for pid in entries]))
-        weights = self.matching
-        candidates = []
-        for pid, entry in entries.items():
-            skill = (
-                entry.skill + sum(entry.declared.values()) * SOURCE_WEIGHTS[ClaimSource.DECLARED]
-            ) / max_skill
-            score = (
-                weights.text_weight * entry.text / max_text
-                + weights.skill_weight * skill
-                + weights.activity_weight * math.log1p(activity.get(pid, 0.0)) / max_activity
-                + (weights.offer_bonus if entry.offer else 0.0)
-            )
-            if score < weights.min_score:
-                continue
-            example = self.index.title(entry.example) if entry.example is not None else ""
-            reasons = reasons_for(entry, example, self._help_times.get(pid) or array("d"), at)
-            # Specific to the need: evidence on one of its skills, an offer of it, or a past thread
-            # close to it. Text matching the need loosely (one ordinary word) is only a hint.
-            relevant = bool(entry.skill or entry.declared or entry.offer or entry.close)
-            candidates.append(
-                Candidate(
-                    pid,
-                    people[pid].name,
-                    round(score, 4),
-                    entry.demonstrated,
-                    reasons,
-                    relevant=relevant,
-                    available_at=later.get(pid),
-                    weak=not relevant and entry.text > 0,
-                )
-            )
-        candidates.sort(key=lambda c: (c.demonstrated, c.score, -c.person_id), reverse=True)
-        return candidates
+    def help_times(self, person: int) -> array[float]:
+        """When ``person`` helped (epoch seconds, ascending)."""
+        return self._help_times.get(person) or array("d")
 
     def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:
         if not skills:

@@ -34,6 +34,9 @@ class Evidence:
     example: int | None = None
     offer: str | None = None
     demonstrated: bool = False
+    answers: float = 0.0  # BM25 of their own answers' words against the need
+    answered: int = 0  # their answers that match the need's words
+    coverage: float = 0.0  # the largest share of the need one of their threads or answers holds
 
 
 def reasons_for(entry: Evidence, example: str, help_times: array[float], at: datetime) -> tuple[Reason, ...]:

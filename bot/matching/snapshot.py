@@ -57,7 +57,7 @@ IDENTITY_SETTING = "matching.database_identity"
 # Not index state: passed in again by whoever builds the matcher. The vocabulary too: it is
 # the configured one with the stored skills, read from the database at every start, and what
 # changed since comes through the change feed.
-EXCLUDED = frozenset({"store", "_lock", "_clock", "routing", "matching", "base", "taxonomy"})
+EXCLUDED = frozenset({"store", "_lock", "_clock", "routing", "matching", "base", "taxonomy", "model"})
 # The change feed is pruned after 30 days (bot.jobs.builtin.RETENTION): an older snapshot could
 # miss a removal. Well below it.
 MAX_AGE = timedelta(days=20)

@@ -72,6 +72,7 @@ class TextEvidence(NamedTuple):
     threads: int  # threads matched
     best: int  # the best matching document
     close: int  # threads close to the need as a whole (see CLOSE_SHARE)
+    coverage: float = 0.0  # the largest share of the need one of their threads holds (see _shares)
 
 
 @dataclass(frozen=True)
@@ -381,8 +382,8 @@ class TextIndex:
         self._query_cache = (text, count, terms)
         return terms
 
-    def _is_close(self, doc: int, terms: list[tuple[float, int | None]]) -> bool:
-        """Whether document ``doc`` shares enough of ``terms`` (see CLOSE_SHARE)."""
+    def _share(self, doc: int, terms: list[tuple[float, int | None]]) -> float:
+        """How much of the query of ``terms`` document ``doc`` holds (see :meth:`_shares`)."""
         shared, count = 0.0, 0
         for idf, term_id in terms:
             if term_id is None:
@@ -392,15 +393,16 @@ class TextIndex:
             if i < len(docs) and docs[i] == doc:
                 shared += idf
                 count += 1
-        if count >= 2 and count >= CLOSE_SHARE * len(terms):
-            return True
-        return bool(count) and shared >= CLOSE_SHARE * sum(idf for idf, _term in terms)
+        total = sum(idf for idf, _term in terms)
+        by_count = count / len(terms) if count >= 2 else 0.0
+        return max(shared / total if total else 0.0, by_count)
 
-    def _close_docs(self, docs: list[int], terms: list[tuple[float, int | None]]) -> set[int]:
-        """Those of ``docs`` close to the query of ``terms`` (see :meth:`_is_close`); with numpy,
-        every document against every term at once."""
-        if numpy is None or not docs:
-            return {doc for doc in docs if self._is_close(doc, terms)}
+    def _shares(self, docs: list[int], terms: list[tuple[float, int | None]]) -> dict[int, float]:
+        """Per document of ``docs``, the share of the query it holds: of the IDF of the query's
+        informative terms (unseen terms counting as the rarest), or of those terms in number,
+        two or more. With numpy, every document against every term at once."""
+        if numpy is None or not docs or not terms:
+            return {doc: self._share(doc, terms) for doc in docs} if terms else dict.fromkeys(docs, 0.0)
         top = numpy.array(docs, dtype=numpy.int32)
         shared = numpy.zeros(len(top))
         count = numpy.zeros(len(top), dtype=numpy.int64)
@@ -415,9 +417,9 @@ class TextIndex:
             shared += idf * found
             count += found
         total = sum(idf for idf, _term in terms)
-        by_count = (count >= 2) & (count >= CLOSE_SHARE * len(terms))
-        by_information = (count > 0) & (shared >= CLOSE_SHARE * total)
-        return set(top[by_count | by_information].tolist())
+        by_count = numpy.where(count >= 2, count / len(terms), 0.0)
+        share = numpy.maximum(shared / total if total else shared * 0.0, by_count)
+        return dict(zip(docs, share.tolist(), strict=True))
 
     def _search_vectorised(
         self, query: list[tuple[float, float, int]], limit: int, average: float
@@ -553,17 +555,27 @@ class TextIndex:
         starts, people, weights = self._helper_start, self._helper_people, self._helper_weights
         skip = (exclude or set()) | self._gone if self._gone else exclude
         hits = self.search(text, top_docs)
-        close_docs = self._close_docs([doc for doc, _score in hits], self._query_terms(text))
+        shares = self._shares([doc for doc, _score in hits], self._query_terms(text))
         for doc, score in hits:
             age = max(now - self._times[doc], 0.0)
             decayed = score * math.exp(-self.decay_rate * age)
-            close = doc in close_docs
+            share = shares[doc]
+            close = share >= CLOSE_SHARE
             for i in range(starts[doc], starts[doc + 1]):
                 person = people[i]
                 if skip and person in skip:
                     continue
-                total, matched, best, near = result.get(person, (0.0, 0, doc, 0))
-                result[person] = TextEvidence(total + decayed * weights[i], matched + 1, best, near + close)
+                found = result.get(person)
+                if found is None:
+                    result[person] = TextEvidence(decayed * weights[i], 1, doc, int(close), share)
+                else:
+                    result[person] = TextEvidence(
+                        found.score + decayed * weights[i],
+                        found.threads + 1,
+                        found.best,
+                        found.close + close,
+                        max(found.coverage, share),
+                    )
         return result
 
     def title(self, doc: int) -> str:

@@ -23,7 +23,7 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement, Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from skills_db.storage.database import Database
 from skills_db.storage.models import (
@@ -41,9 +41,30 @@ MAX_GAPS = 256  # gaps kept per cursor (the highest ids: the lowest are the like
 RANGES_PER_QUERY = 128  # id ranges OR-ed in one statement (SQLite's expression depth is 1000)
 START_WINDOW = 1000  # at start, the changes this close to the newest are checked for gaps
 
-# (thread id, question and answers, created at, [(helper, weight)])
-# (id, question and answers, when, (helper, weight) pairs, whether it was asked in public)
-ThreadRow = tuple[int, str, datetime, list[tuple[int, float]], bool]
+
+
+class ReplyRow(NamedTuple):
+    """One answer in a help thread, as the matcher indexes it: its author's own words."""
+
+    person: int
+    text: str
+    solved: bool  # the reply that solved the thread (✅ by the asker, accepted answer)
+    created_at: datetime
+
+
+class ThreadRow(NamedTuple):
+    """A help thread as the matcher reads it."""
+
+    id: int
+    text: str  # the question and its answers
+    created_at: datetime
+    helpers: list[tuple[int, float]]  # (helper, weight): a solving reply weighs twice
+    public: bool  # asked in public (only then may its words be quoted)
+    asker: int | None = None
+    channel: str = ""
+    replies: tuple[ReplyRow, ...] = ()
+
+
 # (claim id, person, skill, source, weight, epoch seconds), as bot.matching.skill_index takes them
 ClaimTuple = tuple[int, int, str, str, float, float]
 IdRanges = Sequence[tuple[int, int]]
@@ -234,30 +255,42 @@ def read_help_threads(
                     col(HelpThread.created_at),
                     col(HelpThread.solved_by_id),
                     col(HelpThread.public),
+                    col(HelpThread.asker_id),
+                    col(HelpThread.channel),
                 ).where(condition)
                 if last is not None:
                     query = query.where(col(HelpThread.id) > last)
                 threads = session.execute(query.order_by(col(HelpThread.id)).limit(batch)).all()
                 if not threads:
                     break
-                replies: dict[int, list[tuple[int, str, bool]]] = {}
-                for reply_thread, person, text, solved in session.exec(
-                    select(HelpReply.thread_id, HelpReply.person_id, HelpReply.text, HelpReply.solved)
+                replies: dict[int, list[ReplyRow]] = {}
+                for reply_thread, person, text, solved, created in session.execute(
+                    sa.select(
+                        col(HelpReply.thread_id),
+                        col(HelpReply.person_id),
+                        col(HelpReply.text),
+                        col(HelpReply.solved),
+                        col(HelpReply.created_at),
+                    )
                     .where(col(HelpReply.thread_id).in_([t[0] for t in threads]))
                     .order_by(col(HelpReply.id))
                 ):
-                    replies.setdefault(reply_thread, []).append((person, text, solved))
-            for number, question, created_at, solved_by, public in threads:
+                    replies.setdefault(reply_thread, []).append(ReplyRow(person, text, solved, created))
+            for number, question, created_at, solved_by, public, asker, channel in threads:
                 assert number is not None
                 helpers: dict[int, float] = {}
                 texts = [question]
-                for person, text, solved in replies.get(number, []):
-                    texts.append(text)
-                    weight = 2.0 if solved else 1.0
-                    helpers[person] = max(helpers.get(person, 0.0), weight)
+                answers = replies.get(number, [])
+                for reply in answers:
+                    texts.append(reply.text)
+                    weight = 2.0 if reply.solved else 1.0
+                    helpers[reply.person] = max(helpers.get(reply.person, 0.0), weight)
                 if solved_by is not None and solved_by not in helpers:
                     helpers[solved_by] = 2.0
-                yield number, " ".join(texts), created_at, list(helpers.items()), public
+                yield ThreadRow(
+                    number, " ".join(texts), created_at, list(helpers.items()), public,
+                    asker, channel or "", tuple(answers),
+                )
                 last = number
             if len(threads) < batch:
                 break

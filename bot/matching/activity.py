@@ -1,0 +1,169 @@
+"""What each person's help so far says, whatever the topic: how much and how lately they answered
+(at several time scales), how often their answer solved the question, in which channels, and
+whom they helped.
+
+Every community has this evidence, whatever it talks about: the matcher's model
+(:mod:`bot.matching.model`) weighs it beside the evidence on the need's topic. Sums decay with
+their half-life relative to a fixed epoch (as :class:`~bot.matching.text_index.TextIndex` does),
+so adding an answer costs the same whatever the history, and time passing changes nothing stored.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+HALF_LIVES_DAYS = (2.0, 7.0, 14.0, 30.0, 180.0)  # recency at several time scales, days to months
+MONTH = HALF_LIVES_DAYS.index(30.0)
+SOLVED_HALF_LIFE_DAYS = 180.0
+MAX_EXPONENT = 600.0  # past this, sums are re-based on a later epoch (exp(700) overflows a float)
+
+
+@dataclass
+class _Person:
+    recent: list[float] = field(default_factory=lambda: [0.0] * len(HALF_LIVES_DAYS))
+    solved: float = 0.0
+    answers: int = 0
+    last: float = -math.inf  # epoch seconds of their latest answer
+    channels: Counter[str] = field(default_factory=Counter)
+    helped: Counter[int] = field(default_factory=Counter)  # asker -> threads answered for them
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One thread's answers, as counted here (kept to take them back when the thread goes)."""
+
+    asker: int | None
+    channel: str
+    answers: tuple[tuple[int, bool, float], ...]  # (person, solved, epoch seconds)
+
+
+class HelpHistory:
+    def __init__(self) -> None:
+        self._rates = [math.log(2) / (days * 86400) for days in HALF_LIVES_DAYS]
+        self._solved_rate = math.log(2) / (SOLVED_HALF_LIFE_DAYS * 86400)
+        self._epoch: float | None = None
+        self._people: dict[int, _Person] = {}
+        self._threads: dict[int, Contribution] = {}
+        self._helpers_of: defaultdict[int, Counter[int]] = defaultdict(Counter)  # asker -> helpers
+        # The most active at the middle time scale, kept up to date as answers come (the order
+        # does not depend on the time of asking: every sum decays alike).
+        self._top: list[int] | None = None
+        self._top_count = 0
+
+    def add(
+        self, thread_id: int, asker: int | None, channel: str, answers: Iterable[tuple[int, bool, datetime]]
+    ) -> None:
+        """Count a thread's answers: one per person (their first), solved if any of theirs solved it."""
+        firsts: dict[int, tuple[bool, float]] = {}
+        for person, solved, when in answers:
+            if person == asker:
+                continue  # the asker's own replies are not help given
+            moment = when.timestamp()
+            seen = firsts.get(person)
+            if seen is not None:
+                solved, moment = solved or seen[0], min(moment, seen[1])
+            firsts[person] = (solved, moment)
+        contribution = Contribution(asker, channel, tuple((p, s, t) for p, (s, t) in firsts.items()))
+        self.remove(thread_id)
+        self._threads[thread_id] = contribution
+        self._apply(contribution, 1)
+
+    def remove(self, thread_id: int) -> None:
+        contribution = self._threads.pop(thread_id, None)
+        if contribution is not None:
+            self._apply(contribution, -1)
+
+    def forget(self, person: int) -> None:
+        self._top = None
+        self._people.pop(person, None)
+        for helpers in self._helpers_of.values():
+            helpers.pop(person, None)
+        self._helpers_of.pop(person, None)
+
+    def _apply(self, contribution: Contribution, sign: int) -> None:
+        for person, solved, when in contribution.answers:
+            if self._epoch is None:
+                self._epoch = when
+            if (when - self._epoch) * self._rates[0] > MAX_EXPONENT:
+                self._rebase(when)
+            entry = self._people.setdefault(person, _Person())
+            age = when - self._epoch
+            for i, rate in enumerate(self._rates):
+                entry.recent[i] = max(entry.recent[i] + sign * math.exp(rate * age), 0.0)
+            if solved:
+                entry.solved = max(entry.solved + sign * math.exp(self._solved_rate * age), 0.0)
+            entry.answers += sign
+            if sign > 0:
+                entry.last = max(entry.last, when)
+            if contribution.channel:
+                entry.channels[contribution.channel] += sign
+            if contribution.asker is not None:
+                entry.helped[contribution.asker] += sign
+                self._helpers_of[contribution.asker][person] += sign
+        if sign < 0:
+            self._top = None
+        elif self._top is not None:  # only these people gained: the new leaders are among them
+            pool = set(self._top).union(p for p, _s, _t in contribution.answers)
+            self._top = sorted(pool, key=self._sort_key)[: self._top_count]
+
+    def _rebase(self, epoch: float) -> None:
+        assert self._epoch is not None
+        shift = epoch - self._epoch
+        for entry in self._people.values():
+            rates = zip(entry.recent, self._rates, strict=True)
+            entry.recent = [value * math.exp(-rate * shift) for value, rate in rates]
+            entry.solved *= math.exp(-self._solved_rate * shift)
+        self._epoch = epoch
+
+    def recent(self, person: int, at: datetime) -> list[float]:
+        """Answers at each time scale of HALF_LIVES_DAYS, each decayed by its age at ``at``."""
+        entry = self._people.get(person)
+        if entry is None or self._epoch is None:
+            return [0.0] * len(self._rates)
+        age = at.timestamp() - self._epoch
+        return [value * math.exp(-rate * age) for value, rate in zip(entry.recent, self._rates, strict=True)]
+
+    def facts(self, person: int, at: datetime, channel: str) -> tuple[float, int, float, float]:
+        """(solved lately, answers ever, days since their latest answer, share of answers in ``channel``)."""
+        entry = self._people.get(person)
+        if entry is None or self._epoch is None:
+            return 0.0, 0, math.inf, 0.0
+        now = at.timestamp()
+        solved = entry.solved * math.exp(-self._solved_rate * (now - self._epoch))
+        idle = max(now - entry.last, 0.0) / 86400
+        share = entry.channels[channel] / entry.answers if channel and entry.answers > 0 else 0.0
+        return solved, max(entry.answers, 0), idle, share
+
+    def helped(self, person: int, asker: int) -> int:
+        entry = self._people.get(person)
+        return max(entry.helped[asker], 0) if entry is not None else 0
+
+    def near(self, asker: int) -> Counter[int]:
+        """How often each person helped the asker's neighbours: those who helped the asker, and
+        those the asker helped (people who work close to them)."""
+        neighbours = set(self._helpers_of.get(asker, ()))
+        entry = self._people.get(asker)
+        if entry is not None:
+            neighbours.update(p for p, n in entry.helped.items() if n > 0)
+        found: Counter[int] = Counter()
+        for neighbour in neighbours:
+            for person, count in self._helpers_of.get(neighbour, Counter()).items():
+                if count > 0 and person != asker:
+                    found[person] += count
+        return found
+
+    def _sort_key(self, person: int) -> tuple[float, int]:
+        entry = self._people.get(person)
+        return (-entry.recent[MONTH] if entry else 0.0), person
+
+    def most_recent(self, count: int) -> list[int]:
+        """The ``count`` people who answered most lately (the 30-day time scale)."""
+        if self._top is None or self._top_count < count:
+            self._top = heapq.nsmallest(count, self._people, key=self._sort_key)
+            self._top_count = count
+        return [p for p in self._top[:count] if p in self._people and self._people[p].recent[MONTH] > 0]
