@@ -1,18 +1,19 @@
 """Who can help with a need, and why.
 
-Three kinds of evidence are combined:
+The matcher keeps in memory what every community has: the threads people answered (BM25 over
+questions and answers, :mod:`bot.matching.text_index`), each person's own answers (a second
+text index), their skill evidence — declared (weakest), endorsed, help given, imported answers,
+each decaying (:mod:`bot.matching.skill_index`) — and their help at several time scales, whom
+they helped and where (:mod:`bot.matching.activity`). A need's candidates are described by
+features of all of it and scored by a small linear model fitted leave-one-community-out
+(:mod:`bot.matching.model`, :mod:`bot.matching.scoring`).
 
-- skills: what people declared (weakest), what peers endorsed, and help actually given on the
-  need's skills (solved needs, thanks, imported answers) — each piece decaying with a half-life;
-- text: BM25 over the threads people helped with, so a need with no known skill still finds
-  people (:mod:`bot.matching.text_index`);
-- activity: how much someone helps lately, whatever the topic — a weak prior that breaks ties.
-
-Someone whose only link to the need is a self-declaration never ranks above someone who
-demonstrably helped with it: demonstrated help puts a candidate in a higher tier.
+Someone whose only link to the need is a self-declaration never ranks above someone with
+evidence of help on it. Working hours never take anyone out of the ranking: they change when
+someone is asked, not whether they can help.
 
 At organisation scale a popular skill has tens of thousands of claims: the people to consider
-are first chosen in memory (:mod:`bot.matching.skill_index`, the text index, the most active helpers),
+are first chosen in memory (the skill index, the text indexes, the most active helpers),
 at most ``POOL`` of them, and only their claims and availability are read from the database.
 
 The indexes follow the database (:meth:`Matcher.refresh`, before each need and from a periodic
