@@ -154,9 +154,10 @@ def score_candidates(
         features = features_of(matcher, pid, entry, best, asker, near, channel, at)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
-    # Whether this community knows the need at all: someone has evidence on one of its skills,
-    # or a past thread or answer holds enough of it. A question nobody here ever discussed is
-    # asked of nobody, however active they are.
+    # Whether this community knows the need at all (see _knows): a past thread or answer holds
+    # enough of it, or someone's evidence on one of its skills is backed by some of it in their
+    # words, or vouched for. A question nobody here ever discussed is asked of nobody, however
+    # active they are.
     young = len(matcher.index) < MIN_HISTORY
     known = any(_knows(e, model, young) for e in entries.values())
     candidates = []
