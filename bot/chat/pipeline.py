@@ -21,7 +21,7 @@ from bot.chat.context import Context, Outgoing, Services
 from bot.chat.events import Capabilities, Event, EventKind
 from bot.chat.plain import Reading, is_private, read, without_greeting
 from bot.chat.reactions import handle_reaction, is_meaningful
-from bot.chat.replies import is_thread_reply, need_of_thread, reply_thread
+from bot.chat.replies import is_thread_reply, need_of_thread
 from bot.commands import registry
 from bot.commands.clean import visible
 from bot.commands.registry import (
@@ -35,6 +35,7 @@ from bot.commands.registry import (
 )
 from bot.logs import log_failure
 from skills_db.storage.models import Person
+from skills_db.storage.replies import live_thread
 from skills_db.vocabulary.textnorm import fold
 
 log = logging.getLogger("entraide.pipeline")
@@ -151,7 +152,7 @@ class Pipeline:
         now = services.clock()
         person = known or store.person_for(event.platform, event.sender.handle, event.sender.display, at=now)
         assert person.id is not None
-        store.record_reply(reply_thread(need), person.id, text, now)
+        store.record_reply(live_thread(need), person.id, text, now)
 
     def _may_record(self, event: Event) -> bool:
         """Whether an event from someone Entraide has no record of may create one.

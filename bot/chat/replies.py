@@ -13,7 +13,6 @@ from __future__ import annotations
 from bot.chat.context import Services
 from bot.chat.events import AboutKind, Event, EventKind
 from skills_db.storage.models import Need
-from skills_db.storage.replies import ReplyThread, live_thread_key
 
 
 def is_thread_reply(event: Event) -> bool:
@@ -40,19 +39,3 @@ def need_of_thread(services: Services, event: Event) -> Need | None:
     if about is None or about[0] != AboutKind.NEED:
         return None
     return store.get_need(about[1])
-
-
-def reply_thread(need: Need) -> ReplyThread:
-    """The help thread a live need's replies are kept on (the one solve_need closes)."""
-    assert need.id is not None
-    source, external_id = live_thread_key(need.id)
-    return ReplyThread(
-        source=source,
-        external_id=external_id,
-        text=need.text,
-        asker_id=need.person_id,
-        channel=need.conversation,
-        created_at=need.created_at,
-        public=need.public,
-        skills=list(need.skills),
-    )

@@ -26,7 +26,7 @@ from skills_db.storage.models import (
     ThanksKind,
     utcnow,
 )
-from skills_db.storage.replies import ReplyThread, find_or_create_thread, live_thread_key
+from skills_db.storage.replies import find_or_create_thread, live_thread
 
 # What daily limits count: thanks said today. Imported history is neither said nor today.
 LIVE_THANKS = (ThanksKind.THANKS, ThanksKind.SOLVED)
@@ -87,20 +87,7 @@ class NeedQueries(Database):
             if helper_id is not None and helper_id != need.person_id:
                 # A need solved live is a help thread like an imported one: its text becomes
                 # evidence for whoever helped. Replies in its thread may have created it already.
-                source, external_id = live_thread_key(need_id)
-                thread, existed = find_or_create_thread(
-                    session,
-                    ReplyThread(
-                        source=source,
-                        external_id=external_id,
-                        text=need.text,
-                        asker_id=need.person_id,
-                        channel=need.conversation,
-                        created_at=need.created_at,
-                        public=need.public,
-                        skills=list(need.skills),
-                    ),
-                )
+                thread, existed = find_or_create_thread(session, live_thread(need))
                 thread.solved_by_id = helper_id
                 session.add(thread)
                 latest = session.exec(

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from skills_db.storage.database import Database, insert_returning
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
-from skills_db.storage.models import ClaimSource, HelpReply, HelpThread
+from skills_db.storage.models import ClaimSource, HelpReply, HelpThread, Need
 
 # As for imported history (skills_db.importers.history): one reply is one piece of help on the
 # thread's skills, the reply that solved it counts double. Kept equal so that a community
@@ -45,6 +45,22 @@ class ReplyThread:
 def live_thread_key(need_id: int) -> tuple[str, str]:
     """(source, external_id) of a live need's HelpThread."""
     return "live", f"need:{need_id}"
+
+
+def live_thread(need: Need) -> ReplyThread:
+    """The help thread a live need's replies are kept on (the one solve_need closes)."""
+    assert need.id is not None
+    source, external_id = live_thread_key(need.id)
+    return ReplyThread(
+        source=source,
+        external_id=external_id,
+        text=need.text,
+        asker_id=need.person_id,
+        channel=need.conversation,
+        created_at=need.created_at,
+        public=need.public,
+        skills=list(need.skills),
+    )
 
 
 def find_or_create_thread(session: Session, thread: ReplyThread) -> tuple[HelpThread, bool]:
