@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -86,16 +86,18 @@ def features_of(
     matcher: Matcher,
     person: int,
     entry: Evidence,
+    recent: Sequence[float],
     best: tuple[float, float, float, float],
     asker: int | None,
     near: Mapping[int, int],
     channel: str,
     at: datetime,
 ) -> tuple[float, ...]:
-    """One candidate's features, in bot.matching.model.FEATURES order; ``best``: the pool's best
-    thread score, answer score, 30-day and 14-day activity (for the relative features)."""
+    """One candidate's features, in bot.matching.model.FEATURES order; ``recent``: their help at
+    each time scale (HelpHistory.recent); ``best``: the pool's best thread score, answer score,
+    30-day and 14-day activity (for the relative features)."""
     history = matcher.history
-    days, week, fortnight, month, season = history.recent(person, at)
+    days, week, fortnight, month, season = recent
     solved, total, idle, share = history.facts(person, at, channel)
     skill = entry.skill + sum(entry.declared.values()) * SOURCE_WEIGHTS[ClaimSource.DECLARED]
     threads_rel = entry.text / best[0] if best[0] > 0 else 0.0
@@ -143,15 +145,16 @@ def score_candidates(
     if not entries:
         return []
     history, model = matcher.history, matcher.model
+    recent = {pid: history.recent(pid, at) for pid in entries}  # once per candidate, used twice
     best = (
         max(e.text for e in entries.values()),
         max(e.answers for e in entries.values()),
-        max(history.recent(pid, at)[3] for pid in entries),
-        max(history.recent(pid, at)[2] for pid in entries),
+        max(r[3] for r in recent.values()),
+        max(r[2] for r in recent.values()),
     )
     scored = []
     for pid, entry in entries.items():
-        features = features_of(matcher, pid, entry, best, asker, near, channel, at)
+        features = features_of(matcher, pid, entry, recent[pid], best, asker, near, channel, at)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
     # Whether this community knows the need at all (see _knows): a past thread or answer holds
