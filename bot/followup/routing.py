@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.chat.context import Context
 from bot.chat.events import About, AboutKind, Button, ButtonPress
-from bot.matching.asking import FOCUS_LEARNER
+from bot.matching.asking import FOCUS_LEARNER, asked_later
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.retention.shown import quoted_need
 from skills_db.storage.curation import FOCUS_KEY
@@ -82,10 +82,8 @@ def advance(ctx: Context, need: Need, *, match: Match | None = None) -> Progress
     wait = timedelta(hours=routing.wait_for_hours)
     soon = [(c, when, why) for c, when, why in later if when - now <= wait]
     progress.unavailable = len(later) - len(soon)
-    picked = soon[: max(0, slots - len(asked))]
     best = relevant[0] if relevant else None
-    if best is not None and soon and soon[0][0] is best and soon[0] not in picked:
-        picked.insert(0, soon[0])
+    picked = asked_later(soon, slots - len(asked), best, lambda found: found[0])
     for candidate, when, why in picked:
         planned = store.plan_ask(
             need.id, candidate.person_id, _reasons(candidate), due_at=when, why=why, at=now

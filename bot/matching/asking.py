@@ -8,14 +8,15 @@ organisation wants to grow (its focus skills), a learner is asked besides the ex
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from bot.config import RoutingConfig
 from bot.matching.candidates import Candidate, Match, Reason
 
 FOCUS_LEARNER = "reason.focus.learner"  # a learner asked besides the experts, on a focus skill
+Later = TypeVar("Later")
 
 
 class Capped(Protocol):
@@ -81,3 +82,15 @@ def learning(candidate: Candidate) -> str | None:
         if reason.key == "reason.learner" and isinstance(skill, str):
             return skill
     return None
+
+
+def asked_later(
+    soon: list[Later], places: int, best: Candidate | None, candidate: Callable[[Later], Candidate]
+) -> list[Later]:
+    """Of the relevant people who cannot be asked now but are back soon (best first), those to
+    ask when they are back: as many as there are ``places`` left, and the best of all (``best``)
+    even when no place is left, rather than passed over."""
+    picked = soon[: max(0, places)]
+    if best is not None and soon and candidate(soon[0]) is best and soon[0] not in picked:
+        picked.insert(0, soon[0])
+    return picked

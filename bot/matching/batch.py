@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.chat.context import Services
+from bot.matching.asking import asked_later
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.reasons import explain
 from skills_db.importers.model import HistoryFileError
@@ -249,8 +250,5 @@ class BatchMatcher:
             and c.available_at - at <= wait
             and counts.get(c.person_id, 0) < routing.weekly_ask_cap
         ]
-        picked = soon[: max(0, routing.ask_count - len(now))]
-        relevant = [c for c in match.candidates if c.relevant]
-        if relevant and soon and soon[0] is relevant[0] and soon[0] not in picked:
-            picked.insert(0, soon[0])
-        return picked
+        best = next((c for c in match.candidates if c.relevant), None)
+        return asked_later(soon, routing.ask_count - len(now), best, lambda found: found)
