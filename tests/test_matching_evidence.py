@@ -63,6 +63,8 @@ def test_a_need_with_no_skill_finds_who_answered_it_in_their_own_words(services:
     names = [c.name for c in match.candidates]
     assert names[:2] == ["Zoe", "Max"], names
     assert match.candidates[0].relevant
+    # The reason quotes the question answered, not the answers that follow it in the thread.
+    assert match.candidates[0].reasons[0].values["example"] == "my time machine stopped working"
     assert services.matcher.route(match, NOW, asks_this_week={})[0].name == "Zoe"
 
 

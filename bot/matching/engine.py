@@ -148,7 +148,8 @@ class Matcher:
 
     def _add_thread(self, row: ThreadRow) -> None:
         thread_id, text, created_at, helpers, public = row[:5]
-        self.index.add(thread_id, text, created_at, helpers, quotable=public)
+        # A reason quotes the question, never the answers run on after it.
+        self.index.add(thread_id, text, created_at, helpers, quotable=public, title=row.question or None)
         when = created_at.timestamp()
         for person, _weight in helpers:
             times = self._help_times[person]

@@ -136,8 +136,10 @@ class TextIndex:
         helpers: list[tuple[int, float]],
         *,
         quotable: bool = True,
+        title: str | None = None,
     ) -> None:
-        """Index one thread; one not ``quotable`` (asked in private) has no title to quote."""
+        """Index one thread; one not ``quotable`` (asked in private) has no title to quote.
+        ``title``: what a reason quotes of it (its question), the start of ``text`` by default."""
         terms = index_terms(text)
         counts: dict[int, int] = defaultdict(int)
         for term in terms:
@@ -176,7 +178,7 @@ class TextIndex:
             self._late[thread_id] = doc
         self._removed.append(0)
         if quotable:
-            self._title_bytes += " ".join(text[:120].split()).encode()
+            self._title_bytes += " ".join((text if title is None else title)[:120].split()).encode()
         self._title_start.append(len(self._title_bytes))
         if self._epoch is None:
             self._epoch = when

@@ -63,6 +63,7 @@ class ThreadRow(NamedTuple):
     asker: int | None = None
     channel: str = ""
     replies: tuple[ReplyRow, ...] = ()
+    question: str = ""  # the question alone: what a reason may quote
 
 
 # (claim id, person, skill, source, weight, epoch seconds), as bot.matching.skill_index takes them
@@ -289,7 +290,7 @@ def read_help_threads(
                     helpers[solved_by] = 2.0
                 yield ThreadRow(
                     number, " ".join(texts), created_at, list(helpers.items()), public,
-                    asker, channel or "", tuple(answers),
+                    asker, channel or "", tuple(answers), question,
                 )
                 last = number
             if len(threads) < batch:
