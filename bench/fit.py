@@ -21,10 +21,12 @@ FIXED = (
     "declared",
     "offer",
     "vouched",
-)  # not in the exports, or not as chosen: set by hand (see the module docstring)
+    "familiar",
+)  # not in the exports, or not as chosen: set by hand (see the module docstring); familiar is
+# the need's, the same for every candidate: it gates (bench.quality.choose_gate), it cannot rank
 # More evidence never lowers a score: every weight is at least 0, except the time since someone
 # last answered, at most 0. A weight the data would push past its sign is held at 0 instead.
-NON_POSITIVE = ("idle",)
+NON_POSITIVE = ("idle", "paced_idle")
 NEGATIVES = 40  # candidates who did not answer, per question: the best-ranked ones and a sample
 L2 = 0.1  # on standardised features; chosen leave-one-community-out among 0.001, 0.01, 0.1 and 1
 ITERATIONS = 50

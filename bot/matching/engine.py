@@ -40,6 +40,7 @@ from bot.matching.asking import choose
 from bot.matching.availability import available_from, is_available
 from bot.matching.candidates import Candidate, Match, Reason
 from bot.matching.evidence import RECENT, Evidence
+from bot.matching.familiarity import Familiarity
 from bot.matching.model import DEFAULT, Model, configured
 from bot.matching.scoring import ACTIVE_POOL, candidate_pool, score_candidates
 from bot.matching.skill_index import KINDS, SkillIndex
@@ -78,6 +79,7 @@ class Matcher:
         )
         self.index = TextIndex(matching.activity_half_life_days)  # threads: questions and answers
         self.answers = TextIndex(matching.activity_half_life_days)  # each person's own answers
+        self.familiarity = Familiarity(self.index)  # how much a need's words are this community's
         self._answer_docs: dict[int, list[int]] = {}  # thread -> its documents in self.answers
         self.history = HelpHistory()
         self.skills = SkillIndex(matching.half_life_days)
@@ -150,6 +152,7 @@ class Matcher:
         thread_id, text, created_at, helpers, public = row[:5]
         # A reason quotes the question, never the answers run on after it.
         self.index.add(thread_id, text, created_at, helpers, quotable=public, title=row.question or None)
+        self.familiarity.add(thread_id, row.question or text)
         when = created_at.timestamp()
         for person, _weight in helpers:
             times = self._help_times[person]
@@ -179,6 +182,7 @@ class Matcher:
         for document in self._answer_docs.pop(thread_id, ()):
             self.answers.remove(document)
         self.history.remove(thread_id)
+        self.familiarity.remove(thread_id)
         removed = self.index.remove(thread_id)
         if removed is None:
             return
@@ -309,7 +313,8 @@ class Matcher:
         back = {pid: available_from(p, at, self.routing, BACK_WITHIN) for pid, p in people.items()}
         available = {pid: people[pid] for pid, when in back.items() if when is not None}
         later = {pid: when for pid, when in back.items() if when is not None and when > at}
-        candidates = score_candidates(self, evidence, available, later, asker_id, near, channel, at)
+        familiar = self.familiarity.of(text)
+        candidates = score_candidates(self, evidence, available, later, asker_id, near, channel, at, familiar)
         # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
         active = self.index.most_active(ACTIVE_POOL + len(excluded))
         known = set(evidence).union(text_people, answer_people, active)

@@ -13,7 +13,7 @@ to a community: every feature is one any workspace has.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 FEATURES = (
     "threads",  # log(1 + BM25 of the threads they answered), decayed with age
@@ -40,6 +40,13 @@ FEATURES = (
     "threads_lately",  # threads_rel * month_rel: on the topic and active lately
     "answers_lately",  # answers_rel * month_rel
     "vouched",  # log(1 + endorsements and help given on the need's skills, through Entraide)
+    "paced_10",  # share of the community's last 10 answers that were theirs
+    "paced_30",
+    "paced_100",
+    "paced_idle",  # log(1 + answers the community gave since their latest)
+    # How familiar the need's words are to this community (bot.matching.familiarity), the same
+    # for every candidate: it decides whether anyone is asked (Model.familiar), never who.
+    "familiar",
 )
 
 
@@ -55,6 +62,9 @@ class Model:
     # Evidence on one of the need's skills makes it known only with at least this share of it in
     # the person's threads or answers (a skill recognised in a loose text is weak evidence).
     inferred: float = 0.2
+    # A need is known only if its words are at least this familiar to the community: more than
+    # this share of its recent questions (see bot.matching.familiarity).
+    familiar: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.weights) != len(FEATURES):
@@ -71,33 +81,39 @@ class Model:
 # except declared (counts least, by design), offer and vouched (no export has them): set by hand.
 DEFAULT = Model(
     (
-        0.0453,  # threads
-        0.3373,  # threads_rel
-        0.0271,  # answers
-        0.3644,  # answers_rel
-        0.7458,  # coverage
-        0.0,  # skills
+        0.0403,  # threads
+        0.2014,  # threads_rel
+        0.0374,  # answers
+        0.2725,  # answers_rel
+        0.5101,  # coverage
+        0.0065,  # skills
         0.1,  # declared (by hand: self-declared skills count least)
         0.5,  # offer (by hand)
-        0.2351,  # days
-        0.0914,  # week
-        0.0189,  # fortnight
-        0.0,  # month
-        0.1068,  # season
-        0.3447,  # month_rel
-        0.3464,  # fortnight_rel
-        0.1159,  # total
+        0.1099,  # days
+        0.0732,  # week
+        0.0334,  # fortnight
+        0.0043,  # month
+        0.0671,  # season
+        0.1891,  # month_rel
+        0.2124,  # fortnight_rel
+        0.0675,  # total
         0.0,  # solved
-        -0.2102,  # idle
-        0.0702,  # asker
-        0.0633,  # near
+        -0.1352,  # idle
+        0.0261,  # asker
+        0.0303,  # near
         0.0,  # channel
-        0.1238,  # threads_lately
-        0.1611,  # answers_lately
+        0.0416,  # threads_lately
+        0.1025,  # answers_lately
         0.5,  # vouched (by hand: peers' endorsements and help recorded live count most)
+        1.0726,  # paced_10
+        2.1514,  # paced_30
+        2.5417,  # paced_100
+        -0.0774,  # paced_idle
+        0.0,  # familiar (the same for every candidate: no weight in a ranking)
     ),
-    relevance=0.5,
-    inferred=0.2,
+    relevance=0.15,
+    inferred=0.1,
+    familiar=0.1,
     floor=0.05,
 )
 
@@ -130,4 +146,4 @@ def configured(model: Model, text: float, skill: float, activity: float, offer: 
         (offer if name == "offer" else weight * factors.get(name, 1.0))
         for name, weight in zip(FEATURES, model.weights, strict=True)
     ]
-    return Model(tuple(weights), relevance=model.relevance, floor=model.floor, inferred=model.inferred)
+    return replace(model, weights=tuple(weights))

@@ -92,6 +92,7 @@ def features_of(
     near: Mapping[int, int],
     channel: str,
     at: datetime,
+    familiar: float,
 ) -> tuple[float, ...]:
     """One candidate's features, in bot.matching.model.FEATURES order; ``recent``: their help at
     each time scale (HelpHistory.recent); ``best``: the pool's best thread score, answer score,
@@ -128,6 +129,8 @@ def features_of(
         threads_rel * month_rel,
         answers_rel * month_rel,
         math.log1p(_vouched(entry)),
+        *_paced(history.paced(person, at)),
+        familiar,
     )
 
 
@@ -140,7 +143,9 @@ def score_candidates(
     near: Mapping[int, int],
     channel: str,
     at: datetime,
+    familiar: float = 1.0,
 ) -> list[Candidate]:
+    """``familiar``: how familiar the need's words are to this community (Familiarity.of)."""
     entries = {pid: e for pid, e in evidence.items() if pid in people}
     if not entries:
         return []
@@ -154,7 +159,7 @@ def score_candidates(
     )
     scored = []
     for pid, entry in entries.items():
-        features = features_of(matcher, pid, entry, recent[pid], best, asker, near, channel, at)
+        features = features_of(matcher, pid, entry, recent[pid], best, asker, near, channel, at, familiar)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
     # Whether this community knows the need at all (see _knows): a past thread or answer holds
@@ -162,7 +167,12 @@ def score_candidates(
     # words, or vouched for. A question nobody here ever discussed is asked of nobody, however
     # active they are.
     young = len(matcher.index) < MIN_HISTORY
-    known = any(_knows(e, model, young) for e in entries.values())
+    # Its words must also be this community's (Familiarity): a question from another community
+    # shares ordinary words with many threads here. Evidence vouched for or offered always counts.
+    knowing = [e for e in entries.values() if _knows(e, model, young)]
+    known = any(_vouched_or_offered(e) for e in knowing) or (
+        bool(knowing) and (young or familiar >= model.familiar)
+    )
     candidates = []
     for raw, pid, entry, features in scored:
         score = math.exp(raw - top)
@@ -189,6 +199,11 @@ def score_candidates(
     declared_only = {c.person_id for c in candidates if _declared_only(evidence[c.person_id])}
     candidates.sort(key=lambda c: (c.person_id not in declared_only, c.score, -c.person_id), reverse=True)
     return candidates
+
+
+def _paced(paced: tuple[float, ...]) -> tuple[float, ...]:
+    *shares, since = paced
+    return (*shares, math.log1p(min(since, 100_000.0)))
 
 
 def _vouched(entry: Evidence) -> float:
@@ -223,6 +238,10 @@ def _knows(entry: Evidence, model: Model, young: bool) -> bool:
     # A skill recognised in their declarations or imported threads is weak on its own: enough of
     # the need must be in their words too — unless there is no history yet to compare with.
     return vouched or (skilled and (young or entry.coverage >= model.inferred))
+
+
+def _vouched_or_offered(entry: Evidence) -> bool:
+    return bool(entry.offer) or any(source in VOUCHED for _skill, source in entry.counts)
 
 
 def _declared_only(entry: Evidence) -> bool:

@@ -91,6 +91,7 @@ class TextIndex:
         # Per term: the largest BM25 term-frequency factor of its documents, were the average
         # document length _ceiling_average (at least the real one, so these are upper bounds).
         self._ceilings = array("d")
+        self._frequencies = array("q")  # per term: its occurrences in every document (collection frequency)
         self._ceiling_average = 0.0
         self._lengths = array("H")
         self._max_length = 0
@@ -149,12 +150,14 @@ class TextIndex:
                 self._doc_ids.append(array("i"))
                 self._doc_tfs.append(array("H"))
                 self._ceilings.append(0.0)
+                self._frequencies.append(0)
             counts[term_id] += 1
         doc = len(self._lengths)
         length = min(len(terms), 65535)
         for term_id, count in counts.items():
             self._doc_ids[term_id].append(doc)
             self._doc_tfs[term_id].append(min(count, 65535))
+            self._frequencies[term_id] += count
         self._lengths.append(length)
         self._max_length = max(self._max_length, length)
         self._total_length += length
@@ -199,6 +202,16 @@ class TextIndex:
             keep = self._most_active_count
             pool = set(self._most_active).union(changed)
             self._most_active = sorted(pool, key=lambda s: (-self._activity[s], s))[:keep]
+
+    @property
+    def total_length(self) -> int:
+        """The terms of every document indexed (removed ones included, as in every statistic)."""
+        return self._total_length
+
+    def frequency(self, term: str) -> int:
+        """How often the (stemmed) ``term`` occurs in all the documents together."""
+        term_id = self._terms.get(term)
+        return self._frequencies[term_id] if term_id is not None else 0
 
     def _find(self, thread_id: int) -> int | None:
         """The live document of this thread, if any."""

@@ -1,0 +1,112 @@
+"""How familiar a need's words are to this community, against general language.
+
+A community knows a need when the need's distinctive words are words it uses more than people
+generally do: "grind", "crema" and "portafilter" are a coffee community's words, "hops" is not.
+For each distinctive word of the need (rarer than Zipf FAMILIAR_ZIPF in general English or
+French), the log-ratio of its frequency in the community's threads (smoothed towards general
+language) to its general frequency (wordfreq) is taken, clipped, and averaged. That figure
+alone does not transfer between communities — a small one has seen few words — so a need is
+compared with the community's own past questions: its *familiarity* is the share of its latest
+REFERENCE questions (each scored without its own words) that are less familiar than the need.
+A question from another community lands low; one like those it answers anywhere in its range.
+
+On the dev exports it tells each community's own questions from the other exports' (AUC
+0.83–0.97 on each of the nine) far better than the best thread's share of a need does
+(0.47–0.80); its threshold (Model.familiar) is chosen leave-one-community-out (bench.quality).
+Counts come from the thread index's collection statistics
+(:class:`~bot.matching.text_index.TextIndex`), which keep removed threads, as BM25's do; the
+reference questions of a removed thread are dropped with it.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections import Counter, OrderedDict
+
+from bot.matching.text_index import MAX_DOC_CHARS, TextIndex
+from skills_db.vocabulary.frequency import general_frequencies
+from skills_db.vocabulary.language import Language, language_of
+from skills_db.vocabulary.stemming import SHARED_STEMS
+from skills_db.vocabulary.terms import content_tokens
+from skills_db.vocabulary.textnorm import tokens
+
+FAMILIAR_ZIPF = 5.0  # words at least this frequent in general language say nothing of a domain
+CLIP = 3.0  # a word's log10-ratio counts at most this much either way: one odd word is not a topic
+REFERENCE = 400  # the community's latest questions a need is compared with
+PRIOR_WORDS = 500  # see _figure (500, 2,000 and 10,000 did alike leave-one-community-out)
+STALE = 0.05  # the reference is scored again once the index grew by this share (or 20 threads)
+
+
+Terms = tuple[tuple[str, str], ...]  # a text's content words: (stem, word), in its language
+
+
+def terms_of(text: str) -> tuple[Terms, Language]:
+    """The content words of ``text`` with their stems, as the thread index stems them."""
+    folded = tokens(text[:MAX_DOC_CHARS])
+    language = language_of(folded)
+    words = content_tokens(folded)
+    return tuple(zip(SHARED_STEMS.stem(language, words), words, strict=True)), language
+
+
+class Familiarity:
+    def __init__(self, index: TextIndex) -> None:
+        self._index = index
+        # The latest questions, by thread: their words and language.
+        self._questions: OrderedDict[int, tuple[Terms, Language]] = OrderedDict()
+        self._reference: list[float] = []  # the questions' own figures, ascending
+        self._scored_at = -1  # len(index) when the reference was scored
+
+    def add(self, thread_id: int, question: str) -> None:
+        """A thread indexed (its whole text in ``index``): its question joins the reference."""
+        terms, language = terms_of(question)
+        if not terms:
+            return
+        self._questions.pop(thread_id, None)
+        self._questions[thread_id] = (terms, language)
+        while len(self._questions) > REFERENCE:
+            self._questions.popitem(last=False)
+
+    def remove(self, thread_id: int) -> None:
+        if self._questions.pop(thread_id, None) is not None:
+            self._scored_at = -1
+
+    def of(self, text: str) -> float:
+        """The share of the reference questions less familiar than ``text`` (0 to 1); 1.0 while
+        the community has no reference yet (nothing to compare with: nothing is ruled out)."""
+        reference = self._scored()
+        if not reference:
+            return 1.0
+        terms, language = terms_of(text)
+        return bisect_left(reference, self._figure(terms, language, own=False)) / len(reference)
+
+    def _scored(self) -> list[float]:
+        size = len(self._index)
+        grown = size - self._scored_at
+        if self._scored_at < 0 or grown >= max(20, STALE * self._scored_at):
+            # Each question scored without its own words, as a new need would be.
+            figures = [
+                self._figure(terms, language, own=True) for terms, language in self._questions.values()
+            ]
+            self._reference = sorted(figures)
+            self._scored_at = size
+        return self._reference
+
+    def _figure(self, terms: Terms, language: Language, *, own: bool) -> float:
+        index, general = self._index, general_frequencies()
+        total = index.total_length
+        mine = Counter(stem for stem, _word in terms) if own else Counter[str]()
+        # A stem is as frequent in general language as the most frequent of its words here.
+        zipfs: dict[str, float] = {}
+        for stem, word in terms:
+            zipfs[stem] = max(zipfs.get(stem, 0.0), general.zipf(word, language))
+        ratios = []
+        for stem, zipf in zipfs.items():
+            if zipf >= FAMILIAR_ZIPF:
+                continue
+            usual = 10.0 ** (zipf - 9.0)  # Zipf: log10 of uses per 10⁹ words
+            # Smoothed towards general language (a Dirichlet prior of PRIOR_WORDS words): a word
+            # a small community has not used yet is no evidence either way, not a rare one.
+            here = (max(index.frequency(stem) - mine[stem], 0) + PRIOR_WORDS * usual) / (total + PRIOR_WORDS)
+            ratios.append(max(-CLIP, min(CLIP, math.log10(here / usual))))
+        return sum(ratios) / len(ratios) if ratios else 0.0
