@@ -76,10 +76,10 @@ def candidate_pool(
     if len(people) <= POOL:
         return list(people)
     now = at.timestamp()
-    for person in people:
-        for skill in skills:
-            weight, _shown = matcher.skills.strength(skill, person, now)
+    for skill in skills:  # those with no claim on it add log1p(0.0): nothing
+        for person, weight in matcher.skills.strengths(skill, people, now).items():
             people[person] += math.log1p(weight)
+    for person in people:
         people[person] += 0.5 * math.log1p(matcher.index.activity(person, at))
     return heapq.nlargest(POOL, people, key=lambda p: (people[p], -p))
 
