@@ -66,11 +66,19 @@ def index_terms(text: str) -> list[str]:
     return stemmed_content_words(text[:MAX_DOC_CHARS])
 
 
+@lru_cache(maxsize=512)
+def _document_terms(text: str) -> tuple[str, ...]:
+    """:func:`index_terms` of ``text`` (at most MAX_DOC_CHARS), kept for the texts met lately:
+    a thread that gets a reply is indexed again whole, with the same answers of its other
+    helpers, and stemming a long text costs milliseconds."""
+    return tuple(stemmed_content_words(text))
+
+
 @lru_cache(maxsize=16)
 def _query_words(text: str) -> tuple[str, ...]:
     """The distinct index terms of a need, in order: both text indexes (threads, answers) ask
-    for the same need's, and stemming a long need costs milliseconds."""
-    return tuple(sorted(set(index_terms(text))))
+    for the same need's."""
+    return tuple(sorted(set(_document_terms(text[:MAX_DOC_CHARS]))))
 
 
 class TextEvidence(NamedTuple):
@@ -148,7 +156,7 @@ class TextIndex:
     ) -> None:
         """Index one thread; one not ``quotable`` (asked in private) has no title to quote.
         ``title``: what a reason quotes of it (its question), the start of ``text`` by default."""
-        terms = index_terms(text)
+        terms = _document_terms(text[:MAX_DOC_CHARS])
         counts: dict[int, int] = defaultdict(int)
         for term in terms:
             term_id = self._terms.get(term)
