@@ -196,6 +196,8 @@ def score_candidates(
 def _vouched(entry: Evidence) -> float:
     """The part of the decayed skill evidence that endorsements and help recorded live make up
     (the index keeps one decayed sum per skill and person: shared out by the claims' weights)."""
+    if not entry.counts:  # most candidates: no claim on the need's skills
+        return 0.0
     weights = {source: 0.0 for source in SOURCE_WEIGHTS}
     for (_skill, source), count in entry.counts.items():
         weights[source] += SOURCE_WEIGHTS[source] * count
