@@ -226,5 +226,5 @@ def foreign(
             when = at
             match = matcher.rank(query.text, matcher.recognise(query.text), None, when)
             asked.append(1.0 if any(c.relevant for c in match.candidates) else 0.0)
-            features.append([list(c.features) for c in match.candidates[:DEPTH]])
+            features.append([[round(f, 4) for f in c.features] for c in match.candidates[:DEPTH]])
     return asked, features

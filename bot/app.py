@@ -1,4 +1,4 @@
-"""Wiring: build the services from a config, run adapters, stop cleanly on a signal."""
+"""Wiring: run adapters on the services (built by :mod:`bot.services`), stop cleanly on a signal."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -21,63 +21,18 @@ from bot.chat.context import Services
 from bot.chat.pipeline import Pipeline
 from bot.commands.imports import register as register_imports
 from bot.commands.registry import Registry
-from bot.config import Config, ConfigError
 from bot.followup.tasks import register as register_followups
-from bot.i18n import Catalog
 from bot.jobs import MovableClock, Scheduler, TimeArgumentError, parse_time_argument
 from bot.jobs.builtin import register as register_builtin_jobs
 from bot.logs import log_failure
-from bot.matching import snapshot, vocabulary_cache
-from bot.matching.engine import Matcher
-from bot.matching.vocabulary import with_stored
+from bot.matching import snapshot
 from bot.retention.job import register as register_retention
+from bot.services import build_services as build_services  # re-exported: where callers find it
+from bot.services import configured_vocabulary as configured_vocabulary
+from bot.services import vocabulary as vocabulary
 from bot.shoutouts.jobs import register as register_shoutouts
-from skills_db.storage.store import Store
-from skills_db.vocabulary.taxonomy import Taxonomy, TaxonomyFileError
 
 log = logging.getLogger("entraide")
-
-
-def build_services(config: Config, store: Store, clock: Callable[[], datetime] | None = None) -> Services:
-    stored = store.stored_vocabulary()
-    # Built once and kept beside the index snapshot: seconds with tens of thousands of skills.
-    cache = vocabulary_cache.cache_path(
-        snapshot.snapshot_path(config.database.url, config.matching.index_cache)
-    )
-    key = vocabulary_cache.vocabulary_key(config.matching.vocabulary_files, stored) if cache else ""
-    found = vocabulary_cache.load(cache, key)
-    if found is None:
-        base = configured_vocabulary(config)
-        taxonomy = with_stored(base, stored)
-    else:
-        base, taxonomy = found
-    return Services(
-        config=config,
-        store=store,
-        catalog=Catalog.load(config.bot.language),
-        taxonomy=taxonomy,
-        matcher=Matcher(store, taxonomy, config.routing, config.matching, base=base),
-        clock=clock or (lambda: datetime.now(UTC)),
-    )
-
-
-def configured_vocabulary(config: Config) -> Taxonomy:
-    """The default vocabulary, extended by the admins' files."""
-    taxonomy = Taxonomy.load_default()
-    if not config.matching.domain_vocabulary:
-        taxonomy = Taxonomy.from_skills(s for s in taxonomy if s.category != "domain")
-    for index, path in enumerate(config.matching.vocabulary_files):
-        try:
-            taxonomy = taxonomy.extended(Taxonomy.from_file(path))
-        except (OSError, TaxonomyFileError) as error:
-            raise ConfigError(config.source, f"matching.vocabulary_files[{index}]", str(error)) from None
-    return taxonomy
-
-
-def vocabulary(config: Config, store: Store) -> Taxonomy:
-    """The configured vocabulary, with the skills and aliases stored (learned from history, or
-    curated by managers: see bot.matching.vocabulary)."""
-    return with_stored(configured_vocabulary(config), store.stored_vocabulary())
 
 
 @runtime_checkable

@@ -14,10 +14,7 @@ import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from bot.barometer import chart
-from bot.barometer.export import as_json
 from bot.barometer.period import MAX_WEEKS
-from bot.barometer.report import barometer_for, chart_data, text_for
 from bot.config import Config
 
 MISSING_MATPLOTLIB = (
@@ -63,7 +60,12 @@ def _weeks(word: str) -> int:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    from bot.app import build_services
+    # Imported here, not at the top: every `entraide` command builds this parser, and the
+    # barometer's modules take seconds to import (`entraide match` must start in a moment).
+    from bot.barometer import chart
+    from bot.barometer.export import as_json
+    from bot.barometer.report import barometer_for, chart_data, text_for
+    from bot.services import build_services
     from skills_db.storage.store import Store
 
     store = Store.open(config.database.url)

@@ -7,14 +7,13 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from bot.app import build_services
 from bot.chat.actions import Actions
 from bot.chat.context import Services
 from bot.cli.progress import ProgressBar
-from bot.commands.import_report import left_out
 from bot.config import Config
 from bot.matching import snapshot
 from bot.matching.batch import BatchMatcher, Query, read_stream
+from bot.services import build_services
 from skills_db.importers.history import import_history
 from skills_db.importers.model import HistoryFileError
 from skills_db.importers.profiles import import_profiles, read_profiles
@@ -30,6 +29,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         actions = Actions(services, workers=1)
         salt = config.privacy.erasure_salt
         if args.command == "import-history":
+            from bot.commands.import_report import left_out  # the commands package: not for match
+
             archive = read_history(args.path)
             bar = ProgressBar(sys.stderr)
             try:

@@ -68,7 +68,7 @@ def choose(
         # Beside the experts, not instead of one of them: the need gets all its experts, and a
         # colleague learning the skill learns by helping (told why they are asked).
         learner, skill = growing[0]
-        return [*chosen, replace(learner, reasons=(Reason(FOCUS_LEARNER, {"skill": skill}),))]
+        return [*chosen, replace(learner, why=(Reason(FOCUS_LEARNER, {"skill": skill}),))]
     if routing.learner_slot and learners and count >= 2:
         # Next to at least one expert, a learner takes the last place: they learn by helping.
         chosen = [*chosen[: count - 1], learners[0]]

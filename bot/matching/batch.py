@@ -220,7 +220,7 @@ class BatchMatcher:
             if c.available_at is not None:
                 found["available_at"] = c.available_at.isoformat()
             if self.features:
-                found["features"] = list(c.features)
+                found["features"] = [round(f, 4) for f in c.features]
             return found
 
         return {

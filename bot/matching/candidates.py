@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -24,7 +26,10 @@ class Candidate:
     name: str
     score: float
     demonstrated: bool
-    reasons: tuple[Reason, ...]
+    # Why they are suggested: the reasons, or what puts them together when first read
+    # (:attr:`reasons`). Ranking scores some 200 people per need and shows or asks a few: only
+    # their reasons are worked out. Not compared: they follow from what the rest says.
+    why: tuple[Reason, ...] | Callable[[], tuple[Reason, ...]] = field(compare=False, repr=False)
     learner: bool = False
     # Has evidence specific to this need: on one of its skills (help given, answers, endorsements,
     # declaring it), an offer of it, or a past thread close to the need as a whole. Only relevant
@@ -37,8 +42,12 @@ class Candidate:
     # to interrupt anyone ("I only found loose hints, I asked nobody").
     weak: bool = False
     # What the score was computed from, in bot.matching.model.FEATURES order (for `match --batch
-    # --features` and the benchmark's fitting).
+    # --features` and the benchmark's fitting, which round them).
     features: tuple[float, ...] = ()
+
+    @cached_property
+    def reasons(self) -> tuple[Reason, ...]:
+        return self.why if isinstance(self.why, tuple) else self.why()
 
 
 @dataclass(frozen=True)

@@ -323,11 +323,10 @@ class Matcher:
 
     def _skill_evidence(self, evidence: dict[int, Evidence], skills: list[str], at: datetime) -> None:
         now, since = at.timestamp(), (at - RECENT).timestamp()
-        for person, entry in evidence.items():
-            for skill in skills:
-                found = self.skills.evidence(skill, person, now, since)
-                if found is None:
-                    continue
+        # Skill by skill, each person's evidence summed in the need's order of skills.
+        for skill in skills:
+            for person, found in self.skills.evidence_of(skill, evidence, now, since).items():
+                entry = evidence[person]
                 if found.declared:
                     entry.declared[skill] = found.declared
                 entry.skill += found.weight

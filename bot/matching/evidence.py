@@ -11,7 +11,7 @@ from array import array
 from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from bot.matching.candidates import Reason
 from skills_db.storage.models import ClaimSource
@@ -39,9 +39,16 @@ class Evidence:
     coverage: float = 0.0  # the largest share of the need one of their threads or answers holds
 
 
-def reasons_for(entry: Evidence, example: str, help_times: array[float], at: datetime) -> tuple[Reason, ...]:
+def help_counts(help_times: array[float], since: float) -> tuple[int, int]:
+    """(times they helped since ``since``, epoch seconds; times ever): what :func:`reasons_for`
+    says of someone with no other reason. ``help_times``: ascending (Matcher.help_times)."""
+    return len(help_times) - bisect_left(help_times, since), len(help_times)
+
+
+def reasons_for(entry: Evidence, example: str, help_given: tuple[int, int]) -> tuple[Reason, ...]:
     """Why this person, in facts as they are: all-time counts with how many were recent
-    (recent help ranks higher: the reasons show it), periods only on counts of that period."""
+    (recent help ranks higher: the reasons show it), periods only on counts of that period;
+    ``help_given``: their help in the last RECENT days and ever (:func:`help_counts`)."""
     reasons: list[Reason] = []
     if entry.offer:
         reasons.append(Reason("reason.offer", {"skill": entry.offer}))
@@ -68,10 +75,9 @@ def reasons_for(entry: Evidence, example: str, help_times: array[float], at: dat
     if not reasons and entry.declared:
         reasons.append(Reason("reason.declared", {"skill": sorted(entry.declared)[0]}))
     if not reasons:
-        times = help_times
-        recent = len(times) - bisect_left(times, (at - RECENT).timestamp())
+        recent, ever = help_given
         if recent:
             reasons.append(Reason("reason.active_recent", {"count": recent, "days": RECENT.days}))
-        elif times:
-            reasons.append(Reason("reason.active", {"count": len(times)}))
+        elif ever:
+            reasons.append(Reason("reason.active", {"count": ever}))
     return tuple(reasons[:3])

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import heapq
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING
 
+from bot.matching.activity import Figures
 from bot.matching.candidates import Candidate
-from bot.matching.evidence import Evidence, reasons_for
+from bot.matching.evidence import RECENT, Evidence, help_counts, reasons_for
 from bot.matching.model import Model
 from bot.matching.skill_index import SOURCE_WEIGHTS
 from bot.matching.text_index import CLOSE_SHARE, TextEvidence
@@ -74,10 +76,10 @@ def candidate_pool(
     if len(people) <= POOL:
         return list(people)
     now = at.timestamp()
-    for person in people:
-        for skill in skills:
-            weight, _shown = matcher.skills.strength(skill, person, now)
+    for skill in skills:  # those with no claim on it add log1p(0.0): nothing
+        for person, weight in matcher.skills.strengths(skill, people, now).items():
             people[person] += math.log1p(weight)
+    for person in people:
         people[person] += 0.5 * math.log1p(matcher.index.activity(person, at))
     return heapq.nlargest(POOL, people, key=lambda p: (people[p], -p))
 
@@ -86,50 +88,48 @@ def features_of(
     matcher: Matcher,
     person: int,
     entry: Evidence,
-    recent: Sequence[float],
+    figures: Figures,
     best: tuple[float, float, float, float],
     asker: int | None,
     near: Mapping[int, int],
-    channel: str,
-    at: datetime,
+    paced: tuple[float, ...],
     familiar: float,
 ) -> tuple[float, ...]:
-    """One candidate's features, in bot.matching.model.FEATURES order; ``recent``: their help at
-    each time scale (HelpHistory.recent); ``best``: the pool's best thread score, answer score,
-    30-day and 14-day activity (for the relative features)."""
-    history = matcher.history
-    days, week, fortnight, month, season = recent
-    solved, total, idle, share = history.facts(person, at, channel)
+    """One candidate's features, in bot.matching.model.FEATURES order; ``figures``: their help
+    at each time scale and its facts (HelpHistory.figures); ``best``: the pool's best thread
+    score, answer score, 30-day and 14-day activity (for the relative features)."""
+    log1p = math.log1p
+    (days, week, fortnight, month, season), (solved, total, idle, share) = figures
     skill = entry.skill + sum(entry.declared.values()) * SOURCE_WEIGHTS[ClaimSource.DECLARED]
     threads_rel = entry.text / best[0] if best[0] > 0 else 0.0
     answers_rel = entry.answers / best[1] if best[1] > 0 else 0.0
     month_rel = month / best[2] if best[2] > 0 else 0.0
     return (
-        math.log1p(entry.text),
+        log1p(entry.text),
         threads_rel,
-        math.log1p(entry.answers),
+        log1p(entry.answers),
         answers_rel,
         entry.coverage,
-        math.log1p(skill),
+        log1p(skill),
         1.0 if entry.declared else 0.0,
         1.0 if entry.offer else 0.0,
-        math.log1p(days),
-        math.log1p(week),
-        math.log1p(fortnight),
-        math.log1p(month),
-        math.log1p(season),
+        log1p(days),
+        log1p(week),
+        log1p(fortnight),
+        log1p(month),
+        log1p(season),
         month_rel,
         fortnight / best[3] if best[3] > 0 else 0.0,
-        math.log1p(total),
-        math.log1p(solved),
-        math.log1p(min(idle, 3650.0)),
-        math.log1p(history.helped(person, asker)) if asker is not None else 0.0,
-        math.log1p(near.get(person, 0)),
+        log1p(total),
+        log1p(solved),
+        log1p(min(idle, 3650.0)),
+        log1p(matcher.history.helped(person, asker)) if asker is not None else 0.0,
+        log1p(near.get(person, 0)),
         share,
         threads_rel * month_rel,
         answers_rel * month_rel,
-        math.log1p(_vouched(entry)),
-        *_paced(history.paced(person, at)),
+        log1p(_vouched(entry)),
+        *_paced(paced),
         familiar,
     )
 
@@ -149,17 +149,18 @@ def score_candidates(
     entries = {pid: e for pid, e in evidence.items() if pid in people}
     if not entries:
         return []
-    history, model = matcher.history, matcher.model
-    recent = {pid: history.recent(pid, at) for pid in entries}  # once per candidate, used twice
+    model = matcher.model
+    figures = matcher.history.figures(entries, at, channel)  # once per candidate, used twice
     best = (
         max(e.text for e in entries.values()),
         max(e.answers for e in entries.values()),
-        max(r[3] for r in recent.values()),
-        max(r[2] for r in recent.values()),
+        max(f[0][3] for f in figures.values()),
+        max(f[0][2] for f in figures.values()),
     )
     scored = []
     for pid, entry in entries.items():
-        features = features_of(matcher, pid, entry, recent[pid], best, asker, near, channel, at, familiar)
+        paced = matcher.history.paced(pid, at)
+        features = features_of(matcher, pid, entry, figures[pid], best, asker, near, paced, familiar)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
     # Whether this community knows the need at all (see _knows): a past thread or answer holds
@@ -173,15 +174,18 @@ def score_candidates(
     known = any(_vouched_or_offered(e) for e in knowing) or (
         bool(knowing) and (young or familiar >= model.familiar)
     )
+    floor = max(model.floor, matcher.matching.min_score)
+    since = (at - RECENT).timestamp()
     candidates = []
     for raw, pid, entry, features in scored:
         score = math.exp(raw - top)
+        # Reasons are put in words only for the few candidates shown or asked (Candidate.why):
+        # what they say is taken now, the index may change after.
         example = matcher.index.title(entry.example) if entry.example is not None else ""
-        reasons = reasons_for(entry, example, matcher.help_times(pid), at)
+        why = partial(reasons_for, entry, example, help_counts(matcher.help_times(pid), since))
         # Worth asking: the need is one this community knows, and the model rates them close
         # enough to the best. With little history the model's figures say little: there, only
         # evidence on the need itself (not help on other topics) makes someone worth asking.
-        floor = max(model.floor, matcher.matching.min_score)
         relevant = known and (not young or specific(entry, model, young)) and score >= floor
         candidates.append(
             Candidate(
@@ -189,11 +193,11 @@ def score_candidates(
                 people[pid].name,
                 round(score, 4),
                 entry.demonstrated,
-                reasons,
+                why,
                 relevant=relevant,
                 available_at=later.get(pid),
                 weak=not relevant and (entry.text > 0 or entry.answers > 0),
-                features=tuple(round(f, 4) for f in features),
+                features=features,
             )
         )
     declared_only = {c.person_id for c in candidates if _declared_only(evidence[c.person_id])}
@@ -209,6 +213,8 @@ def _paced(paced: tuple[float, ...]) -> tuple[float, ...]:
 def _vouched(entry: Evidence) -> float:
     """The part of the decayed skill evidence that endorsements and help recorded live make up
     (the index keeps one decayed sum per skill and person: shared out by the claims' weights)."""
+    if not entry.counts:  # most candidates: no claim on the need's skills
+        return 0.0
     weights = {source: 0.0 for source in SOURCE_WEIGHTS}
     for (_skill, source), count in entry.counts.items():
         weights[source] += SOURCE_WEIGHTS[source] * count

@@ -17,7 +17,7 @@ import heapq
 import math
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,12 +229,37 @@ class SkillIndex:
         weight = (holders.weights[i] + declared) * math.exp(-self.rate * (at - self._epoch))
         return weight, any(holders.counts[k][i] for k in DEMONSTRATED)
 
+    def strengths(self, skill: str, people: Iterable[int], at: float) -> dict[int, float]:
+        """:meth:`strength`'s weight for those of ``people`` with a claim on ``skill``."""
+        holders = self._skills.get(skill)
+        if holders is None or self._epoch is None:
+            return {}
+        epoch, rate = self._epoch, self.rate
+        declared, declared_at, weights = holders.declared, holders.declared_at, holders.weights
+        decay = math.exp(-rate * (at - epoch))
+        found = {}
+        for person, i in _positions(holders.people, people):
+            mine = declared[i] * math.exp(rate * (declared_at[i] - epoch))
+            found[person] = (weights[i] + mine) * decay
+        return found
+
     def evidence(self, skill: str, person: int, at: float, since: float) -> Evidence | None:
         """``person``'s claims on ``skill``, decayed to ``at``, those made since ``since`` apart."""
+        return self.evidence_of(skill, [person], at, since).get(person)
+
+    def evidence_of(self, skill: str, people: Iterable[int], at: float, since: float) -> dict[int, Evidence]:
+        """:meth:`evidence` for those of ``people`` with a claim on ``skill`` (one need's pool:
+        found by one walk rather than person by person)."""
         holders = self._skills.get(skill)
-        i = -1 if holders is None or self._epoch is None else holders.position(person, False)
-        if holders is None or self._epoch is None or i < 0:
-            return None
+        if holders is None or self._epoch is None:
+            return {}
+        return {
+            person: self._evidence(holders, i, person, at, since)
+            for person, i in _positions(holders.people, people)
+        }
+
+    def _evidence(self, holders: _Holders, i: int, person: int, at: float, since: float) -> Evidence:
+        assert self._epoch is not None
         rate = self.rate
         recent = [0, 0, 0]
         lo, hi = holders.start[i], holders.start[i + 1]
@@ -260,3 +285,12 @@ class SkillIndex:
             (holders.counts[0][i], holders.counts[1][i], holders.counts[2][i]),
             (recent[0], recent[1], recent[2]),
         )
+
+
+def _positions(sorted_people: array[int], people: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """(person, position in ``sorted_people``) of each of ``people`` found there, in their order."""
+    size = len(sorted_people)
+    for person in people:
+        i = bisect_left(sorted_people, person)
+        if i < size and sorted_people[i] == person:
+            yield person, i

@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import compress
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -63,6 +64,21 @@ def index_terms(text: str) -> list[str]:
     """The words of ``text`` that carry meaning: folded, stemmed (Snowball, English or French),
     without stopwords."""
     return stemmed_content_words(text[:MAX_DOC_CHARS])
+
+
+@lru_cache(maxsize=512)
+def _document_terms(text: str) -> tuple[str, ...]:
+    """:func:`index_terms` of ``text`` (at most MAX_DOC_CHARS), kept for the texts met lately:
+    a thread that gets a reply is indexed again whole, with the same answers of its other
+    helpers, and stemming a long text costs milliseconds."""
+    return tuple(stemmed_content_words(text))
+
+
+@lru_cache(maxsize=16)
+def _query_words(text: str) -> tuple[str, ...]:
+    """The distinct index terms of a need, in order: both text indexes (threads, answers) ask
+    for the same need's."""
+    return tuple(sorted(set(_document_terms(text[:MAX_DOC_CHARS]))))
 
 
 class TextEvidence(NamedTuple):
@@ -141,7 +157,7 @@ class TextIndex:
     ) -> None:
         """Index one thread; one not ``quotable`` (asked in private) has no title to quote.
         ``title``: what a reason quotes of it (its question), the start of ``text`` by default."""
-        terms = index_terms(text)
+        terms = _document_terms(text[:MAX_DOC_CHARS])
         counts: dict[int, int] = defaultdict(int)
         for term in terms:
             term_id = self._terms.get(term)
@@ -384,7 +400,7 @@ class TextIndex:
         if cached is not None and cached[0] == text and cached[1] == count:
             return cached[2]
         terms: list[tuple[float, int | None]] = []
-        for term in sorted(set(index_terms(text))):
+        for term in _query_words(text):
             term_id = self._terms.get(term)
             frequency = len(self._doc_ids[term_id]) if term_id is not None else 0
             idf = math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
@@ -571,26 +587,28 @@ class TextIndex:
         skip = (exclude or set()) | self._gone if self._gone else exclude
         hits = self.search(text, top_docs)
         shares = self._shares([doc for doc, _score in hits], self._query_terms(text))
+        # Summed in lists, the evidence made once per person (the same sums, in the same order).
+        sums: dict[int, list[Any]] = {}  # person -> [score, threads, best, close, coverage]
+        rate, times = self.decay_rate, self._times
         for doc, score in hits:
-            age = max(now - self._times[doc], 0.0)
-            decayed = score * math.exp(-self.decay_rate * age)
+            age = max(now - times[doc], 0.0)
+            decayed = score * math.exp(-rate * age)
             share = shares[doc]
             close = share >= CLOSE_SHARE
             for i in range(starts[doc], starts[doc + 1]):
                 person = people[i]
                 if skip and person in skip:
                     continue
-                found = result.get(person)
+                found = sums.get(person)
                 if found is None:
-                    result[person] = TextEvidence(decayed * weights[i], 1, doc, int(close), share)
+                    sums[person] = [decayed * weights[i], 1, doc, int(close), share]
                 else:
-                    result[person] = TextEvidence(
-                        found.score + decayed * weights[i],
-                        found.threads + 1,
-                        found.best,
-                        found.close + close,
-                        max(found.coverage, share),
-                    )
+                    found[0] += decayed * weights[i]
+                    found[1] += 1
+                    found[3] += close
+                    found[4] = max(found[4], share)
+        for person, (total, threads, best, closes, coverage) in sums.items():
+            result[person] = TextEvidence(total, threads, best, closes, coverage)
         return result
 
     def title(self, doc: int) -> str:

@@ -2,7 +2,7 @@
 building it again (seconds with tens of thousands of stored skills).
 
 The configured vocabulary and the database's stored skills are what the vocabulary is built
-from (:func:`bot.app.build_services`): the cache holds the result under a hash of all of them —
+from (:func:`bot.services.build_services`): the cache holds the result under a hash of all of them —
 the bundled skills file, the configured vocabulary files, the stored skills and aliases, and the
 code that builds it. Anything else (no file, another hash, an unreadable file) builds it as
 before. Like the index snapshot, a file the bot writes for itself (a pickle), atomically.
@@ -22,8 +22,9 @@ from pathlib import Path
 
 from skills_db.storage.curation import StoredSkill
 from skills_db.vocabulary.taxonomy import Taxonomy
+from skills_db.vocabulary.terms import known_stopwords, stopwords
 
-VERSION = 1
+VERSION = 2  # 2: the stopwords saved too
 SOURCES = (
     Path(__file__).resolve().parent / "vocabulary.py",
     *sorted((Path(__file__).resolve().parents[2] / "skills_db" / "vocabulary").glob("*.py")),
@@ -63,7 +64,7 @@ def load(path: Path | None, key: str) -> tuple[Taxonomy, Taxonomy] | None:
                 return None
             gc.disable()  # many new objects, none garbage: collecting meanwhile only costs
             try:
-                base, taxonomy = pickle.load(stream)
+                base, taxonomy, words = pickle.load(stream)
             finally:
                 gc.enable()
     except FileNotFoundError:
@@ -73,6 +74,8 @@ def load(path: Path | None, key: str) -> tuple[Taxonomy, Taxonomy] | None:
         return None
     if not isinstance(base, Taxonomy) or not isinstance(taxonomy, Taxonomy):
         return None
+    if isinstance(words, frozenset):  # the key covers the bundled vocabulary and this code
+        known_stopwords(words)
     return base, taxonomy
 
 
@@ -95,7 +98,8 @@ def save(path: Path | None, key: str, base: Taxonomy, taxonomy: Taxonomy) -> Non
         try:
             with os.fdopen(handle, "wb") as out:
                 pickle.dump(key, out, protocol=pickle.HIGHEST_PROTOCOL)
-                pickle.dump((base, taxonomy), out, protocol=pickle.HIGHEST_PROTOCOL)
+                # The stopwords too: knowing them means building the bundled vocabulary.
+                pickle.dump((base, taxonomy, stopwords()), out, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from itertools import pairwise
 
@@ -31,15 +32,34 @@ CHAT_WORDS = frozenset(
 )
 
 
-@cache
 def stopwords() -> frozenset[str]:
     """The function words (the one list, shared with the recogniser) and chat words — except the
     function words that name a skill ("ai", "go", "c"): in a thread about AI, "ai" is the topic.
     The recogniser, not this list, decides when such a word stands for the skill."""
+    return _built_stopwords() if _given.words is None else _given.words
+
+
+@cache
+def _built_stopwords() -> frozenset[str]:
     from skills_db.vocabulary.taxonomy import Taxonomy  # the vocabulary imports this module
 
-    vocabulary = Taxonomy.load_default()
+    vocabulary = Taxonomy.load_default()  # a second to build: see known_stopwords
     return frozenset(w for w in FUNCTION_WORDS if vocabulary.canonical(w) is None) | CHAT_WORDS
+
+
+@dataclass
+class _Given:
+    words: frozenset[str] | None = None
+
+
+_given = _Given()  # a process-wide cache, as _built_stopwords' own
+
+
+def known_stopwords(words: frozenset[str]) -> None:
+    """The stopwords as a cache made by this same code from the same bundled vocabulary saved
+    them (bot.matching.vocabulary_cache): a process that loads it need not build the bundled
+    vocabulary only to know which function words name a skill."""
+    _given.words = words
 
 
 def content_words(text: str) -> list[str]:
