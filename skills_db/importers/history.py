@@ -249,6 +249,9 @@ def _write_threads(
         written.threads += 1
         written.solved += solver is not None
         credited: set[int] = set()
+        # The skills' ids once per thread, not once per reply; only for a thread with claims:
+        # looking an id up creates a skill the database does not have yet.
+        found_ids: list[int] | None = None
         for reply in thread.replies:
             person = people.get(reply.author)
             if person is None or person == asker:
@@ -267,16 +270,18 @@ def _write_threads(
                 continue  # several replies in one thread are one piece of help
             credited.add(person)
             weight = SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT
+            if found_ids is None:
+                found_ids = [skill_id(skill) for skill in found]
             claims.extend(
                 {
                     "person_id": person,
-                    "skill_id": skill_id(skill),
+                    "skill_id": skill,
                     "source": ClaimSource.IMPORTED.value,
                     "weight": weight,
                     "ref": f"thread:{thread_id}",
                     "created_at": reply.posted_at,
                 }
-                for skill in found
+                for skill in found_ids
             )
         if asker is not None and solver is not None and solver != asker and thread.solved_by:
             at = {r.ts: r for r in thread.replies}[thread.solved_by].posted_at
@@ -390,19 +395,22 @@ class _People:
         if not handles:
             return
         now = datetime.now(UTC)
+        # Every column's default taken from the model once; a model object per person cost
+        # more than writing them.
+        defaults = Person(name="", created_at=now).model_dump(exclude={"id"})
         rows, names = [], []
         for handle in handles:
             user = self.users.get(handle)
             name = (user.name if user else "") or handle
             names.append(name)
             rows.append(
-                Person(
-                    name=name,
-                    timezone=user.tz if user else None,
-                    title=user.title if user else "",
-                    deleted=bool(user and user.deleted),
-                    created_at=now,
-                ).model_dump(exclude={"id"})
+                {
+                    **defaults,
+                    "name": name,
+                    "timezone": user.tz if user else None,
+                    "title": user.title if user else "",
+                    "deleted": bool(user and user.deleted),
+                }
             )
         ids = insert_returning_ids(self.session, Person, rows)
         insert_rows(
