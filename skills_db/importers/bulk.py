@@ -11,6 +11,7 @@ transaction: a failure still rolls everything back.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -50,6 +51,16 @@ def _driver_rows(
     ]
     values: list[list[Any]] = [[row[name] for name in names] for row in rows]
     for i, processor in processors:
+        if table.c[names[i]].type.python_type is datetime:
+            # A reply's time is also that of each of its claims: each time converted once.
+            converted: dict[Any, Any] = {}
+            for value in values:
+                moment = value[i]
+                stored = converted.get(moment)
+                if stored is None:
+                    stored = converted[moment] = processor(moment)
+                value[i] = stored
+            continue
         for value in values:
             value[i] = processor(value[i])
     if ids:  # the ids first
