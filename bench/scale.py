@@ -25,7 +25,7 @@ Run: ``python -m bench.scale`` (full size, long), or smaller: ``python -m bench.
 30000``; ``--pg`` runs it on a fresh database of its own on the test PostgreSQL server (dropped
 after), ``--database URL`` on an empty one. ``--keep DIR`` keeps the generated SQLite database
 and ``--reuse DIR`` starts from a copy of it; ``--profile N`` prints the N costliest functions
-of the latency phase; ``--no-exports`` skips phase 6.
+of the latency phase; ``--no-exports`` skips phase 6; ``--only import`` stops after phase 1.
 """
 
 from __future__ import annotations
@@ -380,6 +380,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
     report.add("  raw limit: executemany of every message", f"{limits.insert_per_second:,.0f} rows/s")
     report.add("then building and saving the index snapshot", f"{imported['snapshot']:.1f} s")
     report.add("  peak RSS of the importing process", f"{imported['peak_rss_mb']:.0f} MB")
+    if args.only == "import":
+        return report
 
     _progress("one entraide match process, without and with the snapshot")
     index = workdir / "entraide.index"
@@ -538,6 +540,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--pg", action="store_true", help=f"a fresh database of our own on {ADMIN_URL}, dropped after"
     )
     parser.add_argument("--no-exports", dest="exports", action="store_false", help="skip the real exports")
+    parser.add_argument(
+        "--only", choices=("all", "import"), default="all", help="stop after phase 1 (import) with 'import'"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=args.workdir, prefix="entraide-scale-") as workdir:

@@ -19,7 +19,7 @@ from rapidfuzz.distance import OSA
 from skills_db.vocabulary.textnorm import singular_variants, stem, tokens
 from skills_db.vocabulary.words import AMBIGUOUS, CANONICAL_ONLY, NO_FUZZ, SAFE_SHORT
 
-__all__ = ["KIND_ALIAS", "KIND_FR", "KIND_NAME", "Conflict", "VocabIndex"]
+__all__ = ["KIND_ALIAS", "KIND_FR", "KIND_NAME", "Conflict", "PhraseNode", "VocabIndex"]
 
 KIND_NAME, KIND_ALIAS, KIND_FR = 0, 1, 2
 MAX_NGRAM = 6
@@ -56,6 +56,37 @@ def _is_guarded(key: str) -> bool:
     if key in AMBIGUOUS:
         return True
     return len(key) <= 2 and key.isalpha() and key not in SAFE_SHORT
+
+
+class PhraseNode:
+    """A word trie of multi-word keys: ``sid`` is set where a whole key ends."""
+
+    __slots__ = ("next", "sid")
+
+    def __init__(self) -> None:
+        self.next: dict[str, PhraseNode] = {}
+        self.sid: int | None = None
+
+    @classmethod
+    def of(cls, keys: Iterable[tuple[str, int]]) -> PhraseNode:
+        root = cls()
+        for key, sid in keys:
+            node = root
+            for word in key.split():
+                found = node.next.get(word)
+                if found is None:
+                    found = node.next[word] = cls()
+                node = found
+            node.sid = sid
+        return root
+
+
+def _lengths(keyed: Iterable[tuple[str, int]]) -> dict[str, frozenset[int]]:
+    """First word → the lengths of the phrases it starts."""
+    found: dict[str, set[int]] = defaultdict(set)
+    for first, length in keyed:
+        found[first].add(length)
+    return {first: frozenset(lengths) for first, lengths in found.items()}
 
 
 def _best_unique(query: str, choice_lists: Iterable[_Choices], cutoff: int) -> tuple[int, float, str] | None:
@@ -111,8 +142,6 @@ class VocabIndex:
         self.guarded = frozenset(k for k in self.exact if _is_guarded(k))
         self.blocked = frozenset(k for k in self.exact if all(t in CANONICAL_ONLY for t in k.split()))
         self.max_n = 1
-        self.multi_first: set[str] = set()
-        self.multi_first_stem: set[str] = set()
         stem_multi: dict[str, int] = {}
         multi_by_first: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
         fuzzy_single: dict[tuple[str, int], tuple[list[str], list[int]]] = {}
@@ -129,8 +158,6 @@ class VocabIndex:
                 continue
             if len(parts) > 1:
                 self.max_n = max(self.max_n, min(len(parts), MAX_NGRAM))
-                self.multi_first.add(parts[0])
-                self.multi_first_stem.add(stem(parts[0]))
                 stemmed = " ".join(stem(p) for p in parts)
                 stem_multi[stemmed] = sid if stem_multi.get(stemmed, sid) == sid else -1
                 bucket = multi_by_first.setdefault((parts[0], len(parts)), ([], []))
@@ -148,12 +175,22 @@ class VocabIndex:
                     bucket[0].append(key)
                     bucket[1].append(sid)
         self.stem_multi = {k: v for k, v in stem_multi.items() if v >= 0}
+        # The phrase lengths worth trying from a first word (or its stem): most words start no
+        # phrase of most lengths, and a lookup of each length was most of a text's recognition.
+        self.exact_lengths: dict[str, frozenset[int]] = _lengths(multi_by_first)
+        # The same phrases word by word, and their stemmed forms: a text's phrases are found
+        # with one lookup per word walked, not one per phrase length tried.
+        multi = (key for keys, _sids in multi_by_first.values() for key in keys)
+        self.phrases = PhraseNode.of((key, self.exact[key]) for key in multi)
+        self.stem_phrases = PhraseNode.of(self.stem_multi.items())
         self.compact = {k: v for k, v in compact.items() if v >= 0}
         self.multi_by_first = multi_by_first
         self._fuzzy_single = fuzzy_single
         self._by_len = by_len
         self._choice_cache: dict[tuple[object, ...], _Choices] = {}
         self._fuzzy_memo: dict[str, tuple[int, float] | None] = {}
+        self._phrase_memo: dict[tuple[str, ...], tuple[int, float] | None] = {}
+        self._single_memo: dict[str, tuple[int, float, str | None] | None] = {}
         self.all_keys = list(self.exact)
         self.all_sids = [self.exact[k] for k in self.all_keys]
 
@@ -213,6 +250,28 @@ class VocabIndex:
             return None
         return self._plural_match(token, free_text=True)
 
+    def single(self, token: str) -> tuple[int, float, str | None] | None:
+        """The free-text match of one word on its own: (skill id, score, the guarded key or
+        None), or None. Exact unless blocked, else a plural or singular (STEM_SCORE).
+
+        Memoised: a workspace's words repeat from message to message."""
+        memo = self._single_memo
+        if token in memo:
+            return memo[token]
+        if len(memo) >= FUZZY_MEMO:
+            memo.clear()
+        found: tuple[int, float, str | None] | None = None
+        sid = self.exact.get(token)
+        if sid is not None:
+            if token not in self.blocked:
+                found = (sid, 100.0, token if token in self.guarded else None)
+        else:
+            loose = self.loose_single(token)
+            if loose is not None:
+                found = (loose, STEM_SCORE, None)
+        memo[token] = found
+        return found
+
     def fuzzy_single(self, token: str) -> tuple[int, float] | None:
         """Typo match for a free-text token, or None (conservative).
 
@@ -237,7 +296,19 @@ class VocabIndex:
         return sid, fuzzy_score(dist, token, key)
 
     def fuzzy_phrase(self, words: Sequence[str]) -> tuple[int, float] | None:
-        """Typo match for a phrase anchored on an exact first word ("machine lerning")."""
+        """Typo match for a phrase anchored on an exact first word ("machine lerning").
+
+        Memoised, as :meth:`fuzzy_single`."""
+        key = tuple(words)
+        memo = self._phrase_memo
+        if key in memo:
+            return memo[key]
+        if len(memo) >= FUZZY_MEMO:
+            memo.clear()
+        found = memo[key] = self._phrase_match(words)
+        return found
+
+    def _phrase_match(self, words: Sequence[str]) -> tuple[int, float] | None:
         bucket = self.multi_by_first.get((words[0], len(words)))
         if bucket is None:
             return None

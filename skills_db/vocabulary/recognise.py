@@ -63,7 +63,8 @@ class _Scan:
         self.reach = [len(self.words)] * len(self.words)
         for i in range(len(self.spans) - 2, -1, -1):
             gap = folded[self.spans[i][2] : self.spans[i + 1][1]]
-            self.reach[i] = self.reach[i + 1] if set(gap) <= _JOINERS else i + 1
+            joined = gap == " " or set(gap) <= _JOINERS  # one space: the usual gap, said first
+            self.reach[i] = self.reach[i + 1] if joined else i + 1
 
     def offsets(self, first: int, last: int) -> tuple[int, int]:
         start = self.origin[self.spans[first][1]]
@@ -81,29 +82,26 @@ class _Scan:
 
     def exact_candidates(self) -> list[_Cand]:
         index, words = self.index, self.words
+        phrases, stem_phrases = index.phrases.next, index.stem_phrases.next
         stems = [stem(word) for word in words]  # once per word, not once per phrase tried
         found: list[_Cand] = []
         for i, word in enumerate(words):
-            if word in index.multi_first or stems[i] in index.multi_first_stem:
-                for n in range(min(index.max_n, self.reach[i] - i), 1, -1):
-                    key = " ".join(words[i : i + n])
-                    sid = index.exact.get(key)
-                    if sid is not None and key not in index.blocked:
-                        found.append(_Cand(i, i + n, sid, 100.0))
-                        continue
-                    sid = index.stem_multi.get(" ".join(stems[i : i + n]))
-                    if sid is not None:
-                        found.append(_Cand(i, i + n, sid, STEM_SCORE))
-            sid = index.exact.get(word)
-            if sid is not None:
-                if word in index.blocked:
-                    continue
-                guard = word if word in index.guarded else None
-                found.append(_Cand(i, i + 1, sid, 100.0, guard))
-                continue
-            sid = index.loose_single(word)
-            if sid is not None:
-                found.append(_Cand(i, i + 1, sid, STEM_SCORE))
+            # Every phrase from word i, walked word by word: at each length, the exact phrase if
+            # there is one (and not blocked), else its stemmed form ("machine learnings").
+            node, stemmed = phrases.get(word), stem_phrases.get(stems[i])
+            last = i + min(index.max_n, self.reach[i] - i)
+            j = i + 1
+            while (node is not None or stemmed is not None) and j < last:
+                node = None if node is None else node.next.get(words[j])
+                stemmed = None if stemmed is None else stemmed.next.get(stems[j])
+                j += 1
+                if node is not None and node.sid is not None:
+                    found.append(_Cand(i, j, node.sid, 100.0))
+                elif stemmed is not None and stemmed.sid is not None:
+                    found.append(_Cand(i, j, stemmed.sid, STEM_SCORE))
+            single = index.single(word)
+            if single is not None:
+                found.append(_Cand(i, i + 1, *single))
         return found
 
     # -- step 3 ------------------------------------------------------------------------
@@ -154,8 +152,9 @@ class _Scan:
                 i += 1
                 continue
             hit: _Cand | None = None
-            for n in range(min(index.max_n, self.reach[i] - i), 1, -1):
-                if (words[i], n) not in index.multi_by_first:
+            lengths = index.exact_lengths.get(words[i], ())
+            for n in range(min(index.max_n, self.reach[i] - i), 1, -1) if lengths else ():
+                if n not in lengths:
                     continue
                 if any(self.covered[i : i + n]):
                     continue
@@ -178,7 +177,7 @@ class _Scan:
     def split_compounds(self) -> list[Found]:
         extra: list[Found] = []
         for i, (word, fstart, _fend) in enumerate(self.spans):
-            if self.covered[i] or not any(sep in word for sep in "/&"):
+            if self.covered[i] or ("/" not in word and "&" not in word):
                 continue
             offset = 0
             for part in word.replace("&", "/").split("/"):
