@@ -85,34 +85,34 @@ class Model:
 # except declared (counts least, by design), offer and vouched (no export has them): set by hand.
 DEFAULT = Model(
     (
-        0.0403,  # threads
-        0.2014,  # threads_rel
-        0.0374,  # answers
-        0.2725,  # answers_rel
-        0.5101,  # coverage
-        0.0065,  # skills
+        0.0485,  # threads
+        0.1978,  # threads_rel
+        0.0451,  # answers
+        0.2653,  # answers_rel
+        0.6766,  # coverage
+        0.0101,  # skills
         0.1,  # declared (by hand: self-declared skills count least)
         0.5,  # offer (by hand)
-        0.1099,  # days
-        0.0732,  # week
-        0.0334,  # fortnight
-        0.0043,  # month
-        0.0671,  # season
-        0.1891,  # month_rel
-        0.2124,  # fortnight_rel
-        0.0675,  # total
+        0.0746,  # days
+        0.0649,  # week
+        0.031,  # fortnight
+        0.0079,  # month
+        0.081,  # season
+        0.1994,  # month_rel
+        0.2266,  # fortnight_rel
+        0.0953,  # total
         0.0,  # solved
-        -0.1352,  # idle
-        0.0261,  # asker
-        0.0303,  # near
+        -0.1247,  # idle
+        0.0303,  # asker
+        0.052,  # near
         0.0,  # channel
-        0.0416,  # threads_lately
-        0.1025,  # answers_lately
+        0.026,  # threads_lately
+        0.0856,  # answers_lately
         0.5,  # vouched (by hand: peers' endorsements and help recorded live count most)
-        1.0726,  # paced_10
-        2.1514,  # paced_30
-        2.5417,  # paced_100
-        -0.0774,  # paced_idle
+        1.1163,  # paced_10
+        2.0386,  # paced_30
+        2.31,  # paced_100
+        -0.0632,  # paced_idle
         0.0,  # familiar (the same for every candidate: no weight in a ranking)
     ),
     relevance=0.15,
