@@ -237,16 +237,16 @@ def _share(model: Model, young: bool) -> float:
 
 def _knows(entry: Evidence, model: Model, young: bool) -> bool:
     """Whether this person's evidence shows the community knows the need (see score_candidates)."""
-    if entry.coverage >= _share(model, young) or entry.offer:
+    if entry.coverage >= _share(model, young) or _vouched_or_offered(entry):
         return True
-    vouched = any(source in VOUCHED for _skill, source in entry.counts)  # endorsed, helped live
     skilled = bool(entry.skill or entry.declared)
     # A skill recognised in their declarations or imported threads is weak on its own: enough of
     # the need must be in their words too — unless there is no history yet to compare with.
-    return vouched or (skilled and (young or entry.coverage >= model.inferred))
+    return skilled and (young or entry.coverage >= model.inferred)
 
 
 def _vouched_or_offered(entry: Evidence) -> bool:
+    """An offer of the need, or evidence on it endorsed by peers or given live through Entraide."""
     return bool(entry.offer) or any(source in VOUCHED for _skill, source in entry.counts)
 
 
