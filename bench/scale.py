@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import heapq
 import io
 import json
@@ -417,6 +418,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
 
     _progress(f"warm-up: {sizes.warmup} needs")
     match_needs(matcher, world.needs(sizes.warmup, "warmup"))
+    gc.freeze()  # as `entraide run` does once its indexes are built (bot.app)
     needs = world.needs(sizes.needs, "timed")
     _progress(f"matching {len(needs):,} needs")
     profiler = cProfile.Profile() if args.profile else None
