@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
 from skills_db.storage import migrate
+from skills_db.storage.database import make_engine
 from skills_db.storage.models import AskStatus, ClaimSource, Need, NeedStatus, Offer, Thanks
 from skills_db.storage.store import Store
 
@@ -24,6 +26,26 @@ def test_migrations_reach_head_and_reapply_cleanly(store: Store) -> None:
     assert migrate.current_revision(store.engine) == migrate.head_revision()
     migrate.upgrade(store.engine)  # a second start changes nothing
     assert migrate.current_revision(store.engine) == migrate.head_revision()
+
+
+def test_the_latest_revision_by_file_name_is_alembics_head() -> None:
+    # Store.open skips Alembic when the database is at latest_revision(): were they to differ,
+    # a database would be left unmigrated, or migrated at every start.
+    assert migrate.latest_revision() == migrate.head_revision()
+
+
+def test_a_database_behind_is_still_migrated_when_opened(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine, "0008")  # as a database left by the previous release would be
+    assert not migrate.at_latest(engine)
+    engine.dispose()
+    opened = Store.open(url)
+    try:
+        assert migrate.current_revision(opened.engine) == migrate.head_revision()
+        assert migrate.at_latest(opened.engine)
+    finally:
+        opened.close()
 
 
 def test_one_person_many_identities(store: Store) -> None:

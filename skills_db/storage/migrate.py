@@ -1,19 +1,43 @@
-"""Apply the Alembic migrations shipped in ``skills_db/storage/migrations``."""
+"""Apply the Alembic migrations shipped in ``skills_db/storage/migrations``.
+
+Every command opens the store, and so comes here; a database already at the latest revision
+(nearly always) is told apart with one query, without importing Alembic (0.1 s). Revisions are
+named by their number (``0009_anonymous_needs.py`` holds revision ``0009``, one after the
+other), so the latest is the highest: tests/test_migrations.py checks it against Alembic's.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+import sqlalchemy as sa
 from sqlalchemy import Engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
+def latest_revision() -> str:
+    """The highest revision shipped, from the files' names."""
+    return max(path.name.split("_", 1)[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def at_latest(engine: Engine) -> bool:
+    """Whether the database is at the latest revision (False when it has no schema yet)."""
+    try:
+        with engine.connect() as connection:
+            found = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    except sa.exc.DBAPIError:  # no such table: a new database
+        return False
+    return found == [latest_revision()]
+
+
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -21,6 +45,11 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    if revision == "head" and at_latest(engine):
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as connection:
@@ -48,9 +77,13 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
