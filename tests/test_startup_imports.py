@@ -20,6 +20,8 @@ NOT_FOR_MATCHING = (
     "matplotlib",
     "bot.barometer.figures",
     "bot.chat.pipeline",
+    "bot.chat.actions",
+    "alembic",  # only when the database needs migrating
     "bot.commands",
     "adapters",
 )
