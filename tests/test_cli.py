@@ -300,3 +300,13 @@ def test_the_console_reads_its_input_from_a_file_too(tmp_path: Path, source: str
     if source == "file":
         assert "I asked a colleague privately about Terraform" in result.stdout
         assert "(time is now" in result.stdout
+
+
+def test_match_without_a_need_says_so_before_reading_anything(tmp_path: Path) -> None:
+    config, database = sqlite_config(tmp_path, "empty")
+    result = entraide("match", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith("entraide match: give the need as TEXT, or --batch FILE")
+    assert result.stdout == ""
+    # Said before the indexes were built or saved: no snapshot was written for an empty question.
+    assert not list(tmp_path.glob("empty.db.index*"))

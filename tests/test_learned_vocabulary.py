@@ -113,3 +113,21 @@ def test_starting_the_bot_does_not_load_the_word_frequency_lists(tmp_path: objec
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_general_frequencies_read_from_the_files_are_wordfreqs_own() -> None:
+    # The lists are read from wordfreq's data files without importing it (start-up time): the
+    # same buckets as its API gives, so the same Zipf figures for every word.
+    from skills_db.vocabulary.frequency import GeneralFrequencies, _word_lists
+
+    for code in ("en", "fr"):
+        assert _word_lists(code) == wordfreq.get_frequency_list(code, "small")
+    general = GeneralFrequencies()
+    for word, language, code in [
+        ("the", "english", "en"),
+        ("portafilter", "english", "en"),
+        ("grinder", "english", "en"),
+        ("boulangerie", "french", "fr"),
+        ("mouture", "french", "fr"),
+    ]:
+        assert general.zipf(word, language) == max(wordfreq.zipf_frequency(word, code), 3.0)
