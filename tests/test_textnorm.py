@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from skills_db.vocabulary.textnorm import fold, fold_with_offsets, singular_variants, stem, tokens
+from skills_db.vocabulary.textnorm import _fold_char, fold, fold_with_offsets, singular_variants, stem, tokens
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,16 @@ def test_fold_with_offsets_invariants(text: str) -> None:
     assert origin == sorted(origin)
     assert all(0 <= i <= len(text) for i in origin)
     assert " ".join(folded.split()) == fold(text)
+
+
+@given(st.text(alphabet=st.sampled_from("aZ`' \t.é’œßİ\u00a0\u0301–ﬁ𝔸1"), max_size=60) | st.text(max_size=60))
+def test_fold_with_offsets_folds_each_character_as_alone(text: str) -> None:
+    # Runs of ASCII are lower-cased whole (fast); the result is the character-by-character one.
+    if text.isascii():
+        return
+    parts = [c.lower() if c.isascii() else _fold_char(c) for c in text]
+    origin = [i for i, part in enumerate(parts) for _ in part] + [len(text)]
+    assert fold_with_offsets(text) == ("".join(parts), origin)
 
 
 def test_plural_helpers() -> None:
