@@ -86,10 +86,12 @@ async def run_adapters(
         actions.attach(adapter)
     pipeline = Pipeline(services, commands, actions=actions)
     # Build the in-memory indexes before the first need (from the snapshot, if a valid one is
-    # there), then keep the garbage collector from walking their millions of long-lived objects
-    # at every full collection.
+    # there), read what the first needs would otherwise wait for (Matcher.warm_up), then keep
+    # the garbage collector from walking their millions of long-lived objects at every full
+    # collection.
     await actions.in_thread(partial(snapshot.restore, services.matcher, services.store, index_snapshot))
     await actions.in_thread(services.matcher.refresh)
+    await actions.in_thread(services.matcher.warm_up)
     gc.freeze()
     for adapter in adapters:
         if clock is not None and isinstance(adapter, TimeTraveller):

@@ -94,6 +94,8 @@ def _match(args: argparse.Namespace, services: Services) -> int:
     # does, their millions of long-lived objects are kept out of the collector's full passes,
     # which would otherwise stall one need in twenty by 50–200 ms.
     services.matcher.refresh()
+    if args.batch:  # each need's elapsed_ms its own cost: none pays for the process's warm-up
+        services.matcher.warm_up()
     gc.freeze()
     try:
         return _match_with(args, services)

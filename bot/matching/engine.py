@@ -49,6 +49,7 @@ from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import Store
+from skills_db.vocabulary.frequency import general_frequencies
 from skills_db.vocabulary.taxonomy import Taxonomy
 
 LEARNER_GOALS = 50  # learning goals read for one need
@@ -80,7 +81,9 @@ class Matcher:
         self.index = TextIndex(matching.activity_half_life_days)  # threads: questions and answers
         self.answers = TextIndex(matching.activity_half_life_days)  # each person's own answers
         self.familiarity = Familiarity(self.index)  # how much a need's words are this community's
-        self._answer_docs: dict[int, list[int]] = {}  # thread -> its documents in self.answers
+        # thread -> its documents in self.answers, consecutive: (the first, how many). Not a list
+        # each: read back with the snapshot at every start, 120,000 lists took 60 ms.
+        self._answer_docs: dict[int, tuple[int, int]] = {}
         self.history = HelpHistory()
         self.skills = SkillIndex(matching.half_life_days)
         self._help_times: dict[int, array[float]] = defaultdict(lambda: array("d"))
@@ -100,6 +103,15 @@ class Matcher:
 
     def recognise(self, text: str) -> list[str]:
         return list(dict.fromkeys(mention.skill for mention in self.vocabulary().recognise(text)))
+
+    def warm_up(self) -> None:
+        """Do now what the first needs would otherwise wait for: read the general word
+        frequencies of both languages, and score the community's reference questions
+        (bot.matching.familiarity). 50–100 ms, once per process: `entraide run` calls it at
+        start, so the first need in French is not the one to pay for the French list."""
+        general_frequencies().load()
+        with self._lock:
+            self.familiarity.warm_up()
 
     def refresh(self) -> None:
         """Take in what was committed since the last call; cheap when nothing was.
@@ -172,14 +184,15 @@ class Matcher:
             self.answers.add(self._answer_count, text, created_at, [(person, 1.0)], quotable=public)
             documents.append(self._answer_count)
         if documents:
-            self._answer_docs[thread_id] = documents
+            self._answer_docs[thread_id] = (documents[0], len(documents))
         answers = [(r.person, r.solved, r.created_at) for r in row.replies]
         # A solver with no reply of their own (a need solved live with a helper named) solved it.
         answers += [(p, True, created_at) for p, weight in helpers if weight > 1 and p not in words]
         self.history.add(thread_id, row.asker, row.channel, answers)
 
     def _remove_thread(self, thread_id: int) -> None:
-        for document in self._answer_docs.pop(thread_id, ()):
+        first, count = self._answer_docs.pop(thread_id, (0, 0))
+        for document in range(first, first + count):
             self.answers.remove(document)
         self.history.remove(thread_id)
         self.familiarity.remove(thread_id)

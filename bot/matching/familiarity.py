@@ -80,6 +80,10 @@ class Familiarity:
         terms, language = terms_of(text)
         return bisect_left(reference, self._figure(terms, language, own=False)) / len(reference)
 
+    def warm_up(self) -> None:
+        """Score the reference now, as the next need would."""
+        self._scored()
+
     def _scored(self) -> list[float]:
         size = len(self._index)
         grown = size - self._scored_at

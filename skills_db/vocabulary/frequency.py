@@ -44,9 +44,17 @@ class GeneralFrequencies:
                 zipf = (900 - bucket) / 100
                 for word in words:
                     # Folded, "côte" and "cote" are one word: it is as frequent as the most frequent.
-                    table.setdefault(fold(word), zipf)
+                    # A lower-case ASCII word without a backquote is its own folding (most are:
+                    # folding them all took longer than reading the lists).
+                    key = word if word.isascii() and word.islower() and "`" not in word else fold(word)
+                    table.setdefault(key, zipf)
             self._zipf[language] = table
         return table
+
+    def load(self) -> None:
+        """Read every language's list now rather than on its first look-up."""
+        for language in _CODES:
+            self._table(language)
 
     def zipf(self, word: str, language: Language) -> float:
         """The Zipf frequency of a folded word; at most FLOOR_ZIPF when it is not listed."""
