@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import tempfile
@@ -261,6 +260,8 @@ def _console(
             script_id=script_id(content) if content is not None else None,
             handled=store_handled(store),
         )
+        import asyncio  # here: the data commands and `match` never need it
+
         asyncio.run(run_adapters(services, [adapter], clock=clock, replay=clock_at is not None))
     finally:
         store.close()
@@ -276,6 +277,8 @@ def _demo(config: Config, script: str | None, database: str | None) -> int:
 
 
 def _run(config: Config, clock_start: datetime | None = None) -> int:
+    import asyncio
+
     from adapters import enabled_adapters
     from bot.app import build_services, run_adapters
     from bot.jobs import MovableClock
