@@ -303,7 +303,7 @@ def test_the_console_reads_its_input_from_a_file_too(tmp_path: Path, source: str
 
 
 def test_match_without_a_need_says_so_before_reading_anything(tmp_path: Path) -> None:
-    config, database = sqlite_config(tmp_path, "empty")
+    config, _database = sqlite_config(tmp_path, "empty")
     result = entraide("match", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().endswith("entraide match: give the need as TEXT, or --batch FILE")
