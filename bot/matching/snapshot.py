@@ -188,15 +188,16 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
                 return stale
             with _collector_paused():  # millions of new objects: no collection pass is useful
                 state = _Unpickler(stream, matcher._clock()).load()
-                # ...nor any later one: they live as long as the process. Frozen, the collector
-                # never walks them again (the first pass after loading took 0.4 s at 30,000
-                # people, on whichever need came first, and each full pass after it as long).
-                gc.freeze()
+                if _fits(state, matcher):
+                    # ...nor any later one: they live as long as the process. Frozen, the
+                    # collector never walks them again (the first pass after loading took 0.4 s
+                    # at 30,000 people, on whichever need came first, and each full pass as long).
+                    gc.freeze()
     except FileNotFoundError:
         return "no snapshot"
     except Exception as error:  # a truncated or corrupt file: whatever unpickling raises
         return f"unreadable ({type(error).__name__})"
-    if not isinstance(state, dict) or set(state) != set(vars(matcher)) - EXCLUDED:
+    if not _fits(state, matcher):
         return "not this matcher's state"
     with matcher._lock:
         if matcher._changes is not None:
@@ -204,6 +205,11 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
         for name, value in state.items():
             setattr(matcher, name, value)
     return None
+
+
+def _fits(state: object, matcher: Matcher) -> bool:
+    """Whether ``state`` holds exactly this matcher's index attributes."""
+    return isinstance(state, dict) and set(state) == set(vars(matcher)) - EXCLUDED
 
 
 @contextmanager

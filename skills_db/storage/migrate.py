@@ -3,7 +3,7 @@
 Every command opens the store, and so comes here; a database already at the latest revision
 (nearly always) is told apart with one query, without importing Alembic (0.1 s). Revisions are
 named by their number (``0009_anonymous_needs.py`` holds revision ``0009``, one after the
-other), so the latest is the highest: tests/test_migrations.py checks it against Alembic's.
+other), so the latest is the highest: tests/test_store.py checks it against Alembic's.
 """
 
 from __future__ import annotations
