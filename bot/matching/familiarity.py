@@ -24,29 +24,15 @@ import math
 from bisect import bisect_left
 from collections import Counter, OrderedDict
 
-from bot.matching.text_index import MAX_DOC_CHARS, TextIndex
+from bot.matching.text_index import Terms, TextIndex, content_terms, need_terms
 from skills_db.vocabulary.frequency import general_frequencies
-from skills_db.vocabulary.language import Language, language_of
-from skills_db.vocabulary.stemming import SHARED_STEMS
-from skills_db.vocabulary.terms import content_tokens
-from skills_db.vocabulary.textnorm import tokens
+from skills_db.vocabulary.language import Language
 
 FAMILIAR_ZIPF = 5.0  # words at least this frequent in general language say nothing of a domain
 CLIP = 3.0  # a word's log10-ratio counts at most this much either way: one odd word is not a topic
 REFERENCE = 400  # the community's latest questions a need is compared with
 PRIOR_WORDS = 500  # see _figure (500, 2,000 and 10,000 did alike leave-one-community-out)
 STALE = 0.05  # the reference is scored again once the index grew by this share (or 20 threads)
-
-
-Terms = tuple[tuple[str, str], ...]  # a text's content words: (stem, word), in its language
-
-
-def terms_of(text: str) -> tuple[Terms, Language]:
-    """The content words of ``text`` with their stems, as the thread index stems them."""
-    folded = tokens(text[:MAX_DOC_CHARS])
-    language = language_of(folded)
-    words = content_tokens(folded)
-    return tuple(zip(SHARED_STEMS.stem(language, words), words, strict=True)), language
 
 
 class Familiarity:
@@ -59,7 +45,7 @@ class Familiarity:
 
     def add(self, thread_id: int, question: str) -> None:
         """A thread indexed (its whole text in ``index``): its question joins the reference."""
-        terms, language = terms_of(question)
+        terms, language = content_terms(question)
         if not terms:
             return
         self._questions.pop(thread_id, None)
@@ -77,7 +63,7 @@ class Familiarity:
         reference = self._scored()
         if not reference:
             return 1.0
-        terms, language = terms_of(text)
+        terms, language = need_terms(text)
         return bisect_left(reference, self._figure(terms, language, own=False)) / len(reference)
 
     def warm_up(self) -> None:

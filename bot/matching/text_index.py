@@ -27,7 +27,10 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from skills_db.vocabulary.stemming import stemmed_content_words
+from skills_db.vocabulary.language import Language, language_of
+from skills_db.vocabulary.stemming import SHARED_STEMS, stemmed_content_words
+from skills_db.vocabulary.terms import content_tokens
+from skills_db.vocabulary.textnorm import tokens
 
 try:  # optional: the same search, vectorised (see TextIndex.search)
     numpy: Any = importlib.import_module("numpy") if array("i").itemsize == 4 else None
@@ -74,11 +77,28 @@ def _document_terms(text: str) -> tuple[str, ...]:
     return tuple(stemmed_content_words(text))
 
 
+Terms = tuple[tuple[str, str], ...]  # a text's content words: (stem, word), in its language
+
+
+def content_terms(text: str) -> tuple[Terms, Language]:
+    """The content words of ``text`` (at most MAX_DOC_CHARS) with their stems, as
+    :func:`index_terms` stems them, and its language."""
+    folded = tokens(text[:MAX_DOC_CHARS])
+    language = language_of(folded)
+    words = content_tokens(folded)
+    return tuple(zip(SHARED_STEMS.stem(language, words), words, strict=True)), language
+
+
 @lru_cache(maxsize=16)
+def need_terms(text: str) -> tuple[Terms, Language]:
+    """:func:`content_terms` of a need: both text indexes (threads, answers) and the
+    familiarity of its words ask for the same need's (a long one took milliseconds each)."""
+    return content_terms(text)
+
+
 def _query_words(text: str) -> tuple[str, ...]:
-    """The distinct index terms of a need, in order: both text indexes (threads, answers) ask
-    for the same need's."""
-    return tuple(sorted(set(_document_terms(text[:MAX_DOC_CHARS]))))
+    """The distinct index terms of a need, in order."""
+    return tuple(sorted({stem for stem, _word in need_terms(text)[0]}))
 
 
 class TextEvidence(NamedTuple):
