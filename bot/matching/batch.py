@@ -170,28 +170,31 @@ class BatchMatcher:
         started = time.perf_counter()
         services = self.services
         store, matcher = services.store, services.matcher
-        asker = store.find_person_by_handle(query.asker) if query.asker else None
-        skills = matcher.recognise(query.text)
-        result = matcher.rank(
-            query.text, skills, asker.id if asker else None, query.created, channel=query.channel
-        )
-        if live:
-            self._needs[query.id] = _Seen(query, asker.id if asker else None, list(result.skills))
-        route: list[Candidate] = []
-        if live:
-            while self._asks and self._asks[0][0] <= query.created - WEEK:
-                self._asks.popleft()
-            counts: dict[int, int] = {}
-            for _when, person in self._asks:
-                counts[person] = counts.get(person, 0) + 1
-            route = matcher.route(result, query.created, asks_this_week=counts)
-            waiting = self._waiting(result, route, counts, query.created)
-            self._asks.extend((query.created, c.person_id) for c in route + waiting)
-        else:
-            route = matcher.route(result, query.created)
-            waiting = []
-        shown = list(result.candidates[: self.limit])
-        handles = store.identities_for([c.person_id for c in shown + route + waiting])
+        # One transaction for the need's reads: on PostgreSQL, a session each cost the pool's
+        # ping, BEGIN and COMMIT besides its query (see Database.reading).
+        with store.reading():
+            asker = store.find_person_by_handle(query.asker) if query.asker else None
+            skills = matcher.recognise(query.text)
+            result = matcher.rank(
+                query.text, skills, asker.id if asker else None, query.created, channel=query.channel
+            )
+            if live:
+                self._needs[query.id] = _Seen(query, asker.id if asker else None, list(result.skills))
+            route: list[Candidate] = []
+            if live:
+                while self._asks and self._asks[0][0] <= query.created - WEEK:
+                    self._asks.popleft()
+                counts: dict[int, int] = {}
+                for _when, person in self._asks:
+                    counts[person] = counts.get(person, 0) + 1
+                route = matcher.route(result, query.created, asks_this_week=counts)
+                waiting = self._waiting(result, route, counts, query.created)
+                self._asks.extend((query.created, c.person_id) for c in route + waiting)
+            else:
+                route = matcher.route(result, query.created)
+                waiting = []
+            shown = list(result.candidates[: self.limit])
+            handles = store.identities_for([c.person_id for c in shown + route + waiting])
         elapsed = (time.perf_counter() - started) * 1000
 
         def handle_map(person_id: int) -> dict[str, str]:

@@ -281,7 +281,7 @@ class Matcher:
         channel: str = "",
     ) -> Match:
         """Everyone worth considering for a need, best first; ``channel``: where it was asked."""
-        with self._lock:
+        with self._lock, self.store.reading():
             return self._rank(text, skills, asker_id, at, exclude, channel)
 
     def _rank(
@@ -393,7 +393,7 @@ class Matcher:
         focus: Collection[str] = (),
     ) -> list[Candidate]:
         """The people to ask now (see :mod:`bot.matching.asking`)."""
-        with self._lock:
+        with self._lock, self.store.reading():
             if asks_this_week is None:
                 asks_this_week = self.store.ask_counts_since(at - timedelta(days=7))
             ids = [c.person_id for c in (*match.candidates, *match.learners)]
