@@ -227,3 +227,18 @@ def test_times_come_back_aware_utc(store: Store) -> None:
     local = datetime(2026, 11, 2, 12, 0, tzinfo=UTC).astimezone()
     store.update_person(pid, away_until=local)
     assert store.get_person(pid).away_until == local.astimezone(UTC)  # type: ignore[union-attr]
+
+
+def test_a_needs_candidates_are_read_by_id_whatever_their_count(store: Store) -> None:
+    # On PostgreSQL the ids go as one array parameter (Database.among): the same people as IN.
+    people = [store.person_for("slack", f"U{i}", f"Person {i}") for i in range(250)]
+    ids = [p.id for p in people if p.id is not None]
+    wanted = [*ids[::2], 10**9]  # 125 people and an id nobody has
+    briefs = store.people_brief(wanted)
+    assert sorted(briefs) == sorted(ids[::2])
+    assert briefs[ids[0]].name == "Person 0"
+    assert store.people_brief([ids[3]])[ids[3]].name == "Person 3"
+    assert store.people_brief([]) == {}
+    handles = store.identities_for([*ids[:3], 10**9])
+    assert [[i.handle for i in handles[pid]] for pid in ids[:3]] == [["U0"], ["U1"], ["U2"]]
+    assert handles[10**9] == []

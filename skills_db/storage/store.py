@@ -163,7 +163,8 @@ class Store(
         if not person_ids:
             return result
         with self.session() as session:
-            for identity in session.exec(select(Identity).where(col(Identity.person_id).in_(person_ids))):
+            query = select(Identity).where(self.among(col(Identity.person_id), person_ids))
+            for identity in session.exec(query):
                 result[identity.person_id].append(identity)
         return result
 
@@ -263,7 +264,7 @@ class Store(
             col(Person.away_until),
             col(Person.timezone),
             col(Person.weekly_ask_cap),
-        ).where(col(Person.id).in_(person_ids))
+        ).where(self.among(col(Person.id), person_ids))
         with self.session() as session:
             return {row[0]: PersonBrief(*row) for row in session.execute(query)}
 
