@@ -222,6 +222,37 @@ async def test_a_merged_person_is_replaced_by_the_one_kept(database_url: str) ->
     assert suggested(rank(services, "kubernetes", ["Kubernetes"])) == ["Kept"]
 
 
+def test_a_changed_thread_counts_its_answers_as_they_are_now(database_url: str) -> None:
+    """The words of each helper's answers are indexed apart (Matcher.answers): a thread read
+    again after a change takes its old answers back, whoever wrote them, and only its own."""
+    services = services_for(database_url)
+    bob, carol, dana = person(services, "Bob"), person(services, "Carol"), person(services, "Dana")
+    printer = thread(
+        services,
+        carol,
+        PRINTER,
+        [(bob, "pick the zephyr quokka tray", True), (dana, "wipe the rollers", False)],
+    )
+    other = thread(services, carol, GASKET, [(dana, "ask facilities for a gasket", True)])
+
+    def answered(text: str) -> set[int]:
+        rank(services, text)  # brings the indexes up to date
+        return set(services.matcher.answers.people(text, NOW))
+
+    assert answered("zephyr quokka") == {bob} and answered("rollers") == {dana}
+    with services.store.session() as session:
+        query = sa.update(HelpReply).where(col(HelpReply.person_id) == bob)
+        session.execute(query.values(text="use the manual feed slot"))
+        record_change(session, ChangeKind.THREAD_CHANGED, thread_id=printer)
+    assert suggested(rank(services, "zephyr quokka")) == []
+    assert answered("zephyr quokka") == set() and answered("manual feed slot") == {bob}
+    with services.store.session() as session:
+        record_change(session, ChangeKind.THREAD_CHANGED, thread_id=other)  # read again, unchanged
+    assert answered("facilities gasket") == {dana} and answered("rollers") == {dana}
+    assert answered("manual feed slot") == {bob}
+    assert len(services.matcher.answers) == 3  # Bob's and Dana's on the printer, Dana's on the gasket
+
+
 # -- rows committed out of id order ----------------------------------------------------------------
 
 

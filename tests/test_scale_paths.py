@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import pickle
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -85,7 +86,8 @@ def test_shares_of_the_need_are_the_same_with_numpy_as_one_by_one() -> None:
     assert closes  # the queries did find close threads
 
 
-def test_skill_index_sums_what_the_claims_say() -> None:
+@pytest.mark.parametrize("read_back", [False, True], ids=["built", "read back from a snapshot"])
+def test_skill_index_sums_what_the_claims_say(read_back: bool) -> None:
     rng = random.Random(3)
     claims = []
     for number in range(2000):
@@ -94,10 +96,15 @@ def test_skill_index_sums_what_the_claims_say() -> None:
         claims.append(
             (number + 1, rng.randint(1, 40), rng.choice("abc"), source, rng.choice([0.5, 1.0, 2.0]), when)
         )
-    first, later = claims[:1500], claims[1500:]
+    first, later, after = claims[:1200], claims[1200:1700], claims[1700:]
     index = SkillIndex(180)
     index.add(sorted(first, key=lambda c: (c[2], c[1], c[5])), appending=True)
     index.add(later)
+    if read_back:  # the skills stay packed until asked for; claims read after still count
+        index = pickle.loads(pickle.dumps(index))
+        assert all(isinstance(holders, bytes) for holders in index._skills.values())
+        assert index.holds("a", next(c[1] for c in claims if c[2] == "a"))
+    index.add(after)
     rate = math.log(2) / (180 * 86400)
     at, since = NOW.timestamp(), (NOW - timedelta(days=90)).timestamp()
     for skill in "abc":

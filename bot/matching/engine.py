@@ -29,8 +29,6 @@ import logging
 import threading
 import time
 from array import array
-from bisect import insort
-from collections import defaultdict
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 
@@ -43,6 +41,7 @@ from bot.matching.evidence import RECENT, Evidence
 from bot.matching.familiarity import Familiarity
 from bot.matching.model import DEFAULT, Model, configured
 from bot.matching.scoring import ACTIVE_POOL, candidate_pool, score_candidates
+from bot.matching.series import SortedSeries
 from bot.matching.skill_index import KINDS, SkillIndex
 from bot.matching.text_index import TextIndex
 from bot.matching.vocabulary import CURATION, follow_curation, with_stored
@@ -54,6 +53,7 @@ from skills_db.vocabulary.taxonomy import Taxonomy
 
 LEARNER_GOALS = 50  # learning goals read for one need
 BACK_WITHIN = timedelta(days=31)  # people away for longer are left out of rankings
+ANSWERERS_BITS = 24  # a thread's answerers, in Matcher._answer_docs (Slack threads hold far fewer replies)
 
 log = logging.getLogger("entraide.matching")
 
@@ -81,12 +81,13 @@ class Matcher:
         self.index = TextIndex(matching.activity_half_life_days)  # threads: questions and answers
         self.answers = TextIndex(matching.activity_half_life_days)  # each person's own answers
         self.familiarity = Familiarity(self.index)  # how much a need's words are this community's
-        # thread -> its documents in self.answers, consecutive: (the first, how many). Not a list
-        # each: read back with the snapshot at every start, 120,000 lists took 60 ms.
-        self._answer_docs: dict[int, tuple[int, int]] = {}
+        # thread -> its documents in self.answers, consecutive: the first << ANSWERERS_BITS |
+        # how many. One int each: read back with the snapshot at every start, 120,000 lists
+        # took 60 ms, 120,000 pairs 25 ms.
+        self._answer_docs: dict[int, int] = {}
         self.history = HelpHistory()
         self.skills = SkillIndex(matching.half_life_days)
-        self._help_times: dict[int, array[float]] = defaultdict(lambda: array("d"))
+        self._help_times = SortedSeries("d")  # person -> the times of the threads they helped with
         self._answer_count = 0  # answer documents numbered in order (the index wants ascending ids)
         # How far each source has been read; `clock` (seconds) times how long gaps are re-read.
         self._clock = clock
@@ -167,11 +168,7 @@ class Matcher:
         self.familiarity.add(thread_id, row.question or text)
         when = created_at.timestamp()
         for person, _weight in helpers:
-            times = self._help_times[person]
-            if times and when < times[-1]:
-                insort(times, when)
-            else:
-                times.append(when)
+            self._help_times.add(person, when)
         # Each helper's own words, one document per person and thread (the asker's are not help).
         words: dict[int, list[str]] = {}
         for reply in row.replies:
@@ -184,14 +181,15 @@ class Matcher:
             self.answers.add(self._answer_count, text, created_at, [(person, 1.0)], quotable=public)
             documents.append(self._answer_count)
         if documents:
-            self._answer_docs[thread_id] = (documents[0], len(documents))
+            self._answer_docs[thread_id] = documents[0] << ANSWERERS_BITS | len(documents)
         answers = [(r.person, r.solved, r.created_at) for r in row.replies]
         # A solver with no reply of their own (a need solved live with a helper named) solved it.
         answers += [(p, True, created_at) for p, weight in helpers if weight > 1 and p not in words]
         self.history.add(thread_id, row.asker, row.channel, answers)
 
     def _remove_thread(self, thread_id: int) -> None:
-        first, count = self._answer_docs.pop(thread_id, (0, 0))
+        packed = self._answer_docs.pop(thread_id, 0)
+        first, count = packed >> ANSWERERS_BITS, packed & ((1 << ANSWERERS_BITS) - 1)
         for document in range(first, first + count):
             self.answers.remove(document)
         self.history.remove(thread_id)
@@ -201,9 +199,7 @@ class Matcher:
             return
         when, helpers = removed
         for person, _weight in helpers:
-            times = self._help_times.get(person)
-            if times is not None and when in times:
-                times.remove(when)
+            self._help_times.discard(person, when)
 
     def _apply_changes(self, cursor: GapCursor, now: float) -> None:
         changes = self.store.changes_after(cursor.last, gaps=cursor.ranges(now))
@@ -246,7 +242,7 @@ class Matcher:
         self.index.forget(person)
         self.answers.forget(person)
         self.history.forget(person)
-        self._help_times.pop(person, None)
+        self._help_times.pop(person)
 
     def _claims_read(
         self, person: int, *, skill: str | None = None, source: ClaimSource | None = None
@@ -362,7 +358,7 @@ class Matcher:
 
     def help_times(self, person: int) -> array[float]:
         """When ``person`` helped (epoch seconds, ascending)."""
-        return self._help_times.get(person) or array("d")
+        return self._help_times.get(person)
 
     def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:
         if not skills:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
@@ -33,6 +34,7 @@ SOURCE_WEIGHTS = {
 }
 KINDS = (ClaimSource.ENDORSED.value, ClaimSource.HELPED.value, ClaimSource.IMPORTED.value)
 DEMONSTRATED = frozenset({KINDS.index(ClaimSource.HELPED.value), KINDS.index(ClaimSource.IMPORTED.value)})
+_HEAD = struct.Struct("<qqq")  # a packed _Holders: its people, claims read at start, claims read later
 
 
 @dataclass(frozen=True)
@@ -119,15 +121,89 @@ class _Holders:
         del start[i + 1]
         self.best = None
 
+    def packed(self) -> bytes:
+        """Every column in one bytes object (see :meth:`SkillIndex.__getstate__`)."""
+        later = [(person, *claim) for person, claims in self.later.items() for claim in claims]
+        columns: list[array[Any]] = [
+            self.people,
+            self.weights,
+            self.latest,
+            self.declared,
+            self.declared_at,
+            *self.counts,
+            self.start,
+            self.times,
+            array("b", self.kinds),
+            self.claim_weights,
+            array("q", [claim[0] for claim in later]),
+            array("d", [claim[1] for claim in later]),
+            array("b", [claim[2] for claim in later]),
+            array("d", [claim[3] for claim in later]),
+        ]
+        head = _HEAD.pack(len(self.people), len(self.times), len(later))
+        return head + b"".join(column.tobytes() for column in columns)
+
+    @classmethod
+    def unpacked(cls, packed: bytes) -> _Holders:
+        people, claims, later = _HEAD.unpack_from(packed)
+        view, at = memoryview(packed), _HEAD.size
+
+        def take(typecode: str, count: int) -> array[Any]:
+            nonlocal at
+            column = array(typecode)
+            end = at + column.itemsize * count
+            column.frombytes(view[at:end])
+            at = end
+            return column
+
+        holders = cls(
+            take("q", people),
+            take("d", people),
+            take("d", people),
+            take("d", people),
+            take("d", people),
+            tuple(take("i", people) for _ in KINDS),
+            take("q", people + 1),
+            take("d", claims),
+            bytearray(take("b", claims).tobytes()),
+            take("d", claims),
+        )
+        persons, times, kinds = take("q", later), take("d", later), take("b", later)
+        for person, when, kind, weight in zip(persons, times, kinds, take("d", later), strict=True):
+            holders.later.setdefault(person, []).append((when, kind, weight))
+        return holders
+
 
 class SkillIndex:
     def __init__(self, half_life_days: float) -> None:
         self.rate = math.log(2) / (half_life_days * 86400)
         self._epoch: float | None = None
-        self._skills: dict[str, _Holders] = {}
+        # A skill's holders read back from the index snapshot stay packed (bytes) until a need
+        # asks for the skill: 6,000 skills of 14 arrays each took 0.1 s of every start.
+        self._skills: dict[str, _Holders | bytes] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(vars(self))
+        state["_skills"] = {
+            skill: holders if isinstance(holders, bytes) else holders.packed()
+            for skill, holders in self._skills.items()
+        }
+        return state
+
+    def _holders(self, skill: str) -> _Holders | None:
+        holders = self._skills.get(skill)
+        if isinstance(holders, bytes):
+            holders = self._skills[skill] = _Holders.unpacked(holders)
+        return holders
+
+    def _all(self) -> Iterator[_Holders]:
+        for skill in list(self._skills):
+            holders = self._holders(skill)
+            assert holders is not None
+            yield holders
 
     def __len__(self) -> int:
-        return sum(len(h.people) for h in self._skills.values())
+        return sum(len(h.people) for h in self._all())
 
     def add(
         self, claims: Iterable[ClaimTuple], *, appending: bool = False, ids: array[int] | None = None
@@ -141,7 +217,7 @@ class SkillIndex:
             if self._epoch is None:
                 self._epoch = when
             value = weight * math.exp(self.rate * (when - self._epoch))
-            holders = self._skills.get(skill)
+            holders = self._holders(skill)
             if holders is None:
                 holders = self._skills[skill] = _Holders()
             people = holders.people
@@ -175,7 +251,7 @@ class SkillIndex:
 
     def remove_declared(self, person: int, skill: str) -> None:
         """Forget ``person``'s declarations of ``skill`` (add the ones still standing again)."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         i = -1 if holders is None else holders.position(person, False)
         if holders is not None and i >= 0:
             holders.declared[i] = holders.declared_at[i] = 0.0
@@ -189,7 +265,7 @@ class SkillIndex:
 
     def forget(self, person: int) -> None:
         """Drop every claim of ``person``: they hold no skill any more."""
-        for holders in self._skills.values():
+        for holders in self._all():
             i = holders.position(person, False)
             if i >= 0:
                 holders.drop(i)
@@ -197,7 +273,7 @@ class SkillIndex:
     def strongest(self, skill: str, count: int) -> list[int]:
         """The ``count`` people with the most evidence on ``skill``: first those who demonstrated
         it, then by the decayed weight of their claims."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         if holders is None:
             return []
         if holders.best is None or len(holders.best) < min(count, len(holders.people)):
@@ -216,12 +292,12 @@ class SkillIndex:
 
     def holds(self, skill: str, person: int) -> bool:
         """Whether ``person`` has any claim on ``skill``."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         return holders is not None and holders.position(person, False) >= 0
 
     def strength(self, skill: str, person: int, at: float) -> tuple[float, bool]:
         """(weight of all claims, demonstrated) of ``person`` on ``skill``, roughly: for choosing."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         i = -1 if holders is None or self._epoch is None else holders.position(person, False)
         if holders is None or self._epoch is None or i < 0:
             return 0.0, False
@@ -231,7 +307,7 @@ class SkillIndex:
 
     def strengths(self, skill: str, people: Iterable[int], at: float) -> dict[int, float]:
         """:meth:`strength`'s weight for those of ``people`` with a claim on ``skill``."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         if holders is None or self._epoch is None:
             return {}
         epoch, rate = self._epoch, self.rate
@@ -250,7 +326,7 @@ class SkillIndex:
     def evidence_of(self, skill: str, people: Iterable[int], at: float, since: float) -> dict[int, Evidence]:
         """:meth:`evidence` for those of ``people`` with a claim on ``skill`` (one need's pool:
         found by one walk rather than person by person)."""
-        holders = self._skills.get(skill)
+        holders = self._holders(skill)
         if holders is None or self._epoch is None:
             return {}
         return {

@@ -17,16 +17,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from skills_db.storage.database import table_of
 from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.models import Skill, SkillAlias, SkillClaim
 from skills_db.vocabulary.textnorm import fold
 
 CHUNK = 5000  # rows per statement: bounds the memory of one batch, not its speed
-
-
-def _table(model: type[SQLModel]) -> sa.Table:
-    table: sa.Table = model.__table__  # type: ignore[attr-defined]
-    return table
 
 
 def _driver_rows(
@@ -122,14 +118,14 @@ def _write(
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT every row (all with the same keys): COPY on PostgreSQL, big executemany batches
     elsewhere."""
-    _write(session, _table(model), rows)
+    _write(session, table_of(model), rows)
 
 
 def insert_returning_ids(
     session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]
 ) -> list[int]:
     """INSERT every row and return their new ids, in the order of ``rows``."""
-    table = _table(model)
+    table = table_of(model)
     if not rows:
         return []
     if session.get_bind().dialect.name == "postgresql":
@@ -157,7 +153,7 @@ def insert_ignoring_duplicates_many(
     """INSERT … ON CONFLICT DO NOTHING for every row; how many were inserted."""
     if not rows:
         return 0
-    table = _table(model)
+    table = table_of(model)
     count = sa.select(sa.func.count()).select_from(table)
     before = session.execute(count).scalar_one()
     names = list(rows[0])

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from skills_db.storage.database import Database
+from skills_db.storage.database import Database, table_of
 from skills_db.storage.evidence import ensure_skill_in, find_skill_in
 from skills_db.storage.feed import (
     ChangeKind,
@@ -85,23 +85,23 @@ class MergeReport:
 class CurationQueries(Database):
     def stored_vocabulary(self) -> list[StoredSkill]:
         """Skills learned or added, and every skill given aliases, with those aliases."""
+        # Read at every start: columns of the tables, not of the ORM classes (whose first
+        # statements cost 0.1 s to compile), and the aliased skills as a subquery, not
+        # thousands of bound ids (0.2 → 0.04 s with 15,000 aliases).
+        skills, aliased = table_of(Skill), table_of(SkillAlias)
         with committed(self.engine) as session:
             aliases: dict[int, list[str]] = {}
-            for skill_id, alias in session.execute(
-                sa.select(col(SkillAlias.skill_id), col(SkillAlias.alias)).order_by(col(SkillAlias.id))
-            ):
+            query = sa.select(aliased.c.skill_id, aliased.c.alias).order_by(aliased.c.id)
+            for skill_id, alias in session.execute(query):
                 aliases.setdefault(skill_id, []).append(alias)
-            # Columns, not ORM rows, and the aliased skills as a subquery, not thousands of
-            # bound ids: read at every start (0.2 → 0.1 s with 15,000 aliases).
-            query = sa.select(col(Skill.id), col(Skill.name), col(Skill.category)).where(
-                sa.or_(
-                    col(Skill.category).in_([LEARNED_CATEGORY, CURATED_CATEGORY]),
-                    col(Skill.id).in_(sa.select(col(SkillAlias.skill_id))),
-                )
+            wanted = sa.or_(
+                skills.c.category.in_([LEARNED_CATEGORY, CURATED_CATEGORY]),
+                skills.c.id.in_(sa.select(aliased.c.skill_id)),
             )
+            columns = sa.select(skills.c.id, skills.c.name, skills.c.category).where(wanted)
             return [
                 StoredSkill(name, category, tuple(aliases.get(skill_id, ())))
-                for skill_id, name, category in session.execute(query.order_by(col(Skill.id)))
+                for skill_id, name, category in session.execute(columns.order_by(skills.c.id))
             ]
 
     def stored_skill(self, name: str) -> str | None:

@@ -49,6 +49,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """The Core table of a model: statements on its columns skip the ORM's compilation."""
+    table: sa.Table = model.__table__  # type: ignore[attr-defined]
+    return table
+
+
 def insert_returning(
     session: Session, model: type[SQLModel], row: dict[str, Any], returning: Any = None
 ) -> Any | None:
