@@ -7,8 +7,10 @@ import io
 import pickle
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.matching import snapshot
-from bot.matching.activity import HelpHistory
+from bot.matching.activity import HALF_LIVES_DAYS, HelpHistory
 from bot.matching.series import SortedSeries
 
 START = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -105,3 +107,20 @@ def test_sorted_series_read_back_keep_their_order_and_drop_what_was_popped() -> 
     again = pickle.loads(pickle.dumps(loaded))
     assert sorted(again) == [7]  # 8 emptied, 9 popped: neither is saved
     assert list(again.get(9)) == [] and 4.0 not in again._values
+
+
+def test_answers_years_apart_count_as_they_decayed() -> None:
+    # Past ~4.7 years the sums are re-based on a later epoch (exp would overflow), here in the
+    # middle of a thread whose answers come from someone known and someone new.
+    history = HelpHistory()
+    history.add(1, CYD, "help", [(ANA, True, START)])
+    later = START + timedelta(days=6 * 365)
+    history.add(2, DAN, "help", [(ANA, False, later), (BEN, False, later + timedelta(hours=1))])
+    at = later + timedelta(days=1)
+    for person, answers in ((ANA, [START, later]), (BEN, [later + timedelta(hours=1)])):
+        expected = [
+            sum(0.5 ** ((at - when).total_seconds() / (days * 86400)) for when in answers)
+            for days in HALF_LIVES_DAYS
+        ]
+        assert history.recent(person, at) == pytest.approx(expected, rel=1e-9)
+    assert history.figures([ANA, BEN], at, "help")[BEN][1][1] == 1  # one answer ever

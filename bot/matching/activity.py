@@ -172,9 +172,11 @@ class HelpHistory:
         shift = epoch - self._epoch
         factors = [math.exp(-rate * shift) for rate in self._rates]
         size = len(factors)
-        self._recent = array("d", (value * factors[i % size] for i, value in enumerate(self._recent)))
+        # In place: _apply holds these arrays while it adds a thread's answers, and a re-base
+        # can come between two of them.
+        self._recent[:] = array("d", (value * factors[i % size] for i, value in enumerate(self._recent)))
         solved = math.exp(-self._solved_rate * shift)
-        self._solved = array("d", (value * solved for value in self._solved))
+        self._solved[:] = array("d", (value * solved for value in self._solved))
         self._epoch = epoch
 
     def recent(self, person: int, at: datetime) -> list[float]:
