@@ -253,6 +253,40 @@ def test_a_changed_thread_counts_its_answers_as_they_are_now(database_url: str) 
     assert len(services.matcher.answers) == 3  # Bob's and Dana's on the printer, Dana's on the gasket
 
 
+def test_a_need_checks_what_is_committed_once_and_the_next_need_sees_what_came_meanwhile(
+    database_url: str,
+) -> None:
+    """A need's reads (skills, ranking, routing) share one unit of work: the indexes are brought
+    up to date once in it, and routing uses the people ranking read. What another instance
+    commits meanwhile is in the next need."""
+    services, other = services_for(database_url), services_for(database_url)
+    bob, carol = person(services, "Bob"), person(services, "Carol")
+    dana = person(services, "Dana")
+    thread(services, carol, FREEZER, [(bob, "defrost it with the compressor off", True)])
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(" ".join(statement.lower().split()))
+
+    engine = services.store.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with services.store.reading():
+            services.matcher.recognise(GASKET)
+            first = rank(services, "freezer compressor gasket")
+            thread(other, carol, GASKET, [(dana, "the freezer gasket comes from facilities", True)])
+            again = rank(services, "freezer compressor gasket")
+            ranked = len(statements)
+            route = services.matcher.route(first, NOW, asks_this_week={bob: 1})
+            routing = statements[ranked:]
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    assert sum("max(helpthread.id)" in s for s in statements) == 1
+    assert suggested(first) == suggested(again) == ["Bob"]
+    assert [c.name for c in route] == ["Bob"] and not [s for s in routing if "from person" in s]
+    assert set(suggested(rank(services, "freezer compressor gasket"))) == {"Bob", "Dana"}
+
+
 # -- rows committed out of id order ----------------------------------------------------------------
 
 

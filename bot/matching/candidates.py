@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+
+from skills_db.storage.store import PersonBrief
 
 
 @dataclass(frozen=True)
@@ -55,3 +57,7 @@ class Match:
     skills: tuple[str, ...]
     candidates: tuple[Candidate, ...]
     learners: tuple[Candidate, ...] = ()
+    # What ranking read of the candidates and learners (names, caps, availability), and the
+    # unit of work it read them in: routing in the same one need not read them again.
+    people: Mapping[int, PersonBrief] = field(default_factory=dict, compare=False, repr=False)
+    unit: int | None = field(default=None, compare=False, repr=False)

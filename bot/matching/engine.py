@@ -47,7 +47,7 @@ from bot.matching.text_index import TextIndex
 from bot.matching.vocabulary import CURATION, follow_curation, with_stored
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
-from skills_db.storage.store import Store
+from skills_db.storage.store import PersonBrief, Store
 from skills_db.vocabulary.frequency import general_frequencies
 from skills_db.vocabulary.taxonomy import Taxonomy
 
@@ -95,6 +95,7 @@ class Matcher:
         self._claims = GapCursor()
         self._changes: GapCursor | None = None  # placed at the end of the feed by the first refresh
         self._lock = threading.RLock()
+        self._refreshed_in: int | None = None  # the unit of work of the latest refresh (see refresh)
 
     def vocabulary(self) -> Taxonomy:
         """The vocabulary as the database has it now: a skill a manager just added, renamed or
@@ -120,9 +121,14 @@ class Matcher:
         New help threads and skill claims are read by id (the first call reads them all), the
         ids missing below the largest read again; then the change feed is applied: removals,
         and threads or declarations to read again. Run before each need, and periodically so
-        that an instance with no needs to handle stays current.
+        that an instance with no needs to handle stays current. Once per unit of work: a need's
+        reads (recognising its skills, ranking, routing) share one, and what others commit
+        meanwhile is for the next need (on PostgreSQL each check is a round trip of its own).
         """
         with self._lock:
+            unit = self.store.unit_number()
+            if unit is not None and unit == self._refreshed_in:
+                return
             now = self._clock()
             if self._changes is None:
                 # Before the tables: whatever is committed from here on is read from the feed.
@@ -137,6 +143,7 @@ class Matcher:
                 self._read_claims(now)
             if changes > self._changes.last or self._changes.gaps:
                 self._apply_changes(self._changes, now)
+            self._refreshed_in = unit
 
     def _read_threads(self, now: float) -> None:
         cursor, ids = self._threads, array("q")
@@ -315,20 +322,26 @@ class Matcher:
         for person, skill in offers.items():
             if person in evidence:
                 evidence[person].offer = skill
-        people = self.store.people_brief(list(evidence))
+        # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
+        active = self.index.most_active(ACTIVE_POOL + len(excluded))
+        known = set(evidence).union(text_people, answer_people, active)
+        goals = self._learning_goals(skills, excluded | known)
+        # The pool's people and the learners' in one read, kept in the match for routing.
+        people = self.store.people_brief(list({**dict.fromkeys(evidence), **dict(goals)}))
         # Who is unavailable now (away, off hours) is ranked too: asked when back if that is soon,
         # and in any case not described as unknown. Working hours never take anyone out of the
         # ranking: they change when to ask, not who can help.
-        back = {pid: available_from(p, at, self.routing, BACK_WITHIN) for pid, p in people.items()}
+        back = {
+            pid: available_from(people[pid], at, self.routing, BACK_WITHIN)
+            for pid in evidence
+            if pid in people
+        }
         available = {pid: people[pid] for pid, when in back.items() if when is not None}
         later = {pid: when for pid, when in back.items() if when is not None and when > at}
         familiar = self.familiarity.of(text)
         candidates = score_candidates(self, evidence, available, later, asker_id, near, channel, at, familiar)
-        # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
-        active = self.index.most_active(ACTIVE_POOL + len(excluded))
-        known = set(evidence).union(text_people, answer_people, active)
-        learners = self._learners(skills, excluded | known, at)
-        return Match(tuple(skills), tuple(candidates), learners)
+        learners = self._learners(goals, people, at)
+        return Match(tuple(skills), tuple(candidates), learners, people=people, unit=self.store.unit_number())
 
     def _skill_evidence(self, evidence: dict[int, Evidence], skills: list[str], at: datetime) -> None:
         now, since = at.timestamp(), (at - RECENT).timestamp()
@@ -360,16 +373,20 @@ class Matcher:
         """When ``person`` helped (epoch seconds, ascending)."""
         return self._help_times.get(person)
 
-    def _learners(self, skills: list[str], excluded: set[int], at: datetime) -> tuple[Candidate, ...]:
+    def _learning_goals(self, skills: list[str], excluded: set[int]) -> list[tuple[int, str]]:
+        """(person, skill) of the people learning one of ``skills`` who could be asked besides."""
         if not skills:
-            return ()
-        goals = [
+            return []
+        return [
             (pid, skill)
             for pid, skill in self.store.learning_goals(skills=skills, limit=LEARNER_GOALS)
             # Learners have no evidence on the need's skills yet.
             if pid not in excluded and not any(self.skills.holds(s, pid) for s in skills)
         ]
-        people = self.store.people_brief([pid for pid, _ in goals])
+
+    def _learners(
+        self, goals: list[tuple[int, str]], people: Mapping[int, PersonBrief], at: datetime
+    ) -> tuple[Candidate, ...]:
         learners = {}
         for pid, skill in goals:
             person = people.get(pid)
@@ -397,5 +414,9 @@ class Matcher:
                 # Whoever was not asked this week has room, whatever their own cap: only the caps
                 # of the others matter.
                 ids = [pid for pid in ids if asks_this_week.get(pid, 0) > 0]
-            people = self.store.people_brief(ids)
+            # As read when ranking, in the same unit of work (a need's); read if not (a match
+            # kept from an earlier one).
+            known = match.people if match.unit is not None and match.unit == self.store.unit_number() else {}
+            people = {pid: known[pid] for pid in ids if pid in known}
+            people.update(self.store.people_brief([pid for pid in ids if pid not in known]))
             return choose(match, self.routing, asks_this_week, people, count, exclude, focus)

@@ -6,6 +6,7 @@ Each aggregate's queries (people, help, outbox, jobs, feed…) are a class deriv
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -80,6 +81,9 @@ class Database:
         # The session of the unit of work running in this thread (or task), if any: each
         # Database has its own, so two stores (two instances in one test) never share one.
         self._unit: ContextVar[Session | None] = ContextVar(f"unit_of_work_{id(self)}", default=None)
+        # Each outermost unit of work numbered (see unit_number).
+        self._unit_number: ContextVar[int | None] = ContextVar(f"unit_number_{id(self)}", default=None)
+        self._units = itertools.count(1)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Self:
@@ -115,10 +119,12 @@ class Database:
             return
         with Session(self.engine, expire_on_commit=False) as session:
             token = self._unit.set(session)
+            number = self._unit_number.set(next(self._units))
             try:
                 yield session
                 session.commit()
             finally:
+                self._unit_number.reset(number)
                 self._unit.reset(token)
 
     @contextmanager
@@ -143,3 +149,8 @@ class Database:
     @property
     def in_unit_of_work(self) -> bool:
         return self._unit.get() is not None
+
+    def unit_number(self) -> int | None:
+        """A number of the unit of work running in this thread (or task), unique to it in this
+        Database; None outside any. What reads the committed data once per unit keys on it."""
+        return self._unit_number.get()

@@ -42,7 +42,6 @@ RANGES_PER_QUERY = 128  # id ranges OR-ed in one statement (SQLite's expression 
 START_WINDOW = 1000  # at start, the changes this close to the newest are checked for gaps
 
 
-
 class ReplyRow(NamedTuple):
     """One answer in a help thread, as the matcher indexes it: its author's own words."""
 
@@ -289,8 +288,15 @@ def read_help_threads(
                 if solved_by is not None and solved_by not in helpers:
                     helpers[solved_by] = 2.0
                 yield ThreadRow(
-                    number, " ".join(texts), created_at, list(helpers.items()), public,
-                    asker, channel or "", tuple(answers), question,
+                    number,
+                    " ".join(texts),
+                    created_at,
+                    list(helpers.items()),
+                    public,
+                    asker,
+                    channel or "",
+                    tuple(answers),
+                    question,
                 )
                 last = number
             if len(threads) < batch:
@@ -342,7 +348,9 @@ class FeedQueries(Database):
                 for column in (col(HelpThread.id), col(SkillClaim.id), col(IndexChange.id))
             )
         )
-        with self.engine.connect() as connection:
+        # Outside any transaction (one statement sees what is committed): on PostgreSQL no
+        # BEGIN and ROLLBACK around it, two round trips of the three it cost at every need.
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             threads, claims, changes = connection.execute(query).one()
         return int(threads or 0), int(claims or 0), int(changes or 0)
 
