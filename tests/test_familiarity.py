@@ -69,6 +69,35 @@ def test_a_removed_thread_leaves_the_reference() -> None:
     assert familiarity.of(COFFEE) == 1.0  # no reference left: nothing to compare with
 
 
+def test_a_thread_read_again_keeps_its_place_and_a_removed_one_takes_only_its_own_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A reply to a past thread has it read again (removed, then added as it is now): the next
+    # need is compared with the same reference, not one scored again from scratch.
+    familiarity = coffee_familiarity()
+    texts = (COFFEE, BEER, *COFFEE_QUESTIONS[::7])
+    before = [familiarity.of(text) for text in texts]
+    scored: list[bool] = []
+    figure = Familiarity._figure
+
+    def counted(self: Familiarity, *args: object, own: bool) -> float:
+        scored.append(own)
+        return figure(self, *args, own=own)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Familiarity, "_figure", counted)
+    familiarity.remove(5)
+    familiarity.add(5, COFFEE_QUESTIONS[4])
+    assert [familiarity.of(text) for text in texts] == before
+    assert not any(scored)  # only the needs were scored, none of the reference questions
+    # Removed for good, a question leaves the reference, which is otherwise as it was.
+    familiarity.remove(12)
+    without = Familiarity(familiarity._index)
+    for number, question in enumerate(COFFEE_QUESTIONS, 1):
+        if number != 12:
+            without.add(number, question)
+    assert [familiarity.of(text) for text in texts] == [without.of(text) for text in texts]
+
+
 @pytest.fixture
 def services(database_url: str) -> Services:
     return make_services(database_url, clock=lambda: NOW)

@@ -21,7 +21,7 @@ reference questions of a removed thread are dropped with it.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, insort
 from collections import Counter, OrderedDict
 
 from bot.matching.text_index import Terms, TextIndex, content_terms, need_terms
@@ -42,6 +42,12 @@ class Familiarity:
         self._questions: OrderedDict[int, tuple[Terms, Language]] = OrderedDict()
         self._reference: list[float] = []  # the questions' own figures, ascending
         self._scored_at = -1  # len(index) when the reference was scored
+        # Each figure of the reference by thread, and those taken out since it was scored: a
+        # thread read again (a reply came: removed, then added as it is now) keeps its figure,
+        # and a removed one takes only its own out. Scoring the whole reference again at each
+        # reply cost the next need 50-100 ms on long questions.
+        self._figures: dict[int, float] = {}
+        self._taken: dict[int, tuple[Terms, float]] = {}
 
     def add(self, thread_id: int, question: str) -> None:
         """A thread indexed (its whole text in ``index``): its question joins the reference."""
@@ -52,10 +58,19 @@ class Familiarity:
         self._questions[thread_id] = (terms, language)
         while len(self._questions) > REFERENCE:
             self._questions.popitem(last=False)
+        taken = self._taken.pop(thread_id, None)
+        if taken is not None and taken[0] == terms:  # the same question: its figure comes back
+            insort(self._reference, taken[1])
+            self._figures[thread_id] = taken[1]
 
     def remove(self, thread_id: int) -> None:
-        if self._questions.pop(thread_id, None) is not None:
-            self._scored_at = -1
+        question = self._questions.pop(thread_id, None)
+        figure = self._figures.pop(thread_id, None)
+        if figure is None:
+            return
+        del self._reference[bisect_left(self._reference, figure)]
+        if question is not None:
+            self._taken[thread_id] = (question[0], figure)
 
     def of(self, text: str) -> float:
         """The share of the reference questions less familiar than ``text`` (0 to 1); 1.0 while
@@ -75,10 +90,12 @@ class Familiarity:
         grown = size - self._scored_at
         if self._scored_at < 0 or grown >= max(20, STALE * self._scored_at):
             # Each question scored without its own words, as a new need would be.
-            figures = [
-                self._figure(terms, language, own=True) for terms, language in self._questions.values()
-            ]
-            self._reference = sorted(figures)
+            self._figures = {
+                thread: self._figure(terms, language, own=True)
+                for thread, (terms, language) in self._questions.items()
+            }
+            self._taken.clear()
+            self._reference = sorted(self._figures.values())
             self._scored_at = size
         return self._reference
 
