@@ -35,11 +35,17 @@ PRIOR_WORDS = 500  # see _figure (500, 2,000 and 10,000 did alike leave-one-comm
 STALE = 0.05  # the reference is scored again once the index grew by this share (or 20 threads)
 
 
+# A text's distinctive stems, each with its general frequency (uses per word) and how often it
+# is in the text: what its figure is computed from (see _rare).
+Rare = tuple[tuple[str, float, int], ...]
+
+
 class Familiarity:
     def __init__(self, index: TextIndex) -> None:
         self._index = index
-        # The latest questions, by thread: their words and language.
-        self._questions: OrderedDict[int, tuple[Terms, Language]] = OrderedDict()
+        # The latest questions, by thread: their distinctive stems (what general language says
+        # of them does not change: worked out once, not at each scoring of the reference).
+        self._questions: OrderedDict[int, Rare] = OrderedDict()
         self._reference: list[float] = []  # the questions' own figures, ascending
         self._scored_at = -1  # len(index) when the reference was scored
         # Each figure of the reference by thread, and those taken out since it was scored: a
@@ -47,19 +53,20 @@ class Familiarity:
         # and a removed one takes only its own out. Scoring the whole reference again at each
         # reply cost the next need 50-100 ms on long questions.
         self._figures: dict[int, float] = {}
-        self._taken: dict[int, tuple[Terms, float]] = {}
+        self._taken: dict[int, tuple[Rare, float]] = {}
 
     def add(self, thread_id: int, question: str) -> None:
         """A thread indexed (its whole text in ``index``): its question joins the reference."""
         terms, language = content_terms(question)
         if not terms:
             return
+        rare = _rare(terms, language)
         self._questions.pop(thread_id, None)
-        self._questions[thread_id] = (terms, language)
+        self._questions[thread_id] = rare
         while len(self._questions) > REFERENCE:
             self._questions.popitem(last=False)
         taken = self._taken.pop(thread_id, None)
-        if taken is not None and taken[0] == terms:  # the same question: its figure comes back
+        if taken is not None and taken[0] == rare:  # the same question: its figure comes back
             insort(self._reference, taken[1])
             self._figures[thread_id] = taken[1]
 
@@ -70,7 +77,7 @@ class Familiarity:
             return
         del self._reference[bisect_left(self._reference, figure)]
         if question is not None:
-            self._taken[thread_id] = (question[0], figure)
+            self._taken[thread_id] = (question, figure)
 
     def of(self, text: str) -> float:
         """The share of the reference questions less familiar than ``text`` (0 to 1); 1.0 while
@@ -79,7 +86,7 @@ class Familiarity:
         if not reference:
             return 1.0
         terms, language = need_terms(text)
-        return bisect_left(reference, self._figure(terms, language, own=False)) / len(reference)
+        return bisect_left(reference, self._figure(_rare(terms, language), own=False)) / len(reference)
 
     def warm_up(self) -> None:
         """Score the reference now, as the next need would."""
@@ -90,30 +97,36 @@ class Familiarity:
         grown = size - self._scored_at
         if self._scored_at < 0 or grown >= max(20, STALE * self._scored_at):
             # Each question scored without its own words, as a new need would be.
-            self._figures = {
-                thread: self._figure(terms, language, own=True)
-                for thread, (terms, language) in self._questions.items()
-            }
+            self._figures = {thread: self._figure(rare, own=True) for thread, rare in self._questions.items()}
             self._taken.clear()
             self._reference = sorted(self._figures.values())
             self._scored_at = size
         return self._reference
 
-    def _figure(self, terms: Terms, language: Language, *, own: bool) -> float:
-        index, general = self._index, general_frequencies()
+    def _figure(self, rare: Rare, *, own: bool) -> float:
+        index = self._index
         total = index.total_length
-        mine = Counter(stem for stem, _word in terms) if own else Counter[str]()
-        # A stem is as frequent in general language as the most frequent of its words here.
-        zipfs: dict[str, float] = {}
-        for stem, word in terms:
-            zipfs[stem] = max(zipfs.get(stem, 0.0), general.zipf(word, language))
         ratios = []
-        for stem, zipf in zipfs.items():
-            if zipf >= FAMILIAR_ZIPF:
-                continue
-            usual = 10.0 ** (zipf - 9.0)  # Zipf: log10 of uses per 10⁹ words
+        for stem, usual, count in rare:
             # Smoothed towards general language (a Dirichlet prior of PRIOR_WORDS words): a word
             # a small community has not used yet is no evidence either way, not a rare one.
-            here = (max(index.frequency(stem) - mine[stem], 0) + PRIOR_WORDS * usual) / (total + PRIOR_WORDS)
+            here = (max(index.frequency(stem) - (count if own else 0), 0) + PRIOR_WORDS * usual) / (
+                total + PRIOR_WORDS
+            )
             ratios.append(max(-CLIP, min(CLIP, math.log10(here / usual))))
         return sum(ratios) / len(ratios) if ratios else 0.0
+
+
+def _rare(terms: Terms, language: Language) -> Rare:
+    """The stems of ``terms`` rarer than FAMILIAR_ZIPF in general language, in order of first
+    sight, each with its general frequency and its count in ``terms``."""
+    general = general_frequencies()
+    counts = Counter(stem for stem, _word in terms)
+    # A stem is as frequent in general language as the most frequent of its words here.
+    zipfs: dict[str, float] = {}
+    for stem, word in terms:
+        zipfs[stem] = max(zipfs.get(stem, 0.0), general.zipf(word, language))
+    # Zipf: log10 of uses per 10⁹ words
+    return tuple(
+        (stem, 10.0 ** (zipf - 9.0), counts[stem]) for stem, zipf in zipfs.items() if zipf < FAMILIAR_ZIPF
+    )
