@@ -68,6 +68,8 @@ def check_json_depth(data: bytes, max_depth: int) -> None:
     the parser's own stack (about 1,000 levels) takes easily. Unbalanced brackets are left for
     the parser to report as invalid JSON.
     """
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return  # fewer openers in all than the limit, strings included: it cannot be deeper
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     deeper = LimitExceeded(f"JSON nested deeper than {max_depth} levels")
     if b"[" * (max_depth + 1) in brackets or b"{" * (max_depth + 1) in brackets:
