@@ -10,16 +10,17 @@ transaction: a failure still rolls everything back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, col, select
 
 from skills_db.storage.database import table_of
 from skills_db.storage.evidence import ensure_skill_in
-from skills_db.storage.models import Skill, SkillAlias, SkillClaim
+from skills_db.storage.models import Skill, SkillAlias, SkillClaim, UTCDateTime
 from skills_db.vocabulary.textnorm import fold
 
 CHUNK = 5000  # rows per statement: bounds the memory of one batch, not its speed
@@ -29,27 +30,29 @@ def _driver_rows(
     connection: sa.Connection,
     table: sa.Table,
     names: Sequence[str],
-    rows: Sequence[dict[str, Any]],
+    rows: Sequence[Sequence[Any]],
     ids: Sequence[int] = (),
+    times: dict[datetime, Any] | None = None,
 ) -> list[tuple[Any, ...]]:
-    """Each row as the driver's values, column by column in ``names`` order.
+    """Each row (its values in ``names`` order) as the driver's values.
 
     The values go through each column type's own bind processor for this dialect (what an
     ``insert()`` would do: aware datetimes stored as naive UTC, JSON dumped), so the database
     holds exactly what SQLAlchemy would have written; only its per-row, per-parameter
-    bookkeeping (most of the cost of a large executemany) is skipped.
+    bookkeeping (most of the cost of a large executemany) is skipped. ``times``: the times
+    converted so far, kept by the caller from chunk to chunk (a reply's time is also that of
+    each of its claims).
     """
     dialect = connection.dialect
     processors = [
-        (i, processor)
+        (i, processor, _is_time(table.c[name].type))
         for i, name in enumerate(names)
-        if (processor := table.c[name].type._cached_bind_processor(dialect)) is not None
+        if (processor := _processor(table.c[name].type, dialect)) is not None
     ]
-    values: list[list[Any]] = [[row[name] for name in names] for row in rows]
-    for i, processor in processors:
-        if table.c[names[i]].type.python_type is datetime:
-            # A reply's time is also that of each of its claims: each time converted once.
-            converted: dict[Any, Any] = {}
+    values: list[list[Any]] = [list(row) for row in rows]
+    converted: dict[Any, Any] = {} if times is None else times
+    for i, processor, is_time in processors:
+        if is_time:  # each time converted once
             for value in values:
                 moment = value[i]
                 stored = converted.get(moment)
@@ -62,6 +65,31 @@ def _driver_rows(
     if ids:  # the ids first
         return [(new_id, *value) for new_id, value in zip(ids, values, strict=True)]
     return [tuple(value) for value in values]
+
+
+def _is_time(column_type: sa.types.TypeEngine[Any]) -> bool:
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return isinstance(column_type, sa.DateTime)
+
+
+def _processor(column_type: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+    """The column type's bind processor; for our UTC times on SQLite, the same text made by
+    ``isoformat`` (SQLAlchemy's own, through two processors, was a tenth of a large import)."""
+    if isinstance(column_type, UTCDateTime) and dialect.name == "sqlite":
+        return sqlite_utc_text
+    processor: Callable[[Any], Any] | None = column_type._cached_bind_processor(dialect)
+    return processor
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware time as SQLAlchemy stores it in SQLite through :class:`UTCDateTime`: naive UTC,
+    "YYYY-MM-DD HH:MM:SS.ffffff" (its DATETIME's storage format)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the database; use an aware UTC time")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _check_complete(table: sa.Table, names: Sequence[str]) -> None:
@@ -96,19 +124,30 @@ def _copy(
             copy.write_row(value)
 
 
+def _values(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Rows of the same keys as their column names and their values in that order."""
+    names = list(rows[0]) if rows else []
+    return names, [tuple(row[name] for name in names) for row in rows]
+
+
 def _write(
-    session: Session, table: sa.Table, rows: Sequence[dict[str, Any]], ids: Sequence[int] | None = None
+    session: Session,
+    table: sa.Table,
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    ids: Sequence[int] | None = None,
+    times: dict[datetime, Any] | None = None,
 ) -> None:
     if not rows:
         return
-    names = list(rows[0])
     _check_complete(table, names)
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     written = ["id", *names] if ids is not None else names
+    times = {} if times is None else times
     for start in range(0, len(rows), CHUNK):
         chunk_ids = ids[start : start + CHUNK] if ids is not None else ()
-        values = _driver_rows(connection, table, names, rows[start : start + CHUNK], chunk_ids)
+        values = _driver_rows(connection, table, names, rows[start : start + CHUNK], chunk_ids, times)
         if postgres:
             _copy(connection, table, written, values)
         else:
@@ -118,7 +157,20 @@ def _write(
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT every row (all with the same keys): COPY on PostgreSQL, big executemany batches
     elsewhere."""
-    _write(session, table_of(model), rows)
+    _write(session, table_of(model), *_values(rows))
+
+
+def insert_values(
+    session: Session,
+    model: type[SQLModel],
+    names: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    times: dict[datetime, Any] | None = None,
+) -> None:
+    """As :func:`insert_rows`, each row given as its values in ``names`` order (a dictionary
+    per row cost a large import more than writing it). ``times``: the times already converted
+    for the database (see _driver_rows), when other rows written with these share them."""
+    _write(session, table_of(model), names, rows, times=times)
 
 
 def insert_returning_ids(
@@ -133,13 +185,13 @@ def insert_returning_ids(
         # then the rows copied with them: COPY returns nothing.
         query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
         ids = [int(i) for i in session.execute(query, {"table": table.name, "n": len(rows)}).scalars()]
-        _write(session, table, rows, ids)
+        _write(session, table, *_values(rows), ids)
         return ids
     # SQLite returns ids in order only one row per statement. But one writer at a time holds
     # the database: the rows above the largest id seen before are these, in insertion order
     # (another writer having committed in between makes the insert fail, not interleave).
     before = session.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    _write(session, table, rows)
+    _write(session, table, *_values(rows))
     query_ids = sa.select(table.c.id).where(table.c.id > before).order_by(table.c.id)
     found = [int(i) for i in session.execute(query_ids).scalars()]
     if len(found) != len(rows):
@@ -156,12 +208,12 @@ def insert_ignoring_duplicates_many(
     table = table_of(model)
     count = sa.select(sa.func.count()).select_from(table)
     before = session.execute(count).scalar_one()
-    names = list(rows[0])
+    names, rows_values = _values(rows)
     _check_complete(table, names)
     connection = session.connection()
     statement = _insert_sql(connection, table, names, " ON CONFLICT DO NOTHING")
     for start in range(0, len(rows), CHUNK):
-        values = _driver_rows(connection, table, names, rows[start : start + CHUNK])
+        values = _driver_rows(connection, table, names, rows_values[start : start + CHUNK])
         connection.exec_driver_sql(statement, values)
     # Counted rather than taken from rowcount, which drivers do not all report for executemany.
     return int(session.execute(count).scalar_one()) - int(before)
@@ -178,12 +230,17 @@ class SkillIds:
             self.by_folded[folded] = int(skill_id)
         for skill_id, folded in session.execute(sa.select(col(SkillAlias.skill_id), col(SkillAlias.folded))):
             self.by_folded.setdefault(folded, int(skill_id))
+        self.by_name: dict[str, int] = {}  # the names asked for, as asked: each folded once
 
     def __call__(self, name: str) -> int:
+        found = self.by_name.get(name)
+        if found is not None:
+            return found
         folded = fold(name)
         found = self.by_folded.get(folded)
         if found is None:
             found = self.by_folded[folded] = ensure_skill_in(self.session, name).id or 0
+        self.by_name[name] = found
         return found
 
 

@@ -23,6 +23,7 @@ from skills_db.importers.bulk import (
     insert_ignoring_duplicates_many,
     insert_returning_ids,
     insert_rows,
+    insert_values,
 )
 from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
 from skills_db.storage.curation import LEARNED_CATEGORY
@@ -47,6 +48,11 @@ from skills_db.vocabulary.terms import recurring_phrases
 REPLY_WEIGHT = 1.0
 SOLVING_REPLY_WEIGHT = 2.0
 MAX_REPLY_TEXT = 2000
+
+# The columns of the replies and claims written, as value rows (see bulk.insert_values).
+REPLY_COLUMNS = ("thread_id", "person_id", "text", "created_at", "solved")
+CLAIM_COLUMNS = ("person_id", "skill_id", "source", "weight", "ref", "created_at")
+IMPORTED = ClaimSource.IMPORTED.value
 
 BATCH_THREADS = 2000  # threads written per round of statements (and per progress report)
 
@@ -264,8 +270,8 @@ def _write_threads(
         solvers.append(solver)
         skills.append(found)
     ids = insert_returning_ids(session, HelpThread, rows)
-    replies: list[dict[str, Any]] = []
-    claims: list[dict[str, Any]] = []
+    replies: list[tuple[Any, ...]] = []  # in REPLY_COLUMNS order
+    claims: list[tuple[Any, ...]] = []  # in CLAIM_COLUMNS order
     thanks: list[dict[str, Any]] = []
     for thread, asker, thread_id, solver, found in zip(threads, askers, ids, solvers, skills, strict=True):
         written.threads += 1
@@ -279,39 +285,23 @@ def _write_threads(
             if person is None or person == asker:
                 continue
             is_solution = reply.ts == thread.solved_by
-            replies.append(
-                {
-                    "thread_id": thread_id,
-                    "person_id": person,
-                    "text": reply.text[:MAX_REPLY_TEXT],
-                    "created_at": reply.posted_at,
-                    "solved": is_solution,
-                }
-            )
+            replies.append((thread_id, person, reply.text[:MAX_REPLY_TEXT], reply.posted_at, is_solution))
             if person in credited and not is_solution:
                 continue  # several replies in one thread are one piece of help
             credited.add(person)
             weight = SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT
             if found_ids is None:
                 found_ids = [skill_id(skill) for skill in found]
-            claims.extend(
-                {
-                    "person_id": person,
-                    "skill_id": skill,
-                    "source": ClaimSource.IMPORTED.value,
-                    "weight": weight,
-                    "ref": f"thread:{thread_id}",
-                    "created_at": reply.posted_at,
-                }
-                for skill in found_ids
-            )
+            ref = f"thread:{thread_id}"
+            claims.extend((person, skill, IMPORTED, weight, ref, reply.posted_at) for skill in found_ids)
         if asker is not None and solver is not None and solver != asker and thread.solved_by:
             at = {r.ts: r for r in thread.replies}[thread.solved_by].posted_at
             thanks.append(_thanks_row(thread_id, asker, solver, at, found, thread.public))
     written.replies += len(replies)
     written.claims += len(claims)
-    insert_rows(session, HelpReply, replies)
-    insert_rows(session, SkillClaim, claims)
+    times: dict[datetime, Any] = {}  # a claim's time is its reply's: converted once for both
+    insert_values(session, HelpReply, REPLY_COLUMNS, replies, times)
+    insert_values(session, SkillClaim, CLAIM_COLUMNS, claims, times)
     written.thanks += insert_ignoring_duplicates_many(session, Thanks, thanks)
 
 
