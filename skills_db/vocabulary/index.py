@@ -106,6 +106,11 @@ def _best_unique(query: str, choice_lists: Iterable[_Choices], cutoff: int) -> t
     return sid, best, key
 
 
+# What recognition looks up for one word (see VocabIndex.word): the phrases starting with it
+# and with its stem, its stem, and its own match as one word.
+WordFacts = tuple["PhraseNode | None", "PhraseNode | None", str, "tuple[int, float, str | None] | None"]
+
+
 class VocabIndex:
     """Immutable key → skill-id index built from ``(skill_id, surface, kind)`` triples."""
 
@@ -191,6 +196,7 @@ class VocabIndex:
         self._fuzzy_memo: dict[str, tuple[int, float] | None] = {}
         self._phrase_memo: dict[tuple[str, ...], tuple[int, float] | None] = {}
         self._single_memo: dict[str, tuple[int, float, str | None] | None] = {}
+        self._word_memo: dict[str, WordFacts] = {}
         self.all_keys = list(self.exact)
         self.all_sids = [self.exact[k] for k in self.all_keys]
 
@@ -271,6 +277,24 @@ class VocabIndex:
                 found = (loose, STEM_SCORE, None)
         memo[token] = found
         return found
+
+    def word(self, token: str) -> WordFacts:
+        """What recognition looks up for each word of a text, at once: the phrases starting
+        with it, those starting with its stem, its stem, and :meth:`single`.
+
+        Memoised: a text's words were four lookups each, most of its recognition's cost."""
+        facts = self._word_memo.get(token)
+        if facts is None:
+            if len(self._word_memo) >= FUZZY_MEMO:
+                self._word_memo.clear()
+            stemmed = stem(token)
+            facts = self._word_memo[token] = (
+                self.phrases.next.get(token),
+                self.stem_phrases.next.get(stemmed),
+                stemmed,
+                self.single(token),
+            )
+        return facts
 
     def fuzzy_single(self, token: str) -> tuple[int, float] | None:
         """Typo match for a free-text token, or None (conservative).

@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from skills_db.vocabulary.index import STEM_SCORE, VocabIndex
-from skills_db.vocabulary.textnorm import TokenSpan, fold_with_offsets, stem, token_spans
+from skills_db.vocabulary.textnorm import TokenSpan, fold_with_offsets, token_spans
 
 __all__ = ["Found", "recognise_ids"]
 
@@ -82,24 +82,23 @@ class _Scan:
 
     def exact_candidates(self) -> list[_Cand]:
         index, words = self.index, self.words
-        phrases, stem_phrases = index.phrases.next, index.stem_phrases.next
-        stems = [stem(word) for word in words]  # once per word, not once per phrase tried
+        facts = [index.word(word) for word in words]  # once per word, not once per phrase tried
+        stems = [fact[2] for fact in facts]
         found: list[_Cand] = []
-        for i, word in enumerate(words):
+        for i, (node, stemmed, _stem, single) in enumerate(facts):
             # Every phrase from word i, walked word by word: at each length, the exact phrase if
             # there is one (and not blocked), else its stemmed form ("machine learnings").
-            node, stemmed = phrases.get(word), stem_phrases.get(stems[i])
-            last = i + min(index.max_n, self.reach[i] - i)
-            j = i + 1
-            while (node is not None or stemmed is not None) and j < last:
-                node = None if node is None else node.next.get(words[j])
-                stemmed = None if stemmed is None else stemmed.next.get(stems[j])
-                j += 1
-                if node is not None and node.sid is not None:
-                    found.append(_Cand(i, j, node.sid, 100.0))
-                elif stemmed is not None and stemmed.sid is not None:
-                    found.append(_Cand(i, j, stemmed.sid, STEM_SCORE))
-            single = index.single(word)
+            if node is not None or stemmed is not None:
+                last = i + min(index.max_n, self.reach[i] - i)
+                j = i + 1
+                while (node is not None or stemmed is not None) and j < last:
+                    node = None if node is None else node.next.get(words[j])
+                    stemmed = None if stemmed is None else stemmed.next.get(stems[j])
+                    j += 1
+                    if node is not None and node.sid is not None:
+                        found.append(_Cand(i, j, node.sid, 100.0))
+                    elif stemmed is not None and stemmed.sid is not None:
+                        found.append(_Cand(i, j, stemmed.sid, STEM_SCORE))
             if single is not None:
                 found.append(_Cand(i, i + 1, *single))
         return found

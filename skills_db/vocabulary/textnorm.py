@@ -150,7 +150,7 @@ TokenSpan = tuple[str, int, int]
 
 def token_spans(folded: str) -> list[TokenSpan]:
     """Tokenise an already folded string, keeping offsets into it."""
-    return [(m.group(), m.start(), m.end()) for m in _TOKEN_RE.finditer(folded)]
+    return [(m[0], *m.span()) for m in _TOKEN_RE.finditer(folded)]
 
 
 def tokens(text: str) -> list[str]:
