@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from functools import cache, partial
 from pathlib import Path
@@ -30,6 +30,7 @@ from bot.logs import log_failure
 from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
+from skills_db.importers.recognition import Recognition
 from skills_db.storage.models import DelayedTask
 from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 
@@ -113,9 +114,26 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
     learned = await asyncio.to_thread(learn_vocabulary, archive, vocabulary.canonical)
     extended = vocabulary.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
 
-    def recognise(text: str) -> list[str]:
-        return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
+    # A large export's questions are recognised in a second process (see its module), started
+    # away from the event loop (the vocabulary is pickled for it).
+    questions = [thread.root.text for thread in archive.threads]
+    recognise = await asyncio.to_thread(Recognition, extended, questions)
+    try:
+        await _import_batches(actions, archive, recognise, platform, learned, path, language, tell)
+    finally:
+        recognise.close()
 
+
+async def _import_batches(
+    actions: Actions,
+    archive: HistoryArchive,
+    recognise: Callable[[str], list[str]],
+    platform: str,
+    learned: list[str],
+    path: str,
+    language: str | None,
+    tell: Callable[..., Awaitable[None]],
+) -> None:
     total, done = len(archive.threads), 0
     messages = sum(1 + len(thread.replies) for thread in archive.threads)
     written, told, told_at = 0, 0, actions.services.clock()

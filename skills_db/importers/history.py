@@ -26,6 +26,7 @@ from skills_db.importers.bulk import (
     insert_values,
 )
 from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
+from skills_db.importers.recognition import Recognition
 from skills_db.storage.curation import LEARNED_CATEGORY
 from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
@@ -94,21 +95,22 @@ def import_history(
     learn: bool = True,
     erasure_salt: str = "",
     progress: Progress | None = None,
+    parallel: bool | None = None,
 ) -> tuple[ImportReport, list[str]]:
     """Import ``archive``, recognising skills with ``taxonomy`` plus the phrases it learns.
 
     Returns the report and the learned phrases (already saved: running instances reload their
-    vocabulary from the database when they read the change feed).
+    vocabulary from the database when they read the change feed). ``parallel``: whether the
+    questions' skills are recognised in a second process (see skills_db.importers.recognition;
+    None: when it pays).
     """
     learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
     extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
-
-    def recognise(text: str) -> list[str]:
-        return list(dict.fromkeys(mention.skill for mention in extended.recognise(text)))
-
-    report = import_archive(
-        store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
-    )
+    questions = [thread.root.text for thread in archive.threads]
+    with Recognition(extended, questions, parallel=parallel) as recognise:
+        report = import_archive(
+            store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
+        )
     return report, learned
 
 

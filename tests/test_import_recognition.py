@@ -1,0 +1,85 @@
+"""A large import recognises its questions' skills in a second process: the same skills, the
+same database, and nothing lost when that process dies."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import col
+
+from bench.shared import DEV_DATA
+from skills_db.importers.history import import_history
+from skills_db.importers.read import read_history
+from skills_db.importers.recognition import Recognition, skills_in
+from skills_db.storage.models import Identity, Skill, SkillClaim
+from tests.support import make_services
+
+EXPORT = DEV_DATA / "se-coffee.zip"
+
+
+def _questions() -> list[str]:
+    threads = read_history(EXPORT).threads
+    return [thread.root.text for thread in threads] + [threads[0].root.text, "nothing to see here"]
+
+
+def test_skills_recognised_in_another_process_are_the_same(sqlite_url: str) -> None:
+    taxonomy = make_services(sqlite_url).taxonomy
+    texts = _questions()
+    with Recognition(taxonomy, texts, parallel=True) as recognition:
+        assert recognition.parallel
+        found = [recognition(text) for text in texts]
+        assert recognition("a text it was not given: python") == skills_in(
+            taxonomy, "a text it was not given: python"
+        )
+    assert found == [skills_in(taxonomy, text) for text in texts]
+    assert any(found)  # coffee questions name skills: the comparison is not of empty lists
+
+
+def test_a_dead_recognition_process_leaves_its_texts_to_this_one(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    taxonomy = make_services(sqlite_url).taxonomy
+    texts = _questions()
+    with Recognition(taxonomy, texts, parallel=True) as recognition:
+        assert recognition._worker is not None
+        recognition._worker.kill()  # as the OOM killer would
+        with caplog.at_level(logging.WARNING, "entraide.import"):
+            found = [recognition(text) for text in texts]
+        assert not recognition.parallel
+    assert found == [skills_in(taxonomy, text) for text in texts]
+    assert "skill recognition goes on in this process" in caplog.text
+
+
+def _claims(url: str) -> list[tuple[object, ...]]:
+    engine = sa.create_engine(url)
+    query = (
+        sa.select(
+            col(Identity.handle),
+            col(Skill.name),
+            col(SkillClaim.weight),
+            col(SkillClaim.created_at),
+            col(SkillClaim.ref),
+        )
+        .join(Identity, col(Identity.person_id) == col(SkillClaim.person_id))
+        .join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
+    )  # refs name threads by id: both imports write the same threads in the same order
+    with engine.connect() as conn:
+        rows: list[tuple[object, ...]] = sorted(tuple(row) for row in conn.execute(query))
+    engine.dispose()
+    return rows
+
+
+def test_an_import_with_two_processes_stores_what_one_does(tmp_path: Path) -> None:
+    archive = read_history(EXPORT)
+    urls = []
+    for parallel in (True, False):
+        url = f"sqlite:///{tmp_path}/{parallel}.db"
+        services = make_services(url)
+        report, _learned = import_history(services.store, archive, services.taxonomy, parallel=parallel)
+        services.store.close()
+        urls.append(url)
+        assert report.claims > 0
+    assert _claims(urls[0]) == _claims(urls[1])
