@@ -376,7 +376,7 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
         f">= {TARGET_IMPORT:,.0f}",
         rate >= TARGET_IMPORT,
     )
-    report.add("  per CPU second of the importing process", f"{cpu_rate:,.0f} messages/s")
+    report.add("  per CPU second (importing + recognition process)", f"{cpu_rate:,.0f} messages/s")
     report.add("  raw limit: json.loads of every line", f"{limits.json_per_second:,.0f} lines/s")
     report.add("  raw limit: executemany of every message", f"{limits.insert_per_second:,.0f} rows/s")
     report.add("then building and saving the index snapshot", f"{imported['snapshot']:.1f} s")
@@ -555,7 +555,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             report = run(args, Path(workdir), args.database or f"sqlite:///{workdir}/{DB_NAME}")
     report.section("run")
     report.add("wall time", f"{time.perf_counter() - started:.0f} s")
-    report.add("Python / CPU", f"{sys.version.split()[0]} / {os.cpu_count()} cores, one used")
+    cores = f"{os.cpu_count()} cores, one used (two by a large import)"
+    report.add("Python / CPU", f"{sys.version.split()[0]} / {cores}")
     report.print()
     return 0
 
