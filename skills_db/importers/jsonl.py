@@ -20,7 +20,6 @@ from skills_db.importers.limits import (
     DEFAULT_LIMITS,
     ImportLimits,
     LimitExceeded,
-    clean_text,
     known_timezone,
     parse_json,
     size_text,
@@ -54,7 +53,7 @@ def _string(obj: Mapping[str, object], key: str, what: str, *, default: str | No
         raise _Bad(f"{what}missing '{key}'")
     if not isinstance(value, str):
         raise _Bad(f"{what}'{key}' must be a string, not {type(value).__name__}")
-    return clean_text(value)
+    return value  # clean already: see parse_json
 
 
 def _flag(obj: Mapping[str, object], key: str, what: str) -> bool:
@@ -112,7 +111,7 @@ def _reactions(value: object, what: str) -> tuple[tuple[str, tuple[str, ...]], .
         users = item.get("users", [])
         if not isinstance(users, list) or not all(isinstance(u, str) for u in users):
             raise _Bad(f"{what}reactions[{i}]: 'users' must be a list of handles")
-        out.append((name, tuple(clean_text(u) for u in users)))
+        out.append((name, tuple(users)))
     return tuple(out)
 
 
@@ -133,7 +132,7 @@ def _mentions(obj: Mapping[str, object], text: str, known: Container[str], what:
     if value is not None:
         if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
             raise _Bad(f"{what}'mentions' must be a list of handles")
-        return tuple(dict.fromkeys(clean_text(h) for h in value))
+        return tuple(dict.fromkeys(value))
     found = (m.group(1).rstrip(".-") for m in _MENTION.finditer(text))
     return tuple(dict.fromkeys(h for h in found if h in known))
 
@@ -149,7 +148,7 @@ def _message(obj: object, what: str, known: Container[str]) -> HistoryMessage:
     if "ts" not in obj:
         raise _Bad(f"{prefix}missing 'ts'")
     posted_at = parse_iso_time(obj["ts"], prefix)
-    message_id = _string(obj, "id", prefix, default=obj["ts"]) or clean_text(obj["ts"])
+    message_id = _string(obj, "id", prefix, default=obj["ts"]) or str(obj["ts"])
     return HistoryMessage(
         ts=message_id,
         author=author,
@@ -180,7 +179,7 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     if not isinstance(inline, dict):
         raise _Bad("'users' must be an object mapping handles to users")
     for key, fields in inline.items():
-        handle = clean_text(key)
+        handle = key
         if not isinstance(fields, dict):
             raise _Bad(f"users[{handle[:60]!r}] is not an object")
         users[handle] = _user(handle, fields, f"users[{handle[:60]!r}]: ")
@@ -190,7 +189,7 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
     if not isinstance(raw_replies, list):
         raise _Bad("'replies' must be a list")
     authors = {
-        clean_text(raw["author"])
+        raw["author"]
         for raw in [obj["root"], *raw_replies]
         if isinstance(raw, dict) and isinstance(raw.get("author"), str)
     }

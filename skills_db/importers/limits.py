@@ -85,15 +85,29 @@ def check_json_depth(data: bytes, max_depth: int) -> None:
 
 def parse_json(data: bytes, max_depth: int) -> object:
     """:func:`json.loads` of ``data``, UTF-8 text (a leading BOM is allowed), after
-    :func:`check_json_depth`; JSONDecodeError and UnicodeDecodeError pass through for the
-    caller to word with the file's name. Decoded here, strictly: json.loads of bytes would
-    take NUL-laden junk for UTF-16."""
+    :func:`check_json_depth`, every string (keys too) as :func:`clean_text` makes it;
+    JSONDecodeError and UnicodeDecodeError pass through for the caller to word with the file's
+    name. Decoded here, strictly: json.loads of bytes would take NUL-laden junk for UTF-16."""
     text = data.decode("utf-8-sig")
     check_json_depth(data, max_depth)
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except RecursionError:  # a backstop: the check above counts brackets, not the parser's stack
         raise LimitExceeded(f"JSON nested deeper than {max_depth} levels") from None
+    # Every string is clean_text already unless the line escapes a character: strict UTF-8 holds
+    # no lone surrogate, and the parser takes no raw NUL in a string. Then keys and values are
+    # cleaned here, once, so that readers need not clean each string they take.
+    return _cleaned(value) if "\\u" in text else value
+
+
+def _cleaned(value: object) -> object:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dict):
+        return {clean_text(key): _cleaned(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_cleaned(item) for item in value]
+    return value
 
 
 # --------------------------------------------------------------------------- archive members
