@@ -250,8 +250,7 @@ def measure(url: str, engine: str, world: World, repeat: int) -> list[Timing]:
     taxonomy = taxonomy_for(world.skills)
     catalog = Catalog.load()
 
-    def recognise(text: str) -> list[str]:
-        return list(dict.fromkeys(m.skill for m in taxonomy.recognise(text)))
+    recognise = taxonomy.skills_in
 
     def once(weeks: int) -> tuple[float, Barometer]:
         started = time.perf_counter()

@@ -11,13 +11,19 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bench.shared import DEV_DATA
-from skills_db.importers.history import import_history
+from skills_db.importers.history import import_history, questions_to_write
 from skills_db.importers.read import read_history
-from skills_db.importers.recognition import Recognition, skills_in
+from skills_db.importers.recognition import Recognition
 from skills_db.storage.models import Identity, Skill, SkillClaim
+from skills_db.vocabulary.taxonomy import Taxonomy
 from tests.support import make_services
 
 EXPORT = DEV_DATA / "se-coffee.zip"
+
+
+def skills_in(taxonomy: Taxonomy, text: str) -> list[str]:
+    """The skills of ``text`` as the mentions name them, each once: what an import stores."""
+    return list(dict.fromkeys(mention.skill for mention in taxonomy.recognise(text)))
 
 
 def _questions() -> list[str]:
@@ -83,3 +89,18 @@ def test_an_import_with_two_processes_stores_what_one_does(tmp_path: Path) -> No
         urls.append(url)
         assert report.claims > 0
     assert _claims(urls[0]) == _claims(urls[1])
+
+
+def test_only_the_questions_an_import_will_write_go_to_recognition(sqlite_url: str) -> None:
+    """A re-import hands nothing to recognise again, and the questions of someone who asked to be
+    forgotten never reach the recognition process."""
+    services = make_services(sqlite_url)
+    store, archive = services.store, read_history(EXPORT)
+    asker = archive.threads[0].root.author
+    asked = {thread.root.text for thread in archive.threads if thread.root.author == asker}
+    store.forget_person(store.person_for("slack", asker).id or 0, store.erasure_salt())
+
+    questions = questions_to_write(store, archive, "slack", erasure_salt="")
+    assert len(questions) == len(archive.threads) - len(asked) and not asked & set(questions)
+    import_history(store, archive, services.taxonomy, parallel=False)
+    assert questions_to_write(store, archive, "slack", erasure_salt="") == []

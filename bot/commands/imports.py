@@ -27,7 +27,7 @@ from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
-from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary
+from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary, questions_to_write
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
@@ -116,7 +116,10 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
 
     # A large export's questions are recognised in a second process (see its module), started
     # away from the event loop (the vocabulary is pickled for it).
-    questions = [thread.root.text for thread in archive.threads]
+    salt = actions.services.config.privacy.erasure_salt
+    questions = await asyncio.to_thread(
+        questions_to_write, actions.services.store, archive, platform, erasure_salt=salt
+    )
     recognise = await asyncio.to_thread(Recognition, extended, questions)
     try:
         await _import_batches(actions, archive, recognise, platform, learned, path, language, tell)

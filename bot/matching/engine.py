@@ -104,7 +104,7 @@ class Matcher:
         return self.taxonomy
 
     def recognise(self, text: str) -> list[str]:
-        return list(dict.fromkeys(mention.skill for mention in self.vocabulary().recognise(text)))
+        return self.vocabulary().skills_in(text)
 
     def warm_up(self) -> None:
         """Do now what the first needs would otherwise wait for: read the general word

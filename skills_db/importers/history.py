@@ -106,12 +106,34 @@ def import_history(
     """
     learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
     extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
-    questions = [thread.root.text for thread in archive.threads]
+    questions = questions_to_write(store, archive, platform, erasure_salt=erasure_salt)
     with Recognition(extended, questions, parallel=parallel) as recognise:
         report = import_archive(
             store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
         )
     return report, learned
+
+
+def questions_to_write(
+    store: Store, archive: HistoryArchive, platform: str, *, erasure_salt: str
+) -> list[str]:
+    """The questions of the threads an import of ``archive`` would write now, to recognise
+    ahead: not those imported before (a re-import recognises nothing again), nor those of
+    people who asked to be forgotten (their text never reaches the recognition process)."""
+    with store.session() as session:
+        known = _imported(session, archive)
+    erased = store.erased_handles(erasure_salt, platform, {thread.root.author for thread in archive.threads})
+    return [
+        thread.root.text
+        for thread in archive.threads
+        if thread.thread_id not in known and thread.root.author not in erased
+    ]
+
+
+def _imported(session: Session, archive: HistoryArchive) -> set[str]:
+    """The ids of ``archive``'s threads already in the database."""
+    query = select(HelpThread.external_id).where(col(HelpThread.source) == _source(archive))
+    return set(session.exec(query).all())
 
 
 def import_archive(
@@ -155,11 +177,7 @@ def import_archive(
         if learned:  # every running instance reloads its vocabulary once this commits
             record_change(session, ChangeKind.VOCABULARY_CHANGED)
         people = _People(session, platform, archive.users, erased)
-        known = set(
-            session.exec(
-                select(HelpThread.external_id).where(col(HelpThread.source) == _source(archive))
-            ).all()
-        )
+        known = _imported(session, archive)
         skipped = 0
         declaring = [
             user

@@ -38,11 +38,6 @@ class WorkerGone(Exception):
     """The other process stopped before giving back every chunk."""
 
 
-def skills_in(taxonomy: Taxonomy, text: str) -> list[str]:
-    """The skills ``text`` mentions, each once, in text order."""
-    return list(dict.fromkeys(mention.skill for mention in taxonomy.recognise(text)))
-
-
 class Recognition:
     """``recognition(text)``: the skills of ``text``; those of ``texts`` recognised ahead, in
     another process when it pays (``parallel=None``) or when told (True / False)."""
@@ -99,14 +94,14 @@ class Recognition:
             return found
         pending = self._pending.get(text)
         if pending is None:
-            return skills_in(self.taxonomy, text)
+            return self.taxonomy.skills_in(text)
         future, chunk = pending
         try:
             results = future.result()
         except (WorkerGone, OSError, pickle.PickleError, EOFError) as error:
             log.warning("skill recognition goes on in this process: %s", error)
             self.close()
-            return skills_in(self.taxonomy, text)
+            return self.taxonomy.skills_in(text)
         for other, skills in zip(chunk, results, strict=True):
             del self._pending[other]
             self._ready[other] = skills
@@ -146,13 +141,13 @@ def _feed(stream: IO[bytes], frames: list[bytes]) -> None:
 
 
 def _collect(stream: IO[bytes], futures: list[Future[list[list[str]]]]) -> None:
-    for future in futures:
+    for number, future in enumerate(futures):
         try:
             frame = _read(stream)
             future.set_result(pickle.loads(frame))
         except Exception as error:  # whatever stopped it, every chunk left is told
             gone = WorkerGone(f"the recognition process stopped ({type(error).__name__})")
-            for left in futures[futures.index(future) :]:
+            for left in futures[number:]:
                 left.set_exception(gone)
             return
 
@@ -179,7 +174,7 @@ def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
             texts = pickle.loads(_read(source))
         except EOFError:
             return
-        answer = pickle.dumps([skills_in(taxonomy, text) for text in texts])
+        answer = pickle.dumps([taxonomy.skills_in(text) for text in texts])
         sink.write(_LENGTH.pack(len(answer)) + answer)
         sink.flush()
 

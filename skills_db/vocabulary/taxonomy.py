@@ -259,6 +259,12 @@ class Taxonomy:
             for f in recognise_ids(self._index, text)
         ]
 
+    def skills_in(self, text: str) -> list[str]:
+        """The names of the skills ``text`` mentions, each once, in text order: what matching
+        and imports need from ``recognise``, without building the mentions."""
+        skills = self._skills
+        return [skills[f.sid].name for f in recognise_ids(self._index, text)]
+
     def get(self, name: str) -> Skill | None:
         """The entry whose canonical name is ``name`` (case/accent-insensitive)."""
         return self._by_name.get(name) or self._by_name.get(_name_key(name))
