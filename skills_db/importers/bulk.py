@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -33,6 +33,8 @@ def _driver_rows(
     rows: Sequence[Sequence[Any]],
     ids: Sequence[int] = (),
     times: dict[datetime, Any] | None = None,
+    *,
+    owned: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Each row (its values in ``names`` order) as the driver's values.
 
@@ -41,7 +43,8 @@ def _driver_rows(
     holds exactly what SQLAlchemy would have written; only its per-row, per-parameter
     bookkeeping (most of the cost of a large executemany) is skipped. ``times``: the times
     converted so far, kept by the caller from chunk to chunk (a reply's time is also that of
-    each of its claims).
+    each of its claims). ``owned``: the rows are lists made for this write, converted in place
+    (the caller's own rows are copied first).
     """
     dialect = connection.dialect
     processors = [
@@ -49,7 +52,7 @@ def _driver_rows(
         for i, name in enumerate(names)
         if (processor := _processor(table.c[name].type, dialect)) is not None
     ]
-    values: list[list[Any]] = [list(row) for row in rows]
+    values = cast("Sequence[list[Any]]", rows) if owned else [list(row) for row in rows]
     converted: dict[Any, Any] = {} if times is None else times
     for i, processor, is_time in processors:
         if is_time:  # each time converted once
@@ -124,10 +127,11 @@ def _copy(
             copy.write_row(value)
 
 
-def _values(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Rows of the same keys as their column names and their values in that order."""
+def _values(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
+    """Rows of the same keys as their column names and their values in that order (new lists,
+    which the write converts in place)."""
     names = list(rows[0]) if rows else []
-    return names, [tuple(row[name] for name in names) for row in rows]
+    return names, [[row[name] for name in names] for row in rows]
 
 
 def _write(
@@ -137,6 +141,8 @@ def _write(
     rows: Sequence[Sequence[Any]],
     ids: Sequence[int] | None = None,
     times: dict[datetime, Any] | None = None,
+    *,
+    owned: bool = False,
 ) -> None:
     if not rows:
         return
@@ -147,7 +153,8 @@ def _write(
     times = {} if times is None else times
     for start in range(0, len(rows), CHUNK):
         chunk_ids = ids[start : start + CHUNK] if ids is not None else ()
-        values = _driver_rows(connection, table, names, rows[start : start + CHUNK], chunk_ids, times)
+        chunk = rows[start : start + CHUNK]
+        values = _driver_rows(connection, table, names, chunk, chunk_ids, times, owned=owned)
         if postgres:
             _copy(connection, table, written, values)
         else:
@@ -157,7 +164,7 @@ def _write(
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT every row (all with the same keys): COPY on PostgreSQL, big executemany batches
     elsewhere."""
-    _write(session, table_of(model), *_values(rows))
+    _write(session, table_of(model), *_values(rows), owned=True)
 
 
 def insert_values(
@@ -185,13 +192,13 @@ def insert_returning_ids(
         # then the rows copied with them: COPY returns nothing.
         query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
         ids = [int(i) for i in session.execute(query, {"table": table.name, "n": len(rows)}).scalars()]
-        _write(session, table, *_values(rows), ids)
+        _write(session, table, *_values(rows), ids, owned=True)
         return ids
     # SQLite returns ids in order only one row per statement. But one writer at a time holds
     # the database: the rows above the largest id seen before are these, in insertion order
     # (another writer having committed in between makes the insert fail, not interleave).
     before = session.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    _write(session, table, *_values(rows))
+    _write(session, table, *_values(rows), owned=True)
     query_ids = sa.select(table.c.id).where(table.c.id > before).order_by(table.c.id)
     found = [int(i) for i in session.execute(query_ids).scalars()]
     if len(found) != len(rows):
@@ -213,7 +220,8 @@ def insert_ignoring_duplicates_many(
     connection = session.connection()
     statement = _insert_sql(connection, table, names, " ON CONFLICT DO NOTHING")
     for start in range(0, len(rows), CHUNK):
-        values = _driver_rows(connection, table, names, rows_values[start : start + CHUNK])
+        chunk = rows_values[start : start + CHUNK]
+        values = _driver_rows(connection, table, names, chunk, owned=True)
         connection.exec_driver_sql(statement, values)
     # Counted rather than taken from rowcount, which drivers do not all report for executemany.
     return int(session.execute(count).scalar_one()) - int(before)
