@@ -66,6 +66,26 @@ def test_search_returns_the_exact_bm25_top(vectorised: bool, monkeypatch: pytest
                 assert score == pytest.approx(expected[doc], rel=1e-9)
 
 
+@pytest.mark.parametrize("vectorised", [False, True])
+def test_equal_scores_come_in_document_order_among_many(
+    vectorised: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thousands of documents scoring the same (the top found from a sample of the scores
+    first, with numpy): the first ones, in order, and none that scores less before them."""
+    if vectorised and text_index.numpy is None:
+        pytest.skip("numpy is not installed")
+    if not vectorised:
+        monkeypatch.setattr(text_index, "numpy", None)
+    index = TextIndex(90)
+    texts = ["alpha gamma"] * 2500 + ["alpha alpha delta"] * 10 + ["beta gamma"] * 500
+    for number, text in enumerate(reversed(texts)):  # the best ten come last
+        index.add(number + 1, text, NOW, [(number % 50, 1.0)])
+    found = index.search("alpha", 300)
+    assert [doc for doc, _ in found[:10]] == list(range(500, 510))  # "alpha alpha delta"
+    assert [doc for doc, _ in found[10:]] == list(range(510, 800))  # then equals, in order
+    assert len({score for _, score in found[10:]}) == 1 and found[9][1] > found[10][1]
+
+
 def test_shares_of_the_need_are_the_same_with_numpy_as_one_by_one() -> None:
     if text_index.numpy is None:
         pytest.skip("numpy is not installed")
