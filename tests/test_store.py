@@ -142,6 +142,27 @@ def test_offers_expire(store: Store) -> None:
     assert store.active_offers(T0 + timedelta(days=8)) == []
 
 
+def test_a_need_reads_active_offers_and_the_first_learning_goals_on_its_skills_at_once(store: Store) -> None:
+    a, b, c = (store.person_for("console", handle).id or 0 for handle in "abc")
+    for person, skills, days in ((a, ["SQL", "Go"], 7), (b, ["Rust"], 1)):
+        store.create_offer(
+            Offer(
+                person_id=person,
+                text="help",
+                skills=skills,
+                created_at=T0,
+                expires_at=T0 + timedelta(days=days),
+            )
+        )
+    for person, skill in ((c, "Go"), (b, "SQL"), (a, "Rust"), (a, "Go")):
+        store.add_learning_goal(person, skill)
+
+    offers, goals = store.offers_and_goals(T0 + timedelta(days=2), ["SQL", "Go"], 2)
+    assert offers == [(a, ["SQL", "Go"])]  # b's offer has expired
+    assert goals == [(c, "Go"), (b, "SQL")]  # the first two on these skills, oldest first
+    assert store.offers_and_goals(T0 + timedelta(days=8), ["Go"], 10) == ([], [(c, "Go"), (a, "Go")])
+
+
 def test_processed_events_survive_a_new_store(store: Store, database_url: str) -> None:
     assert store.mark_processed("slack", "Ev1")
     assert not store.mark_processed("slack", "Ev1")

@@ -303,7 +303,9 @@ class Matcher:
         text_people = self.index.people(text, at, excluded)
         answer_people = self.answers.people(text, at, excluded)
         near = self.history.near(asker_id) if asker_id is not None else {}
-        offers = self._offers(skills, at, excluded)
+        # Offers and learning goals in one read (a round trip on PostgreSQL), only for skills.
+        offered, wanted = self.store.offers_and_goals(at, skills, LEARNER_GOALS) if skills else ([], [])
+        offers = self._offers(skills, offered, excluded)
         pool = candidate_pool(self, skills, text_people, answer_people, near, offers, at, excluded)
         evidence = {pid: Evidence() for pid in pool}
         self._skill_evidence(evidence, skills, at)
@@ -325,7 +327,7 @@ class Matcher:
         # Learners are people with no evidence yet, of any kind: not even among the pool's outsiders.
         active = self.index.most_active(ACTIVE_POOL + len(excluded))
         known = set(evidence).union(text_people, answer_people, active)
-        goals = self._learning_goals(skills, excluded | known)
+        goals = self._learning_goals(skills, wanted, excluded | known)
         # The pool's people and the learners' in one read, kept in the match for routing.
         people = self.store.people_brief(list({**dict.fromkeys(evidence), **dict(goals)}))
         # Who is unavailable now (away, off hours) is ranked too: asked when back if that is soon,
@@ -359,11 +361,13 @@ class Matcher:
                         entry.recent[(skill, source)] += found.recent[kind]
                 entry.demonstrated = entry.demonstrated or found.demonstrated
 
-    def _offers(self, skills: list[str], at: datetime, excluded: set[int]) -> dict[int, str]:
-        """The authors of active offers on one of the need's skills, and that skill."""
+    def _offers(
+        self, skills: list[str], active: list[tuple[int, list[str]]], excluded: set[int]
+    ) -> dict[int, str]:
+        """The authors of ``active`` offers on one of the need's skills, and that skill."""
         wanted = set(skills)
         offers = {}
-        for person, offered in self.store.active_offer_skills(at) if wanted else ():
+        for person, offered in active:
             common = wanted.intersection(offered)
             if common and person not in excluded:
                 offers[person] = sorted(common)[0]
@@ -373,13 +377,13 @@ class Matcher:
         """When ``person`` helped (epoch seconds, ascending)."""
         return self._help_times.get(person)
 
-    def _learning_goals(self, skills: list[str], excluded: set[int]) -> list[tuple[int, str]]:
-        """(person, skill) of the people learning one of ``skills`` who could be asked besides."""
-        if not skills:
-            return []
+    def _learning_goals(
+        self, skills: list[str], goals: list[tuple[int, str]], excluded: set[int]
+    ) -> list[tuple[int, str]]:
+        """(person, skill) of ``goals`` on ``skills`` whose people could be asked besides."""
         return [
             (pid, skill)
-            for pid, skill in self.store.learning_goals(skills=skills, limit=LEARNER_GOALS)
+            for pid, skill in goals
             # Learners have no evidence on the need's skills yet.
             if pid not in excluded and not any(self.skills.holds(s, pid) for s in skills)
         ]

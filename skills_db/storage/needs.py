@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from skills_db.storage.database import Database, insert_returning
+from skills_db.storage.database import Database, insert_returning, table_of
 from skills_db.storage.evidence import add_claim_in, ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
 from skills_db.storage.followups import SENT, sent_since_locked
@@ -18,10 +18,12 @@ from skills_db.storage.models import (
     AskStatus,
     ClaimSource,
     HelpReply,
+    LearningGoal,
     Need,
     NeedStatus,
     Offer,
     Person,
+    Skill,
     Thanks,
     ThanksKind,
     utcnow,
@@ -127,15 +129,38 @@ class NeedQueries(Database):
         with self.session() as session:
             return list(session.exec(select(Offer).where(col(Offer.expires_at) > (at or utcnow()))).all())
 
-    def active_offer_skills(self, at: datetime) -> list[tuple[int, list[str]]]:
-        """(person, skills) of the offers still active at ``at``."""
+    def offers_and_goals(
+        self, at: datetime, skills: list[str], limit: int
+    ) -> tuple[list[tuple[int, list[str]]], list[tuple[int, str]]]:
+        """What ranking a need reads besides its candidates, in one statement (on PostgreSQL a
+        round trip each): (person, skills) of the offers active at ``at``, and (person, skill)
+        of the first ``limit`` learning goals on one of ``skills``, oldest first."""
+        goals = (
+            sa.select(col(LearningGoal.id), col(LearningGoal.person_id), col(Skill.name))
+            .join(Skill, col(Skill.id) == col(LearningGoal.skill_id))
+            .where(col(Skill.name).in_(skills))
+            .order_by(col(LearningGoal.id))
+            .limit(limit)
+            .subquery()
+        )
+        offers = sa.select(
+            sa.literal(0).label("goal"),  # 0: an offer; a learning goal's id is at least 1
+            col(Offer.person_id),
+            col(Offer.skills),
+            sa.cast(sa.null(), sa.String).label("name"),
+        ).where(col(Offer.expires_at) > at)
+        learning = sa.select(
+            goals.c.id, goals.c.person_id, sa.cast(sa.null(), table_of(Offer).c.skills.type), goals.c.name
+        )
+        offered: list[tuple[int, list[str]]] = []
+        wanted: list[tuple[int, int, str]] = []
         with self.session() as session:
-            return [
-                (person, list(skills))
-                for person, skills in session.exec(
-                    select(Offer.person_id, Offer.skills).where(col(Offer.expires_at) > at)
-                )
-            ]
+            for goal, person, offer_skills, name in session.execute(sa.union_all(offers, learning)):
+                if goal:
+                    wanted.append((goal, person, name))
+                else:
+                    offered.append((person, list(offer_skills)))
+        return offered, [(person, name) for _goal, person, name in sorted(wanted)]
 
     def create_asks(
         self,
