@@ -210,3 +210,14 @@ def test_claims_read_from_the_store_add_up_as_the_claims_do(
             assert found.recent == tuple(
                 sum(c.source == k and t >= since for c, t in zip(claims, when, strict=True)) for k in KINDS
             )
+
+
+def test_activities_of_many_people_are_each_ones_activity() -> None:
+    index = TextIndex(30)
+    assert index.activities([1, 2], NOW) == [0.0, 0.0]  # nothing indexed yet
+    for number in range(40):
+        index.add(number + 1, f"w{number}", NOW - timedelta(days=number), [(number % 7, 1.0 + number % 3)])
+    people = [3, 99, 0, 6, 3]  # someone who never helped, and someone twice
+    later = NOW + timedelta(days=5)
+    assert index.activities(people, later) == [index.activity(person, later) for person in people]
+    assert index.activities(people, later)[1] == 0.0 and index.activities(people, later)[0] > 0

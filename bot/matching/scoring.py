@@ -79,8 +79,8 @@ def candidate_pool(
     for skill in skills:  # those with no claim on it add log1p(0.0): nothing
         for person, weight in matcher.skills.strengths(skill, people, now).items():
             people[person] += math.log1p(weight)
-    for person in people:
-        people[person] += 0.5 * math.log1p(matcher.index.activity(person, at))
+    for person, activity in zip(people, matcher.index.activities(people, at), strict=True):
+        people[person] += 0.5 * math.log1p(activity)
     return heapq.nlargest(POOL, people, key=lambda p: (people[p], -p))
 
 

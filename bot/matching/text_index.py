@@ -20,6 +20,7 @@ import math
 from array import array
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -359,6 +360,15 @@ class TextIndex:
         if self._epoch is None or slot is None:
             return 0.0
         return self._activity[slot] * math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+
+    def activities(self, people: Iterable[int], at: datetime) -> list[float]:
+        """:meth:`activity` of each of ``people``, in their order (the decay to ``at`` worked
+        out once for all)."""
+        if self._epoch is None:
+            return [0.0 for _person in people]
+        decay = math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+        slots, values = self._slots, self._activity
+        return [values[slot] * decay if (slot := slots.get(person)) is not None else 0.0 for person in people]
 
     def most_active(self, count: int) -> list[int]:
         """The people who helped most lately (the order does not depend on the time of asking)."""
