@@ -212,12 +212,20 @@ def test_claims_read_from_the_store_add_up_as_the_claims_do(
             )
 
 
-def test_activities_of_many_people_are_each_ones_activity() -> None:
+def test_activities_of_many_people_are_each_ones_decayed_help() -> None:
     index = TextIndex(30)
     assert index.activities([1, 2], NOW) == [0.0, 0.0]  # nothing indexed yet
+    helped: dict[int, list[tuple[datetime, float]]] = {}
     for number in range(40):
-        index.add(number + 1, f"w{number}", NOW - timedelta(days=number), [(number % 7, 1.0 + number % 3)])
+        when, person, weight = NOW - timedelta(days=number), number % 7, 1.0 + number % 3
+        index.add(number + 1, f"w{number}", when, [(person, weight)])
+        helped.setdefault(person, []).append((when, weight))
     people = [3, 99, 0, 6, 3]  # someone who never helped, and someone twice
     later = NOW + timedelta(days=5)
-    assert index.activities(people, later) == [index.activity(person, later) for person in people]
+    expected = [
+        sum(w * math.exp(-index.decay_rate * (later - when).total_seconds()) for when, w in helped.get(p, []))
+        for p in people
+    ]
+    assert index.activities(people, later) == pytest.approx(expected, rel=1e-9)
+    assert [index.activity(person, later) for person in people] == index.activities(people, later)
     assert index.activities(people, later)[1] == 0.0 and index.activities(people, later)[0] > 0

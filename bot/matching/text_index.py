@@ -356,14 +356,11 @@ class TextIndex:
 
     def activity(self, person: int, at: datetime) -> float:
         """Help given by ``person``, each piece decayed by its age at ``at``."""
-        slot = self._slots.get(person)
-        if self._epoch is None or slot is None:
-            return 0.0
-        return self._activity[slot] * math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
+        return self.activities([person], at)[0]
 
     def activities(self, people: Iterable[int], at: datetime) -> list[float]:
         """:meth:`activity` of each of ``people``, in their order (the decay to ``at`` worked
-        out once for all)."""
+        out once for all: a need's pool asks for hundreds)."""
         if self._epoch is None:
             return [0.0 for _person in people]
         decay = math.exp(-self.decay_rate * (at.timestamp() - self._epoch))
