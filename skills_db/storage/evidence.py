@@ -148,18 +148,14 @@ class EvidenceQueries(Database):
             session.flush()
             return True
 
-    def learning_goals(
-        self, person_id: int | None = None, skills: Iterable[str] | None = None, limit: int | None = None
-    ) -> list[tuple[int, str]]:
-        query = select(LearningGoal.person_id, Skill.name).join(
-            Skill, col(Skill.id) == col(LearningGoal.skill_id)
+    def learning_goals(self, person_id: int) -> list[tuple[int, str]]:
+        """(person, skill) of what ``person_id`` is learning (a need's learners are read with its
+        offers: NeedQueries.offers_and_goals)."""
+        query = (
+            select(LearningGoal.person_id, Skill.name)
+            .join(Skill, col(Skill.id) == col(LearningGoal.skill_id))
+            .where(LearningGoal.person_id == person_id)
         )
-        if person_id is not None:
-            query = query.where(LearningGoal.person_id == person_id)
-        if skills is not None:
-            query = query.where(col(Skill.name).in_(list(skills)))
-        if limit is not None:
-            query = query.order_by(col(LearningGoal.id)).limit(limit)
         with self.session() as session:
             return [(pid, name) for pid, name in session.exec(query)]
 
