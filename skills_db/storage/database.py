@@ -18,10 +18,11 @@ from sqlalchemy import Engine, event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Mapped
+from sqlalchemy.orm import Mapped, ORMExecuteState
 from sqlmodel import Session, SQLModel, create_engine
 
 from skills_db.storage import migrate
+from skills_db.storage.liveness import check_on_checkout
 
 
 def make_engine(url: str) -> Engine:
@@ -47,7 +48,11 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # LIFO: the connection used last is taken again, still known alive (no ping, see
+    # liveness) and with its prepared statements; the others age out.
+    engine = create_engine(url, hide_parameters=True, pool_use_lifo=True)
+    check_on_checkout(engine)  # the pool's pre-ping, without its round trip on a busy connection
+    return engine
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:
@@ -75,6 +80,21 @@ def insert_ignoring_duplicates(session: Session, model: type[SQLModel], row: dic
     return insert_returning(session, model, row) is not None
 
 
+def read_only(session: Session) -> None:
+    """Make ``session`` refuse to write: a write in an autocommit session would commit at once,
+    alone, where the caller may expect all or nothing."""
+
+    @event.listens_for(session, "do_orm_execute")
+    def _no_write(state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            raise RuntimeError("a write inside Database.reading(): use unit_of_work()")
+
+    @event.listens_for(session, "before_flush")
+    def _no_flush(flushing: Session, *_: Any) -> None:
+        if flushing.new or flushing.dirty or flushing.deleted:
+            raise RuntimeError("a write inside Database.reading(): use unit_of_work()")
+
+
 class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -84,6 +104,7 @@ class Database:
         # Each outermost unit of work numbered (see unit_number).
         self._unit_number: ContextVar[int | None] = ContextVar(f"unit_number_{id(self)}", default=None)
         self._units = itertools.count(1)
+        self._reader: ContextVar[sa.Connection | None] = ContextVar(f"reader_{id(self)}", default=None)
 
     @classmethod
     def open(cls, url: str, *, upgrade: bool = True) -> Self:
@@ -129,11 +150,39 @@ class Database:
 
     @contextmanager
     def reading(self) -> Iterator[None]:
-        """Several reads on one connection, in one transaction (the running unit of work's, if
-        any). On PostgreSQL each short session of its own costs round trips besides its query:
-        the pool's ping, BEGIN and COMMIT; the dozen reads of one need took 30 of them."""
-        with self.unit_of_work():
-            yield
+        """Several reads on one connection (the running unit of work's, if any).
+
+        On PostgreSQL each short session of its own cost round trips besides its query — the
+        pool's ping, BEGIN and COMMIT; the dozen reads of one need took 30 of them — so outside
+        a unit of work the reads share one connection in autocommit: no BEGIN nor COMMIT, and
+        at the default READ COMMITTED each statement sees what is committed, as it would in a
+        transaction. Nothing may write there (it would commit alone): :func:`read_only` refuses,
+        on SQLite too, so that code that works on one engine works on the other.
+        """
+        if self._unit.get() is not None:
+            yield  # part of the running unit of work, which may write
+            return
+        if self.engine.dialect.name != "postgresql":
+            with self.unit_of_work() as session:  # SQLite: nothing to save, and one snapshot
+                read_only(session)
+                yield
+            return
+        connection = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with connection, Session(bind=connection, expire_on_commit=False) as session:
+            read_only(session)
+            token, reader = self._unit.set(session), self._reader.set(connection)
+            number = self._unit_number.set(next(self._units))
+            try:
+                yield
+            finally:
+                self._unit_number.reset(number)
+                self._reader.reset(reader)
+                self._unit.reset(token)
+
+    def reader(self) -> sa.Connection | None:
+        """The autocommit connection of the running :meth:`reading`, if any: it sees only what
+        is committed, so what must read outside any transaction may use it."""
+        return self._reader.get()
 
     def among(self, column: Mapped[int] | Mapped[int | None], ids: Sequence[int]) -> sa.ColumnElement[bool]:
         """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one array parameter: the

@@ -349,9 +349,14 @@ class FeedQueries(Database):
             )
         )
         # Outside any transaction (one statement sees what is committed): on PostgreSQL no
-        # BEGIN and ROLLBACK around it, two round trips of the three it cost at every need.
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            threads, claims, changes = connection.execute(query).one()
+        # BEGIN and ROLLBACK around it, two round trips of the three it cost at every need;
+        # on the running reading()'s connection, which is such, not the ping of another.
+        reader = self.reader()
+        if reader is not None:
+            threads, claims, changes = reader.execute(query).one()
+        else:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                threads, claims, changes = connection.execute(query).one()
         return int(threads or 0), int(claims or 0), int(changes or 0)
 
     def prune_changes(self, before: datetime) -> int:
