@@ -238,9 +238,10 @@ def run_child_import(url: str, export: Path) -> dict[str, float]:
         [sys.executable, "-m", "bench.scale_phases", url, str(export)],
         capture_output=True,
         text=True,
-        check=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
     )
+    if done.returncode:  # its own error, not only its exit status
+        raise RuntimeError(f"the import process failed ({done.returncode}):\n{done.stderr[-4000:]}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 

@@ -9,7 +9,9 @@ dropped after; skipped with a message when there is none):
 - `entraide match --batch`: one need of a stream matched and routed (BatchMatcher.match).
 
 Counted with SQLAlchemy's ``before_cursor_execute`` and the pool's ``checkout`` events. On
-PostgreSQL each checkout also costs a round trip (the pool's ping), besides its statements.
+PostgreSQL a transaction also costs BEGIN and COMMIT, and a checkout the pool's ping if the
+connection sat idle more than 5 s (:mod:`skills_db.storage.liveness`); the reads of
+``Database.reading`` need neither (one autocommit connection, just used).
 
 Run: ``python -m bench.statements``.
 """

@@ -166,9 +166,33 @@ def test_a_100_mb_file_is_refused_before_it_is_read(tmp_path: Path) -> None:
             handle.truncate(100 * MIB)
     limit = "too large (100.0 MiB; the limit is 64.0 MiB)"
     assert refused(folder) == f"{folder}/users.json: file {limit}"
-    assert refused(tmp_path / "huge.jsonl") == f"{tmp_path}/huge.jsonl: file {limit}"
     with pytest.raises(HistoryFileError, match=f"^{tmp_path}/people.csv: file too large"):
         read_profiles(tmp_path / "people.csv", lambda s: None)
+    # A JSONL history is read line by line, never whole: bounded as a whole export (2 GiB),
+    # and here refused at its first line, read no further than the line limit.
+    line = "line longer than the limit of 4.0 MiB"
+    assert refused(tmp_path / "huge.jsonl") == f"{tmp_path}/huge.jsonl line 1: {line}"
+    with (tmp_path / "huge.jsonl").open("wb") as handle:
+        handle.truncate(2049 * MIB)
+    huge = "file too large (2049.0 MiB; the limit is 2048.0 MiB)"
+    assert refused(tmp_path / "huge.jsonl") == f"{tmp_path}/huge.jsonl: {huge}"
+
+
+def test_a_jsonl_history_over_64_mib_is_imported(tmp_path: Path) -> None:
+    # The history of a large organisation: more than a file read whole may weigh.
+    path = tmp_path / "big.jsonl"
+    line = {
+        "channel": "help",
+        "root": {"author": "ana", "text": "pad " * 1000, "ts": "2024-03-01T10:00:00Z"},
+        "replies": [{"author": "bob", "text": "pad " * 1000, "ts": "2024-03-01T10:05:00Z"}],
+    }
+    count = 65 * MIB // len(json.dumps(line)) + 1
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(count):
+            line["thread_id"] = f"t{i}"
+            out.write(json.dumps(line) + "\n")
+    assert path.stat().st_size > 64 * MIB
+    assert len(read_history(path).threads) == count
 
 
 # --------------------------------------------------------------------------- JSON and text

@@ -206,8 +206,12 @@ def _thread(obj: dict[str, Any], users: dict[str, HistoryUser]) -> HistoryThread
 
 
 def _lines(path: Path, label: str, limits: ImportLimits) -> Iterator[tuple[int, bytes]]:
-    """The file's lines, each read with a bound: an overlong line is refused, not loaded."""
-    check_regular_file(path, limits.max_file_bytes)
+    """The file's lines, each read with a bound: an overlong line is refused, not loaded.
+
+    The file is never read whole, so it is bounded as a whole export is (``max_export_bytes``),
+    not as one file parsed at once: the history of 100,000 people is about 150 MiB of JSONL.
+    """
+    check_regular_file(path, limits.max_export_bytes)
     try:
         handle = path.open("rb")
     except OSError as exc:

@@ -22,10 +22,11 @@ MIB = 1024 * 1024
 @dataclass(frozen=True)
 class ImportLimits:
     #: One file read whole: a member of an export once uncompressed (users.json, a daily file),
-    #: a JSONL or CSV file. 64 MiB is far above real ones (a daily file is kilobytes, users.json
+    #: a CSV or JSONL profiles file. 64 MiB is far above real ones (a daily file is kilobytes, users.json
     #: ~2 KiB a person) and keeps one parse well under a gigabyte of memory.
     max_file_bytes: int = 64 * MIB
-    #: All the members of one export once uncompressed, declared and actually read.
+    #: All the members of one export once uncompressed, declared and actually read; a JSONL
+    #: history file, read line by line (never whole).
     max_export_bytes: int = 2048 * MIB
     #: Files in one export (the zip's directory is parsed before anything else).
     max_members: int = 1_000_000
