@@ -15,7 +15,8 @@ and pooled:
   BM25 over past threads per replier;
 - route: the share of questions where the people asked (now, or later when they are back)
   include one who answered, beside the 3 most active lately with room under the same weekly cap,
-  and the oracle under that cap (the ceiling);
+  and the oracle under that cap (the ceiling); asked: the share of the community's own
+  questions for which Entraide asks anyone (the rest its gate keeps, as it does off-topic ones);
 - max/wk: the most asks any one person got in a 7-day window (the weekly cap is 3);
 - off-topic: the share of questions taken from the other exports for which someone would be
   asked here (lower is better);
@@ -139,6 +140,7 @@ class Row:
         self.hit5: dict[str, list[float]] = {m: [] for m in self.mrr}
         self.route: dict[str, list[float]] = {m: [] for m in ("entraide", "lately", "oracle")}
         self.most = 0
+        self.asked: list[float] = []  # own questions for which Entraide asks someone
         self.off: list[float] = []
         self.elapsed: list[float] = []
 
@@ -151,6 +153,8 @@ class Row:
         for method, routes in outcome.routes.items():
             for qid, route in routes.items():
                 self.route[method].append(1.0 if community.truths[qid].intersection(route) else 0.0)
+                if method == "entraide":
+                    self.asked.append(1.0 if route else 0.0)
         self.most = max(self.most, outcome.most_asks["entraide"])
         self.off += off
         self.elapsed += outcome.elapsed
@@ -160,6 +164,7 @@ class Row:
             for method, values in getattr(other, table).items():
                 getattr(self, table)[method].extend(values)
         self.most = max(self.most, other.most)
+        self.asked += other.asked
         self.off += other.off
         self.elapsed += other.elapsed
 
@@ -174,7 +179,8 @@ class Row:
             f"{self.name:<25} {len(self.mrr['entraide']):>4} | {m['entraide']:>5.3f}"
             f" {_mean(self.hit5['entraide']):>5.3f}"
             f" | {m['active']:>5.3f} {m['lately']:>5.3f} {m['bm25']:>5.3f} | {self.ratio():>5.2f}x"
-            f" | {r['entraide']:>5.3f} {r['lately']:>5.3f} {r['oracle']:>5.3f} | {self.most:>3}"
+            f" | {r['entraide']:>5.3f} {_mean(self.asked):>5.3f} {r['lately']:>5.3f} {r['oracle']:>5.3f}"
+            f" | {self.most:>3}"
             f" | {_mean(self.off):>5.3f} | {p99(self.elapsed):>6.1f}"
         )
 
@@ -182,7 +188,7 @@ class Row:
 HEADER = (
     f"{'export':<25} {'n':>4} | {'MRR':>5} {'hit@5':>5} | {'activ':>5} {'lately':>5} {'BM25':>5}"
     f" | {'ratio':>6}"
-    f" | {'route':>5} {'lat3':>5} {'oracl':>5} | {'max':>3} | {'off':>5} | {'p99 ms':>6}"
+    f" | {'route':>5} {'asked':>5} {'lat3':>5} {'oracl':>5} | {'max':>3} | {'off':>5} | {'p99 ms':>6}"
 )
 
 
