@@ -4,6 +4,7 @@ same database, and nothing lost when that process dies."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bench.shared import DEV_DATA
-from skills_db.importers.history import import_history, questions_to_write
+from skills_db.importers.history import import_history, questions_to_write, texts_to_recognise
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
 from skills_db.storage.models import Identity, Skill, SkillClaim
@@ -104,3 +105,48 @@ def test_only_the_questions_an_import_will_write_go_to_recognition(sqlite_url: s
     assert len(questions) == len(archive.threads) - len(asked) and not asked & set(questions)
     import_history(store, archive, services.taxonomy, parallel=False)
     assert questions_to_write(store, archive, "slack", erasure_salt="") == []
+
+
+def test_profile_titles_are_recognised_ahead_after_the_questions(tmp_path: Path) -> None:
+    """The titles an import declares go to recognition after its questions (it writes them
+    last); a bot's, a deleted account's and a forgotten person's do not, and the declared skills
+    are the same whichever process recognised them."""
+    archive = read_history(EXPORT)
+    handles = list(dict.fromkeys(thread.root.author for thread in archive.threads))[:4]
+    titles = ["Kubernetes and Terraform", "Python developer", "barista, espresso", "PostgreSQL DBA"]
+    users = {
+        handle: replace(archive.users[handle], title=title)
+        for handle, title in zip(handles, titles, strict=True)
+    }
+    users[handles[1]] = replace(users[handles[1]], is_bot=True)
+    users[handles[2]] = replace(users[handles[2]], deleted=True)
+    archive = replace(archive, users={**archive.users, **users})
+    declared: list[list[tuple[object, ...]]] = []
+    for parallel in (True, False):
+        url = f"sqlite:///{tmp_path}/{parallel}.db"
+        services = make_services(url)
+        store = services.store
+        texts = texts_to_recognise(store, archive, "slack", erasure_salt="")
+        questions = questions_to_write(store, archive, "slack", erasure_salt="")
+        assert texts == [*questions, titles[0], titles[3]]
+        import_history(store, archive, services.taxonomy, parallel=parallel)
+        engine = sa.create_engine(url)
+        query = (
+            sa.select(col(Identity.handle), col(Skill.name))
+            .select_from(SkillClaim)
+            .join(Identity, col(Identity.person_id) == col(SkillClaim.person_id))
+            .join(Skill, col(Skill.id) == col(SkillClaim.skill_id))
+            .where(col(SkillClaim.source) == "declared")
+        )
+        with engine.connect() as conn:
+            declared.append(sorted(tuple(row) for row in conn.execute(query)))
+        engine.dispose()
+        store.close()
+    assert declared[0] == declared[1]
+    assert {handle for handle, _skill in declared[0]} == {handles[0], handles[3]}
+
+    services = make_services(f"sqlite:///{tmp_path}/erased.db")
+    store = services.store
+    import_history(store, archive, services.taxonomy, parallel=False)
+    store.forget_person(store.person_for("slack", handles[3]).id or 0, store.erasure_salt())
+    assert titles[3] not in texts_to_recognise(store, archive, "slack", erasure_salt="")

@@ -27,7 +27,7 @@ from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
-from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary, questions_to_write
+from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary, texts_to_recognise
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
@@ -117,10 +117,10 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
     # A large export's questions are recognised in a second process (see its module), started
     # away from the event loop (the vocabulary is pickled for it).
     salt = actions.services.config.privacy.erasure_salt
-    questions = await asyncio.to_thread(
-        questions_to_write, actions.services.store, archive, platform, erasure_salt=salt
+    texts = await asyncio.to_thread(
+        texts_to_recognise, actions.services.store, archive, platform, erasure_salt=salt
     )
-    recognise = await asyncio.to_thread(Recognition, extended, questions)
+    recognise = await asyncio.to_thread(Recognition, extended, texts)
     try:
         await _import_batches(actions, archive, recognise, platform, learned, path, language, tell)
     finally:

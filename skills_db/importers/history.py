@@ -106,8 +106,8 @@ def import_history(
     """
     learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
     extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
-    questions = questions_to_write(store, archive, platform, erasure_salt=erasure_salt)
-    with Recognition(extended, questions, parallel=parallel) as recognise:
+    texts = texts_to_recognise(store, archive, platform, erasure_salt=erasure_salt)
+    with Recognition(extended, texts, parallel=parallel) as recognise:
         report = import_archive(
             store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
         )
@@ -128,6 +128,24 @@ def questions_to_write(
         for thread in archive.threads
         if thread.thread_id not in known and thread.root.author not in erased
     ]
+
+
+def texts_to_recognise(
+    store: Store, archive: HistoryArchive, platform: str, *, erasure_salt: str
+) -> list[str]:
+    """What an import of ``archive`` recognises skills in, in the order it writes them: the
+    questions to write (:func:`questions_to_write`), then the profile titles it declares (after
+    the threads: see import_archive). An erased person's title is left out as their questions
+    are."""
+    users = [user for user in archive.users.values() if _declares(user)]
+    erased = store.erased_handles(erasure_salt, platform, {user.handle for user in users})
+    titles = [user.title for user in users if user.handle not in erased]
+    return [*questions_to_write(store, archive, platform, erasure_salt=erasure_salt), *titles]
+
+
+def _declares(user: HistoryUser) -> bool:
+    """Whether ``user``'s profile title counts as declared skills."""
+    return not user.is_bot and not user.deleted and bool(user.title)
 
 
 def _imported(session: Session, archive: HistoryArchive) -> set[str]:
@@ -179,11 +197,7 @@ def import_archive(
         people = _People(session, platform, archive.users, erased)
         known = _imported(session, archive)
         skipped = 0
-        declaring = [
-            user
-            for user in (archive.users.values() if declare else ())
-            if not user.is_bot and not user.deleted and user.title
-        ]
+        declaring = [user for user in (archive.users.values() if declare else ()) if _declares(user)]
         for user in declaring:
             people.want(user.handle)
         threads: list[HistoryThread] = []
@@ -199,8 +213,7 @@ def import_archive(
                 people.want(message.author)
         people.create()
         skill_id = SkillIds(session)
-        claims = _declare(session, people, [(user, skills_of(user.title)) for user in declaring], skill_id)
-        written = _Written(claims=claims)
+        written = _Written()
         done = total - sum(1 + len(thread.replies) for thread in threads)
         for start in range(0, len(threads), BATCH_THREADS):
             batch = threads[start : start + BATCH_THREADS]
@@ -208,6 +221,9 @@ def import_archive(
             done += sum(1 + len(thread.replies) for thread in batch)
             if progress is not None:
                 progress(done, total)
+        # The titles after the threads: a second process recognises them after the questions.
+        declared = [(user, skills_of(user.title)) for user in declaring]
+        written.claims += _declare(session, people, declared, skill_id)
         session.flush()
         return ImportReport(
             people.created,
