@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from bench.shared import DEV_DATA
+from skills_db.importers import recognition as recognition_module
 from skills_db.importers.history import import_history, questions_to_write, texts_to_recognise
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
+from skills_db.storage.curation import LEARNED_CATEGORY
 from skills_db.storage.models import Identity, Skill, SkillClaim
 from skills_db.vocabulary.taxonomy import Taxonomy
 from tests.support import make_services
@@ -45,11 +47,18 @@ def test_skills_recognised_in_another_process_are_the_same(sqlite_url: str) -> N
     assert any(found)  # coffee questions name skills: the comparison is not of empty lists
 
 
+def _silenced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other process is given nothing (it waits for its vocabulary), so that it is killed
+    before it can answer: otherwise how much it answered first would depend on timing."""
+    monkeypatch.setattr(recognition_module, "_feed", lambda stream, frames: None)
+
+
 def test_a_dead_recognition_process_leaves_its_texts_to_this_one(
-    sqlite_url: str, caplog: pytest.LogCaptureFixture
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     taxonomy = make_services(sqlite_url).taxonomy
     texts = _questions()
+    _silenced(monkeypatch)
     with Recognition(taxonomy, texts, parallel=True) as recognition:
         assert recognition._worker is not None
         recognition._worker.kill()  # as the OOM killer would
@@ -80,16 +89,44 @@ def _claims(url: str) -> list[tuple[object, ...]]:
 
 
 def test_an_import_with_two_processes_stores_what_one_does(tmp_path: Path) -> None:
+    """The other process learns the phrases and recognises with them: the same phrases, and the
+    same claims, as one process alone."""
     archive = read_history(EXPORT)
-    urls = []
+    urls, learned = [], []
     for parallel in (True, False):
         url = f"sqlite:///{tmp_path}/{parallel}.db"
         services = make_services(url)
-        report, _learned = import_history(services.store, archive, services.taxonomy, parallel=parallel)
+        report, phrases = import_history(services.store, archive, services.taxonomy, parallel=parallel)
         services.store.close()
         urls.append(url)
+        learned.append(phrases)
         assert report.claims > 0
+    assert learned[0] == learned[1] and learned[0]  # se-coffee has phrases of its own
     assert _claims(urls[0]) == _claims(urls[1])
+    with sa.create_engine(urls[0]).connect() as conn:
+        categories = dict(conn.execute(sa.select(col(Skill.name), col(Skill.category))).all())
+    assert {categories[phrase] for phrase in learned[0]} == {LEARNED_CATEGORY}
+
+
+def test_a_recognition_process_dead_before_learning_leaves_the_phrases_to_this_one(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taxonomy = make_services(sqlite_url).taxonomy
+    texts = _questions()
+    alone = Recognition(taxonomy, texts, learn_from=texts, parallel=False)
+    assert not alone.parallel and alone.learned()
+    _silenced(monkeypatch)
+    with Recognition(taxonomy, texts, learn_from=texts, parallel=True) as recognition:
+        assert recognition._worker is not None
+        recognition._worker.kill()
+        with caplog.at_level(logging.WARNING, "entraide.import"):
+            assert recognition.learned() == alone.learned()
+            found = [recognition(text) for text in texts]
+        assert not recognition.parallel
+    assert found == [alone(text) for text in texts]
+    assert "learning phrases goes on in this process" in caplog.text
+    # the phrases learned count: some question is recognised with one of them
+    assert any(set(skills) & set(alone.learned()) for skills in found)
 
 
 def test_only_the_questions_an_import_will_write_go_to_recognition(sqlite_url: str) -> None:

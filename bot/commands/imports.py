@@ -27,12 +27,11 @@ from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
-from skills_db.importers.history import ImportReport, import_archive, learn_vocabulary, texts_to_recognise
+from skills_db.importers.history import ImportReport, answered_questions, import_archive, texts_to_recognise
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
 from skills_db.storage.models import DelayedTask
-from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 
 log = logging.getLogger("entraide.imports")
 
@@ -111,17 +110,17 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
         await tell("curation.import_broken", "broken", error=str(error)[:500])
         return
     vocabulary = actions.services.matcher.vocabulary()
-    learned = await asyncio.to_thread(learn_vocabulary, archive, vocabulary.canonical)
-    extended = vocabulary.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
-
-    # A large export's questions are recognised in a second process (see its module), started
-    # away from the event loop (the vocabulary is pickled for it).
+    # A large export's phrases are learned and its questions recognised in a second process (see
+    # its module), started away from the event loop (the vocabulary's entries are pickled for it).
     salt = actions.services.config.privacy.erasure_salt
     texts = await asyncio.to_thread(
         texts_to_recognise, actions.services.store, archive, platform, erasure_salt=salt
     )
-    recognise = await asyncio.to_thread(Recognition, extended, texts)
+    recognise = await asyncio.to_thread(
+        Recognition, vocabulary, texts, learn_from=answered_questions(archive)
+    )
     try:
+        learned = await asyncio.to_thread(recognise.learned)
         await _import_batches(actions, archive, recognise, platform, learned, path, language, tell)
     finally:
         recognise.close()

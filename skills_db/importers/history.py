@@ -26,7 +26,7 @@ from skills_db.importers.bulk import (
     insert_values,
 )
 from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
-from skills_db.importers.recognition import Recognition
+from skills_db.importers.recognition import Recognition, new_phrases
 from skills_db.storage.curation import LEARNED_CATEGORY
 from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
@@ -41,9 +41,7 @@ from skills_db.storage.models import (
     ThanksKind,
 )
 from skills_db.storage.store import Store
-from skills_db.vocabulary.taxonomy import Skill as TaxonomySkill
 from skills_db.vocabulary.taxonomy import Taxonomy
-from skills_db.vocabulary.terms import recurring_phrases
 
 # How much one reply counts as evidence for the skills of the thread it answered.
 REPLY_WEIGHT = 1.0
@@ -80,10 +78,14 @@ class ImportReport:
 
 
 def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]) -> list[str]:
-    """The key phrases of the answered questions (see :func:`recurring_phrases`: this workspace's
-    own, not common-word filler) that the vocabulary does not know yet."""
-    texts = (thread.root.text for thread in archive.threads if thread.replies)
-    return [phrase for phrase in recurring_phrases(texts) if known(phrase) is None]
+    """The key phrases of the answered questions (see :func:`new_phrases`: this workspace's own,
+    not common-word filler) that the vocabulary does not know yet."""
+    return new_phrases(answered_questions(archive), known)
+
+
+def answered_questions(archive: HistoryArchive) -> list[str]:
+    """The questions of ``archive`` that got replies: what its phrases are learned from."""
+    return [thread.root.text for thread in archive.threads if thread.replies]
 
 
 def import_history(
@@ -101,17 +103,22 @@ def import_history(
 
     Returns the report and the learned phrases (already saved: running instances reload their
     vocabulary from the database when they read the change feed). ``parallel``: whether the
-    questions' skills are recognised in a second process (see skills_db.importers.recognition;
-    None: when it pays).
+    phrases are learned and the questions' skills recognised in a second process (see
+    skills_db.importers.recognition; None: when it pays).
     """
-    learned = learn_vocabulary(archive, taxonomy.canonical) if learn else []
-    extended = taxonomy.extended(TaxonomySkill(phrase, category="domain") for phrase in learned)
+    learn_from = answered_questions(archive) if learn else None
     texts = texts_to_recognise(store, archive, platform, erasure_salt=erasure_salt)
-    with Recognition(extended, texts, parallel=parallel) as recognise:
+    with Recognition(taxonomy, texts, learn_from=learn_from, parallel=parallel) as recognise:
         report = import_archive(
-            store, archive, recognise, platform, learned, erasure_salt=erasure_salt, progress=progress
+            store,
+            archive,
+            recognise,
+            platform,
+            recognise.learned,
+            erasure_salt=erasure_salt,
+            progress=progress,
         )
-    return report, learned
+    return report, recognise.learned()
 
 
 def questions_to_write(
@@ -159,13 +166,14 @@ def import_archive(
     archive: HistoryArchive,
     recognise: Recognise,
     platform: str = "slack",
-    learned: Sequence[str] = (),
+    learned: Sequence[str] | Callable[[], Sequence[str]] = (),
     *,
     declare: bool = True,
     erasure_salt: str = "",
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary.
+    """Import ``archive``; ``learned`` phrases (see learn_vocabulary) join the vocabulary (a
+    function giving them: called once the people are written, as another process learns them).
 
     ``declare``: the users' profile titles count as declared skills (an import in batches does
     it with its first batch only). People who asked to be forgotten (``erasure_salt``: the
@@ -190,10 +198,6 @@ def import_archive(
         return found
 
     with store.session() as session, _import_cache(session):
-        for phrase in learned:
-            ensure_skill_in(session, phrase, LEARNED_CATEGORY)
-        if learned:  # every running instance reloads its vocabulary once this commits
-            record_change(session, ChangeKind.VOCABULARY_CHANGED)
         people = _People(session, platform, archive.users, erased)
         known = _imported(session, archive)
         skipped = 0
@@ -212,6 +216,11 @@ def import_archive(
             for message in (thread.root, *thread.replies):
                 people.want(message.author)
         people.create()
+        phrases = learned() if callable(learned) else learned
+        for phrase in phrases:  # before SkillIds: it would create them in its default category
+            ensure_skill_in(session, phrase, LEARNED_CATEGORY)
+        if phrases:  # every running instance reloads its vocabulary once this commits
+            record_change(session, ChangeKind.VOCABULARY_CHANGED)
         skill_id = SkillIds(session)
         written = _Written()
         done = total - sum(1 + len(thread.replies) for thread in threads)

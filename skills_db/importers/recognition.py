@@ -1,13 +1,16 @@
-"""The skills of an import's questions, recognised in a second process while this one writes.
+"""The phrases an import learns and the skills of its questions, found in a second process
+while this one writes.
 
-Recognising skills is a third of a large import's work and every text stands alone. On a
-machine with more than one core, a spawned process recognises the questions in the order the
-import writes them, a chunk at a time, while this process writes the chunks before: the import
-waits only for the first chunk. A small import, or a machine with one core, recognises in
-process: starting the other process (about a second) would cost more than it saves. The skills
-are the same either way (tests/test_import_recognition.py), and if the other process fails, the
-texts it had not given back are recognised here. The other process is ``python -m`` this module,
-fed through its pipes: it opens no file and keeps nothing.
+Learning the workspace's phrases and recognising skills are half of a large import's work, and
+neither needs the database. On a machine with more than one core, a spawned process builds the
+vocabulary, learns the phrases (:func:`new_phrases`), then recognises the questions with both in
+the order the import writes them, a chunk at a time, while this process writes people, then the
+chunks before: the import waits only for the phrases and the first chunk. A small import, or a
+machine with one core, does it all in process: starting the other process (about a second)
+would cost more than it saves. The phrases and skills are the same either way
+(tests/test_import_recognition.py), and if the other process fails, what it had not given back
+is found here. The other process is ``python -m`` this module, fed through its pipes: it opens
+no file and keeps nothing.
 """
 
 from __future__ import annotations
@@ -19,13 +22,14 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
-from skills_db.vocabulary.taxonomy import Taxonomy
+from skills_db.vocabulary.taxonomy import Skill, Taxonomy
+from skills_db.vocabulary.terms import recurring_phrases
 
 PARALLEL_MIN_TEXTS = 5000  # distinct texts from which a second process pays for its start
 CHUNK = 1000  # texts per round trip: the first one is what the import waits for
@@ -38,21 +42,67 @@ class WorkerGone(Exception):
     """The other process stopped before giving back every chunk."""
 
 
-class Recognition:
-    """``recognition(text)``: the skills of ``text``; those of ``texts`` recognised ahead, in
-    another process when it pays (``parallel=None``) or when told (True / False)."""
+def new_phrases(texts: Iterable[str], known: Callable[[str], str | None]) -> list[str]:
+    """The key phrases of ``texts`` (see :func:`recurring_phrases`: this workspace's own, not
+    common-word filler) that ``known`` (a vocabulary's ``canonical``) does not know yet."""
+    return [phrase for phrase in recurring_phrases(texts) if known(phrase) is None]
 
-    def __init__(self, taxonomy: Taxonomy, texts: Sequence[str], *, parallel: bool | None = None) -> None:
-        self.taxonomy = taxonomy
+
+def with_phrases(taxonomy: Taxonomy, phrases: Iterable[str]) -> Taxonomy:
+    """``taxonomy`` and the learned ``phrases``, as domain skills: what an import recognises with."""
+    return taxonomy.extended(Skill(phrase, category="domain") for phrase in phrases)
+
+
+class Recognition:
+    """``recognition(text)``: the skills of ``text``, with ``taxonomy`` and the phrases learned
+    from ``learn_from`` (:meth:`learned`; none if not given); those of ``texts`` recognised ahead,
+    in another process when it pays (``parallel=None``) or when told (True / False)."""
+
+    def __init__(
+        self,
+        taxonomy: Taxonomy,
+        texts: Sequence[str],
+        *,
+        learn_from: Sequence[str] | None = None,
+        parallel: bool | None = None,
+    ) -> None:
+        self.base = taxonomy
+        self._learn_from = learn_from
+        self._learned: Future[list[str]] = Future()
+        self._extended: Taxonomy | None = None if learn_from else taxonomy
         self._ready: dict[str, list[str]] = {}
         self._pending: dict[str, tuple[Future[list[list[str]]], list[str]]] = {}
         self._worker: subprocess.Popen[bytes] | None = None
         self._threads: list[threading.Thread] = []
+        if not learn_from:
+            self._learned.set_result([])
         distinct = list(dict.fromkeys(texts))
         if parallel is None:
             parallel = len(distinct) >= PARALLEL_MIN_TEXTS and (os.cpu_count() or 1) > 1
-        if parallel and distinct:
+        if parallel and (distinct or learn_from):
             self._start(distinct)
+        if self._worker is None and learn_from:
+            self._learned.set_result(new_phrases(learn_from, taxonomy.canonical))
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        """The vocabulary texts are recognised with here: built only if this process needs it."""
+        if self._extended is None:
+            self._extended = with_phrases(self.base, self.learned())
+        return self._extended
+
+    def learned(self) -> list[str]:
+        """The phrases learned from ``learn_from`` that the vocabulary did not know (waited for
+        if the other process is still learning them)."""
+        try:
+            return self._learned.result()
+        except (WorkerGone, OSError, pickle.PickleError, EOFError) as error:
+            log.warning("learning phrases goes on in this process: %s", error)
+            self.close()
+            self._learned = Future()
+            assert self._learn_from
+            self._learned.set_result(new_phrases(self._learn_from, self.base.canonical))
+            return self._learned.result()
 
     def _start(self, distinct: list[str]) -> None:
         # A process of its own (python -m this module), not multiprocessing: its spawn runs the
@@ -76,10 +126,14 @@ class Recognition:
             for text in chunk:
                 self._pending[text] = (future, chunk)
         assert worker.stdin is not None and worker.stdout is not None
-        frames = [pickle.dumps(self.taxonomy, protocol=pickle.HIGHEST_PROTOCOL), *map(pickle.dumps, chunks)]
+        # The vocabulary as its entries, not as its built index: pickling that cost this process
+        # more than building it again costs the other one.
+        vocabulary = (self.base.skills, self._learn_from)
+        frames = [pickle.dumps(vocabulary, protocol=pickle.HIGHEST_PROTOCOL), *map(pickle.dumps, chunks)]
+        learned = self._learned if self._learn_from else None
         self._threads = [
             threading.Thread(target=_feed, args=(worker.stdin, frames), daemon=True),
-            threading.Thread(target=_collect, args=(worker.stdout, futures), daemon=True),
+            threading.Thread(target=_collect, args=(worker.stdout, learned, futures), daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -140,14 +194,18 @@ def _feed(stream: IO[bytes], frames: list[bytes]) -> None:
         pass  # it stopped (or was stopped): _collect tells the waiting chunks
 
 
-def _collect(stream: IO[bytes], futures: list[Future[list[list[str]]]]) -> None:
-    for number, future in enumerate(futures):
+def _collect(
+    stream: IO[bytes], learned: Future[list[str]] | None, futures: list[Future[list[list[str]]]]
+) -> None:
+    """The learned phrases (if asked), then each chunk's skills, into their futures."""
+    waiting: list[Future[Any]] = [*([learned] if learned is not None else []), *futures]
+    for number, future in enumerate(waiting):
         try:
             frame = _read(stream)
             future.set_result(pickle.loads(frame))
-        except Exception as error:  # whatever stopped it, every chunk left is told
+        except Exception as error:  # whatever stopped it, everything left is told
             gone = WorkerGone(f"the recognition process stopped ({type(error).__name__})")
-            for left in futures[number:]:
+            for left in waiting[number:]:
                 left.set_exception(gone)
             return
 
@@ -167,16 +225,29 @@ def _read(stream: IO[bytes]) -> bytes:
 
 
 def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """Read the vocabulary, then answer each chunk of texts with their skills, until the end."""
-    taxonomy: Any = pickle.loads(_read(source))
+    """Read the vocabulary and the texts to learn from; answer the phrases learned (if asked),
+    then each chunk of texts with their skills, until the end."""
+
+    def send(value: object) -> None:
+        answer = pickle.dumps(value)
+        sink.write(_LENGTH.pack(len(answer)) + answer)
+        sink.flush()
+
+    try:
+        skills, learn_from = pickle.loads(_read(source))
+    except EOFError:
+        return  # stopped before it was given anything
+    taxonomy = Taxonomy.from_skills(skills)
+    if learn_from:
+        learned = new_phrases(learn_from, taxonomy.canonical)
+        send(learned)
+        taxonomy = with_phrases(taxonomy, learned)
     while True:
         try:
             texts = pickle.loads(_read(source))
         except EOFError:
             return
-        answer = pickle.dumps([taxonomy.skills_in(text) for text in texts])
-        sink.write(_LENGTH.pack(len(answer)) + answer)
-        sink.flush()
+        send([taxonomy.skills_in(text) for text in texts])
 
 
 if __name__ == "__main__":
