@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
@@ -26,48 +27,81 @@ from skills_db.vocabulary.textnorm import fold
 CHUNK = 5000  # rows per statement: bounds the memory of one batch, not its speed
 
 
+class Converted(dict[Any, Any]):
+    """Values already converted by one bind processor, each converted once."""
+
+    def __init__(self, processor: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self.processor = processor
+
+    def __missing__(self, value: Any) -> Any:
+        stored = self[value] = self.processor(value)
+        return stored
+
+
+class Conversions:
+    """The times converted so far, kept by a caller from write to write: a reply's time is also
+    that of each of its claims."""
+
+    def __init__(self) -> None:
+        self._by_processor: dict[Callable[[Any], Any], Converted] = {}
+
+    def of(self, processor: Callable[[Any], Any]) -> Converted:
+        found = self._by_processor.get(processor)
+        if found is None:
+            found = self._by_processor[processor] = Converted(processor)
+        return found
+
+
 def _driver_rows(
     connection: sa.Connection,
     table: sa.Table,
     names: Sequence[str],
     rows: Sequence[Sequence[Any]],
     ids: Sequence[int] = (),
-    times: dict[datetime, Any] | None = None,
-    *,
-    owned: bool = False,
+    times: Conversions | None = None,
 ) -> list[tuple[Any, ...]]:
     """Each row (its values in ``names`` order) as the driver's values.
 
     The values go through each column type's own bind processor for this dialect (what an
     ``insert()`` would do: aware datetimes stored as naive UTC, JSON dumped), so the database
     holds exactly what SQLAlchemy would have written; only its per-row, per-parameter
-    bookkeeping (most of the cost of a large executemany) is skipped. ``times``: the times
-    converted so far, kept by the caller from chunk to chunk (a reply's time is also that of
-    each of its claims). ``owned``: the rows are lists made for this write, converted in place
-    (the caller's own rows are copied first).
+    bookkeeping (most of the cost of a large executemany) is skipped. Each distinct time is
+    converted once (``times``: those converted so far).
     """
     dialect = connection.dialect
-    processors = [
-        (i, processor, _is_time(table.c[name].type))
-        for i, name in enumerate(names)
-        if (processor := _processor(table.c[name].type, dialect)) is not None
-    ]
-    values = cast("Sequence[list[Any]]", rows) if owned else [list(row) for row in rows]
-    converted: dict[Any, Any] = {} if times is None else times
-    for i, processor, is_time in processors:
-        if is_time:  # each time converted once
-            for value in values:
-                moment = value[i]
-                stored = converted.get(moment)
-                if stored is None:
-                    stored = converted[moment] = processor(moment)
-                value[i] = stored
-            continue
-        for value in values:
-            value[i] = processor(value[i])
-    if ids:  # the ids first
-        return [(new_id, *value) for new_id, value in zip(ids, values, strict=True)]
-    return [tuple(value) for value in values]
+    conversions = Conversions() if times is None else times
+    converters: dict[int, Callable[[Any], Any]] = {}
+    for i, name in enumerate(names):
+        column_type = table.c[name].type
+        processor = _processor(column_type, dialect)
+        if processor is not None:
+            converters[i] = conversions.of(processor).__getitem__ if _is_time(column_type) else processor
+    build = _row_builder(len(names), tuple(converters), bool(ids))
+    return build(rows, ids, *converters.values())
+
+
+@cache
+def _row_builder(
+    width: int, converted: tuple[int, ...], with_ids: bool
+) -> Callable[..., list[tuple[Any, ...]]]:
+    """``build(rows, ids, *converters)``: each row as a tuple (its id first if ``with_ids``),
+    the values of the ``converted`` columns through their converter, in that order.
+
+    One comprehension is written for each shape of row, as dataclasses and namedtuple write
+    their methods: a Python loop per value, or rows turned into columns and back, cost a large
+    import several times more. Only column positions go into its source, never data.
+    """
+    values = [f"v{i}" for i in range(width)]
+    unpack = f"({', '.join(values)},)"
+    built = ", ".join(f"c{i}({value})" if i in converted else value for i, value in enumerate(values))
+    params = ", ".join(["rows", "ids", *(f"c{i}" for i in converted)])
+    if with_ids:
+        body = f"[(new_id, {built}) for new_id, {unpack} in zip(ids, rows, strict=True)]"
+    else:
+        body = f"[({built},) for {unpack} in rows]"
+    function: Callable[..., list[tuple[Any, ...]]] = eval(f"lambda {params}: {body}")
+    return function
 
 
 def _is_time(column_type: sa.types.TypeEngine[Any]) -> bool:
@@ -128,8 +162,7 @@ def _copy(
 
 
 def _values(rows: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
-    """Rows of the same keys as their column names and their values in that order (new lists,
-    which the write converts in place)."""
+    """Rows of the same keys as their column names and their values in that order."""
     names = list(rows[0]) if rows else []
     return names, [[row[name] for name in names] for row in rows]
 
@@ -140,9 +173,7 @@ def _write(
     names: Sequence[str],
     rows: Sequence[Sequence[Any]],
     ids: Sequence[int] | None = None,
-    times: dict[datetime, Any] | None = None,
-    *,
-    owned: bool = False,
+    times: Conversions | None = None,
 ) -> None:
     if not rows:
         return
@@ -150,11 +181,11 @@ def _write(
     connection = session.connection()
     postgres = connection.dialect.name == "postgresql"
     written = ["id", *names] if ids is not None else names
-    times = {} if times is None else times
+    times = Conversions() if times is None else times
     for start in range(0, len(rows), CHUNK):
         chunk_ids = ids[start : start + CHUNK] if ids is not None else ()
         chunk = rows[start : start + CHUNK]
-        values = _driver_rows(connection, table, names, chunk, chunk_ids, times, owned=owned)
+        values = _driver_rows(connection, table, names, chunk, chunk_ids, times)
         if postgres:
             _copy(connection, table, written, values)
         else:
@@ -164,7 +195,7 @@ def _write(
 def insert_rows(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]) -> None:
     """INSERT every row (all with the same keys): COPY on PostgreSQL, big executemany batches
     elsewhere."""
-    _write(session, table_of(model), *_values(rows), owned=True)
+    _write(session, table_of(model), *_values(rows))
 
 
 def insert_values(
@@ -172,11 +203,11 @@ def insert_values(
     model: type[SQLModel],
     names: Sequence[str],
     rows: Sequence[Sequence[Any]],
-    times: dict[datetime, Any] | None = None,
+    times: Conversions | None = None,
 ) -> None:
     """As :func:`insert_rows`, each row given as its values in ``names`` order (a dictionary
     per row cost a large import more than writing it). ``times``: the times already converted
-    for the database (see _driver_rows), when other rows written with these share them."""
+    for the database, when other rows written with these share them."""
     _write(session, table_of(model), names, rows, times=times)
 
 
@@ -192,13 +223,13 @@ def insert_returning_ids(
         # then the rows copied with them: COPY returns nothing.
         query = sa.text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)")
         ids = [int(i) for i in session.execute(query, {"table": table.name, "n": len(rows)}).scalars()]
-        _write(session, table, *_values(rows), ids, owned=True)
+        _write(session, table, *_values(rows), ids)
         return ids
     # SQLite returns ids in order only one row per statement. But one writer at a time holds
     # the database: the rows above the largest id seen before are these, in insertion order
     # (another writer having committed in between makes the insert fail, not interleave).
     before = session.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0
-    _write(session, table, *_values(rows), owned=True)
+    _write(session, table, *_values(rows))
     query_ids = sa.select(table.c.id).where(table.c.id > before).order_by(table.c.id)
     found = [int(i) for i in session.execute(query_ids).scalars()]
     if len(found) != len(rows):
@@ -221,7 +252,7 @@ def insert_ignoring_duplicates_many(
     statement = _insert_sql(connection, table, names, " ON CONFLICT DO NOTHING")
     for start in range(0, len(rows), CHUNK):
         chunk = rows_values[start : start + CHUNK]
-        values = _driver_rows(connection, table, names, chunk, owned=True)
+        values = _driver_rows(connection, table, names, chunk)
         connection.exec_driver_sql(statement, values)
     # Counted rather than taken from rowcount, which drivers do not all report for executemany.
     return int(session.execute(count).scalar_one()) - int(before)

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from skills_db.importers.bulk import (
+    Conversions,
     SkillIds,
     existing_pairs,
     insert_ignoring_duplicates_many,
@@ -344,7 +345,7 @@ def _write_threads(
             thanks.append(_thanks_row(thread_id, asker, solver, at, found, thread.public))
     written.replies += len(replies)
     written.claims += len(claims)
-    times: dict[datetime, Any] = {}  # a claim's time is its reply's: converted once for both
+    times = Conversions()  # a claim's time is its reply's: converted once for both
     insert_values(session, HelpReply, REPLY_COLUMNS, replies, times)
     insert_values(session, SkillClaim, CLAIM_COLUMNS, claims, times)
     written.thanks += insert_ignoring_duplicates_many(session, Thanks, thanks)
