@@ -205,6 +205,7 @@ def child_import(url: str, export: str) -> dict[str, float]:
     from bot.app import build_services
     from bot.config import config_from_dict
     from bot.matching import snapshot
+    from skills_db.importers.collector import collector_paused
     from skills_db.importers.history import import_history
     from skills_db.importers.read import read_history
     from skills_db.storage.store import Store
@@ -212,14 +213,15 @@ def child_import(url: str, export: str) -> dict[str, float]:
     config = config_from_dict({"database": {"url": url}, "bot": {"log_format": "text"}})
     store = Store.open(url)
     services = build_services(config, store)
-    started, cpu = time.perf_counter(), _cpu()
-    archive = read_history(export)
-    read, read_cpu = time.perf_counter(), _cpu()
-    report, _learned = import_history(store, archive, services.taxonomy)
-    imported, imported_cpu = time.perf_counter(), _cpu()
-    path = snapshot.path_for(services.matcher, url)
-    snapshot.restore(services.matcher, store, path)
-    snapshot.keep(services.matcher, store, path)
+    with collector_paused():  # as entraide import-history does
+        started, cpu = time.perf_counter(), _cpu()
+        archive = read_history(export)
+        read, read_cpu = time.perf_counter(), _cpu()
+        report, _learned = import_history(store, archive, services.taxonomy)
+        imported, imported_cpu = time.perf_counter(), _cpu()
+        path = snapshot.path_for(services.matcher, url)
+        snapshot.restore(services.matcher, store, path)
+        snapshot.keep(services.matcher, store, path)
     store.close()
     return {
         "messages": float(sum(1 + len(t.replies) for t in archive.threads)),

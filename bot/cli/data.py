@@ -27,6 +27,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         # Imported here, not for match (whose start-up is measured): the chat layer takes a
         # tenth of a second to import, the importers some 40 ms more.
         from bot.chat.actions import Actions
+        from skills_db.importers.collector import collector_paused
         from skills_db.importers.history import import_history
         from skills_db.importers.profiles import import_profiles, read_profiles
         from skills_db.importers.read import read_history
@@ -37,21 +38,23 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if args.command == "import-history":
             from bot.commands.import_report import left_out  # the commands package: not for match
 
-            archive = read_history(args.path)
-            bar = ProgressBar(sys.stderr)
-            try:
-                report, learned = actions.transaction(
-                    lambda: import_history(
-                        store, archive, services.taxonomy, args.platform, erasure_salt=salt, progress=bar
-                    ),
-                    f"cli:import-history:{args.path}",
-                )
-            finally:
-                bar.close()
-            # The next process starts from the indexes as they are now (read once, here).
-            path = snapshot.path_for(services.matcher, config.database.url)
-            snapshot.restore(services.matcher, store, path)
-            snapshot.keep(services.matcher, store, path)
+            # One pause of the collector for all of it: read, written, indexed (see its module).
+            with collector_paused():
+                archive = read_history(args.path)
+                bar = ProgressBar(sys.stderr)
+                try:
+                    report, learned = actions.transaction(
+                        lambda: import_history(
+                            store, archive, services.taxonomy, args.platform, erasure_salt=salt, progress=bar
+                        ),
+                        f"cli:import-history:{args.path}",
+                    )
+                finally:
+                    bar.close()
+                # The next process starts from the indexes as they are now (read once, here).
+                path = snapshot.path_for(services.matcher, config.database.url)
+                snapshot.restore(services.matcher, store, path)
+                snapshot.keep(services.matcher, store, path)
             print(
                 f"{args.path}: {report.threads} threads imported ({report.skipped_threads} already there), "
                 f"{report.replies} replies, {report.solved_threads} solved, {report.people} new people, "

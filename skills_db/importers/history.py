@@ -26,6 +26,7 @@ from skills_db.importers.bulk import (
     insert_rows,
     insert_values,
 )
+from skills_db.importers.collector import collector_paused
 from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
 from skills_db.importers.recognition import Recognition, new_phrases
 from skills_db.storage.curation import LEARNED_CATEGORY
@@ -198,7 +199,7 @@ def import_archive(
             found = recognised[text] = recognise(text)
         return found
 
-    with store.session() as session, _import_cache(session):
+    with collector_paused(), store.session() as session, _import_cache(session):
         people = _People(session, platform, archive.users, erased)
         known = _imported(session, archive)
         skipped = 0

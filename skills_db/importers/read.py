@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from skills_db.importers.collector import collector_paused
 from skills_db.importers.jsonl import (
     archive_to_jsonl,
     read_jsonl_threads,
@@ -62,9 +63,11 @@ def read_history(path: str | Path, limits: ImportLimits = DEFAULT_LIMITS) -> His
     """
     where = Path(path)
     if where.is_dir() or where.suffix.lower() == ".zip":
-        return read_slack_export(path, limits=limits)
+        with collector_paused():
+            return read_slack_export(path, limits=limits)
     if where.suffix.lower() in JSONL_SUFFIXES:
-        return read_jsonl_threads(path, limits=limits)
+        with collector_paused():
+            return read_jsonl_threads(path, limits=limits)
     if not where.exists():
         raise HistoryFileError(str(path), "", "no such file or directory")
     raise HistoryFileError(
