@@ -50,7 +50,7 @@ def test_skills_recognised_in_another_process_are_the_same(sqlite_url: str) -> N
 def _silenced(monkeypatch: pytest.MonkeyPatch) -> None:
     """The other process is given nothing (it waits for its vocabulary), so that it is killed
     before it can answer: otherwise how much it answered first would depend on timing."""
-    monkeypatch.setattr(recognition_module, "_feed", lambda stream, frames: None)
+    monkeypatch.setattr(recognition_module, "_feed", lambda *given: None)
 
 
 def test_a_dead_recognition_process_leaves_its_texts_to_this_one(

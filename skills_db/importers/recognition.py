@@ -15,6 +15,7 @@ no file and keeps nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import pickle
@@ -22,14 +23,14 @@ import struct
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
 from skills_db.vocabulary.taxonomy import Skill, Taxonomy
-from skills_db.vocabulary.terms import recurring_phrases
+from skills_db.vocabulary.terms import known_stopwords, recurring_phrases, stopwords
 
 PARALLEL_MIN_TEXTS = 5000  # distinct texts from which a second process pays for its start
 CHUNK = 1000  # texts per round trip: the first one is what the import waits for
@@ -50,7 +51,11 @@ def new_phrases(texts: Iterable[str], known: Callable[[str], str | None]) -> lis
 
 def with_phrases(taxonomy: Taxonomy, phrases: Iterable[str]) -> Taxonomy:
     """``taxonomy`` and the learned ``phrases``, as domain skills: what an import recognises with."""
-    return taxonomy.extended(Skill(phrase, category="domain") for phrase in phrases)
+    return taxonomy.extended(_domain(phrases))
+
+
+def _domain(phrases: Iterable[str]) -> Iterator[Skill]:
+    return (Skill(phrase, category="domain") for phrase in phrases)
 
 
 class Recognition:
@@ -126,14 +131,24 @@ class Recognition:
             for text in chunk:
                 self._pending[text] = (future, chunk)
         assert worker.stdin is not None and worker.stdout is not None
-        # The vocabulary as its entries, not as its built index: pickling that cost this process
-        # more than building it again costs the other one.
-        vocabulary = (self.base.skills, self._learn_from)
-        frames = [pickle.dumps(vocabulary, protocol=pickle.HIGHEST_PROTOCOL), *map(pickle.dumps, chunks)]
+        # The other process learns the phrases while this one writes people (it needs only the
+        # stopwords: given, so that it need not build the bundled vocabulary to know them), this
+        # one keeps those its vocabulary does not know, then the other one is given the
+        # vocabulary to recognise with: as its entries, not as a built index, whose pickling cost
+        # this process more than building it once costs the other one.
+        first = pickle.dumps((stopwords(), self._learn_from), protocol=pickle.HIGHEST_PROTOCOL)
+
+        def vocabulary() -> bytes:  # on the feeding thread, once the phrases are known
+            entries = (self.base.skills, self._learned.result())
+            return pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+
+        frames = [pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL) for chunk in chunks]
         learned = self._learned if self._learn_from else None
         self._threads = [
-            threading.Thread(target=_feed, args=(worker.stdin, frames), daemon=True),
-            threading.Thread(target=_collect, args=(worker.stdout, learned, futures), daemon=True),
+            threading.Thread(target=_feed, args=(worker.stdin, first, vocabulary, frames), daemon=True),
+            threading.Thread(
+                target=_collect, args=(worker.stdout, learned, self.base.canonical, futures), daemon=True
+            ),
         ]
         for thread in self._threads:
             thread.start()
@@ -185,24 +200,33 @@ class Recognition:
         self.close()
 
 
-def _feed(stream: IO[bytes], frames: list[bytes]) -> None:
+def _feed(stream: IO[bytes], first: bytes, vocabulary: Callable[[], bytes], frames: list[bytes]) -> None:
     try:
-        for frame in frames:
+        stream.write(_LENGTH.pack(len(first)) + first)
+        stream.flush()  # the other process learns from it while the phrases are awaited here
+        for frame in (vocabulary(), *frames):
             stream.write(_LENGTH.pack(len(frame)) + frame)
         stream.close()  # the end: the other process exits once it has answered every chunk
-    except (OSError, ValueError):
-        pass  # it stopped (or was stopped): _collect tells the waiting chunks
+    except Exception:  # it stopped (or was stopped), or it learned nothing: _collect tells
+        with contextlib.suppress(OSError, ValueError):
+            stream.close()
 
 
 def _collect(
-    stream: IO[bytes], learned: Future[list[str]] | None, futures: list[Future[list[list[str]]]]
+    stream: IO[bytes],
+    learned: Future[list[str]] | None,
+    known: Callable[[str], str | None],
+    futures: list[Future[list[list[str]]]],
 ) -> None:
-    """The learned phrases (if asked), then each chunk's skills, into their futures."""
+    """The phrases learned (if asked: those ``known`` does not know), then each chunk's skills,
+    into their futures."""
     waiting: list[Future[Any]] = [*([learned] if learned is not None else []), *futures]
     for number, future in enumerate(waiting):
         try:
-            frame = _read(stream)
-            future.set_result(pickle.loads(frame))
+            found = pickle.loads(_read(stream))
+            if future is learned:
+                found = [phrase for phrase in found if known(phrase) is None]
+            future.set_result(found)
         except Exception as error:  # whatever stopped it, everything left is told
             gone = WorkerGone(f"the recognition process stopped ({type(error).__name__})")
             for left in waiting[number:]:
@@ -225,8 +249,9 @@ def _read(stream: IO[bytes]) -> bytes:
 
 
 def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
-    """Read the vocabulary and the texts to learn from; answer the phrases learned (if asked),
-    then each chunk of texts with their skills, until the end."""
+    """Read the stopwords and the texts to learn from, answer their recurring phrases (if
+    asked); read the vocabulary's entries and the phrases kept, then answer each chunk of texts
+    with their skills, until the end."""
 
     def send(value: object) -> None:
         answer = pickle.dumps(value)
@@ -234,14 +259,14 @@ def _serve(source: IO[bytes], sink: IO[bytes]) -> None:
         sink.flush()
 
     try:
-        skills, learn_from = pickle.loads(_read(source))
+        words, learn_from = pickle.loads(_read(source))
+        known_stopwords(words)
+        if learn_from:
+            send(recurring_phrases(learn_from))
+        skills, learned = pickle.loads(_read(source))
     except EOFError:
-        return  # stopped before it was given anything
-    taxonomy = Taxonomy.from_skills(skills)
-    if learn_from:
-        learned = new_phrases(learn_from, taxonomy.canonical)
-        send(learned)
-        taxonomy = with_phrases(taxonomy, learned)
+        return  # stopped before it was given its vocabulary
+    taxonomy = Taxonomy.from_skills((*skills, *_domain(learned)))
     while True:
         try:
             texts = pickle.loads(_read(source))
