@@ -6,12 +6,14 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlmodel import col
 
 from bench.shared import DEV_DATA
+from skills_db.importers import history
 from skills_db.importers import recognition as recognition_module
 from skills_db.importers.history import import_history, questions_to_write, texts_to_recognise
 from skills_db.importers.read import read_history
@@ -129,9 +131,11 @@ def test_a_recognition_process_dead_before_learning_leaves_the_phrases_to_this_o
     assert any(set(skills) & set(alone.learned()) for skills in found)
 
 
-def test_only_the_questions_an_import_will_write_go_to_recognition(sqlite_url: str) -> None:
+def test_only_the_questions_an_import_will_write_go_to_recognition(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A re-import hands nothing to recognise again, and the questions of someone who asked to be
-    forgotten never reach the recognition process."""
+    forgotten never reach the recognition process, not even to learn phrases from."""
     services = make_services(sqlite_url)
     store, archive = services.store, read_history(EXPORT)
     asker = archive.threads[0].root.author
@@ -140,7 +144,18 @@ def test_only_the_questions_an_import_will_write_go_to_recognition(sqlite_url: s
 
     questions = questions_to_write(store, archive, "slack", erasure_salt="")
     assert len(questions) == len(archive.threads) - len(asked) and not asked & set(questions)
+    given: list[object] = []
+
+    class Seen(Recognition):
+        def __init__(self, *args: Any, learn_from: Any = None, **kwargs: Any) -> None:
+            given.extend(learn_from or ())
+            super().__init__(*args, learn_from=learn_from, **kwargs)
+
+    monkeypatch.setattr(history, "Recognition", Seen)
     import_history(store, archive, services.taxonomy, parallel=False)
+    answered = [thread.root.text for thread in archive.threads if thread.replies]
+    # the phrases are learned from every answered question but the forgotten asker's
+    assert given == [text for text in answered if text not in asked] and len(given) < len(answered)
     assert questions_to_write(store, archive, "slack", erasure_salt="") == []
 
 

@@ -27,7 +27,12 @@ from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
-from skills_db.importers.history import ImportReport, answered_questions, import_archive, texts_to_recognise
+from skills_db.importers.history import (
+    ImportReport,
+    import_archive,
+    questions_to_learn_from,
+    texts_to_recognise,
+)
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
@@ -116,9 +121,10 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
     texts = await asyncio.to_thread(
         texts_to_recognise, actions.services.store, archive, platform, erasure_salt=salt
     )
-    recognise = await asyncio.to_thread(
-        Recognition, vocabulary, texts, learn_from=answered_questions(archive)
+    learn_from = await asyncio.to_thread(
+        questions_to_learn_from, actions.services.store, archive, platform, erasure_salt=salt
     )
+    recognise = await asyncio.to_thread(Recognition, vocabulary, texts, learn_from=learn_from)
     try:
         learned = await asyncio.to_thread(recognise.learned)
         await _import_batches(actions, archive, recognise, platform, learned, path, language, tell)

@@ -8,7 +8,7 @@ given, as a live need solved is: one thanks (kind IMPORTED) from the asker to th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -85,9 +85,21 @@ def learn_vocabulary(archive: HistoryArchive, known: Callable[[str], str | None]
     return new_phrases(answered_questions(archive), known)
 
 
-def answered_questions(archive: HistoryArchive) -> list[str]:
-    """The questions of ``archive`` that got replies: what its phrases are learned from."""
-    return [thread.root.text for thread in archive.threads if thread.replies]
+def answered_questions(archive: HistoryArchive, erased: Container[str] = frozenset()) -> list[str]:
+    """The questions of ``archive`` that got replies, but those asked by the ``erased``
+    handles: what its phrases are learned from."""
+    return [
+        thread.root.text for thread in archive.threads if thread.replies and thread.root.author not in erased
+    ]
+
+
+def questions_to_learn_from(
+    store: Store, archive: HistoryArchive, platform: str, *, erasure_salt: str
+) -> list[str]:
+    """:func:`answered_questions`, without those of people who asked to be forgotten: their words
+    shape no vocabulary, and never reach the recognition process."""
+    erased = store.erased_handles(erasure_salt, platform, {thread.root.author for thread in archive.threads})
+    return answered_questions(archive, erased)
 
 
 def import_history(
@@ -108,7 +120,9 @@ def import_history(
     phrases are learned and the questions' skills recognised in a second process (see
     skills_db.importers.recognition; None: when it pays).
     """
-    learn_from = answered_questions(archive) if learn else None
+    learn_from = (
+        questions_to_learn_from(store, archive, platform, erasure_salt=erasure_salt) if learn else None
+    )
     texts = texts_to_recognise(store, archive, platform, erasure_salt=erasure_salt)
     with Recognition(taxonomy, texts, learn_from=learn_from, parallel=parallel) as recognise:
         report = import_archive(
