@@ -8,11 +8,10 @@ those its vocabulary does not know (:func:`new_phrases`); the other builds the v
 them and recognises the questions in the order the import writes them, a chunk at a time, while
 this process writes the chunks before: the import waits only for the phrases and the first
 chunk. A small import, or a machine with one core, does it all in process: starting the other
-process and building its vocabulary (some tenths of a second) would cost more than it
-saves. The phrases and skills are the same either way
-(tests/test_import_recognition.py), and if the other process fails, what it had not given back
-is found here. The other process is ``python -m`` this module, fed through its pipes: it opens
-no file and keeps nothing.
+process and building its vocabulary (some tenths of a second) would cost more than it saves.
+The phrases and skills are the same either way (tests/test_import_recognition.py), and if the
+other process fails, what it had not given back is found here. The other process is ``python
+-m`` this module, fed through its pipes: it opens no file and keeps nothing.
 """
 
 from __future__ import annotations
