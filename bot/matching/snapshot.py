@@ -36,8 +36,7 @@ import secrets
 import tempfile
 from array import array
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -48,6 +47,7 @@ from typing import Any
 from bot.matching import vocabulary_cache
 from bot.matching.engine import Matcher
 from bot.matching.vocabulary import with_stored
+from skills_db.importers.collector import collector_paused
 from skills_db.storage.database import insert_ignoring_duplicates
 from skills_db.storage.feed import Gap, GapCursor
 from skills_db.storage.models import Setting, utcnow
@@ -186,7 +186,7 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
             stale = _stale(header, matcher, identity, at)
             if stale is not None:
                 return stale
-            with _collector_paused():  # millions of new objects: no collection pass is useful
+            with collector_paused():  # millions of new objects: no collection pass is useful
                 state = _Unpickler(stream, matcher._clock()).load()
                 if _fits(state, matcher):
                     # ...nor any later one: they live as long as the process. Frozen, the
@@ -210,17 +210,6 @@ def _load(matcher: Matcher, path: Path, identity: str, at: datetime) -> str | No
 def _fits(state: object, matcher: Matcher) -> bool:
     """Whether ``state`` holds exactly this matcher's index attributes."""
     return isinstance(state, dict) and set(state) == set(vars(matcher)) - EXCLUDED
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _stale(header: Header, matcher: Matcher, identity: str, at: datetime) -> str | None:

@@ -10,7 +10,6 @@ before. Like the index snapshot, a file the bot writes for itself (a pickle), at
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import logging
 import os
@@ -20,6 +19,7 @@ from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
+from skills_db.importers.collector import collector_paused
 from skills_db.storage.curation import StoredSkill
 from skills_db.vocabulary.taxonomy import Taxonomy
 from skills_db.vocabulary.terms import known_stopwords, stopwords
@@ -62,11 +62,8 @@ def load(path: Path | None, key: str) -> tuple[Taxonomy, Taxonomy] | None:
             saved_key = pickle.load(stream)
             if saved_key != key:
                 return None
-            gc.disable()  # many new objects, none garbage: collecting meanwhile only costs
-            try:
+            with collector_paused():  # many new objects, none garbage: collecting only costs
                 base, taxonomy, words = pickle.load(stream)
-            finally:
-                gc.enable()
     except FileNotFoundError:
         return None
     except Exception as error:  # truncated or corrupt: built again
