@@ -62,3 +62,15 @@ def test_a_broken_file_gives_the_collector_back(tmp_path: Path) -> None:
     with pytest.raises(HistoryFileError):
         read_history(path)
     assert gc.isenabled()
+
+
+def test_the_first_index_build_pauses_the_collector_and_later_refreshes_do_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services(f"sqlite:///{tmp_path}/e.db")
+    store = services.store
+    seen = _paused_during(monkeypatch, store, "latest_ids")  # read by every refresh that runs
+    services.matcher.refresh()
+    assert seen == [False] and gc.isenabled()
+    services.matcher.refresh()  # outside a unit of work, each call checks again
+    assert seen == [False, True] and gc.isenabled()

@@ -30,6 +30,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Collection, Mapping
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from bot.config import MatchingConfig, RoutingConfig
@@ -45,6 +46,7 @@ from bot.matching.series import SortedSeries
 from bot.matching.skill_index import KINDS, SkillIndex
 from bot.matching.text_index import TextIndex
 from bot.matching.vocabulary import CURATION, follow_curation, with_stored
+from skills_db.importers.collector import collector_paused
 from skills_db.storage.feed import Change, ChangeKind, ClaimTuple, GapCursor, ThreadRow
 from skills_db.storage.models import ClaimSource
 from skills_db.storage.store import PersonBrief, Store
@@ -129,21 +131,27 @@ class Matcher:
             unit = self.store.unit_number()
             if unit is not None and unit == self._refreshed_in:
                 return
-            now = self._clock()
-            if self._changes is None:
-                # Before the tables: whatever is committed from here on is read from the feed.
-                self._changes = GapCursor()
-                self.store.change_feed_start(self._changes, now)
-                # The vocabulary too, as stored now: what changes from here on is in the feed.
-                self.taxonomy = with_stored(self.base, self.store.stored_vocabulary())
-            threads, claims, changes = self.store.latest_ids()
-            if threads > self._threads.last or self._threads.gaps:
-                self._read_threads(now)
-            if claims > self._claims.last or self._claims.gaps:
-                self._read_claims(now)
-            if changes > self._changes.last or self._changes.gaps:
-                self._apply_changes(self._changes, now)
-            self._refreshed_in = unit
+            # The first call builds the indexes: millions of objects kept, no garbage among them.
+            with collector_paused() if self._changes is None else nullcontext():
+                self._refresh(unit)
+
+    def _refresh(self, unit: int | None) -> None:
+        """:meth:`refresh`, under its lock."""
+        now = self._clock()
+        if self._changes is None:
+            # Before the tables: whatever is committed from here on is read from the feed.
+            self._changes = GapCursor()
+            self.store.change_feed_start(self._changes, now)
+            # The vocabulary too, as stored now: what changes from here on is in the feed.
+            self.taxonomy = with_stored(self.base, self.store.stored_vocabulary())
+        threads, claims, changes = self.store.latest_ids()
+        if threads > self._threads.last or self._threads.gaps:
+            self._read_threads(now)
+        if claims > self._claims.last or self._claims.gaps:
+            self._read_claims(now)
+        if changes > self._changes.last or self._changes.gaps:
+            self._apply_changes(self._changes, now)
+        self._refreshed_in = unit
 
     def _read_threads(self, now: float) -> None:
         cursor, ids = self._threads, array("q")
