@@ -232,6 +232,8 @@ def import_archive(
             for message in (thread.root, *thread.replies):
                 people.want(message.author)
         people.create()
+        # What needs no skill, planned while the other process learns the phrases.
+        plans = [_plan(people, thread) for thread in threads]
         phrases = learned() if callable(learned) else learned
         for phrase in phrases:  # before SkillIds: it would create them in its default category
             ensure_skill_in(session, phrase, LEARNED_CATEGORY)
@@ -240,10 +242,10 @@ def import_archive(
         skill_id = SkillIds(session)
         written = _Written()
         done = total - sum(1 + len(thread.replies) for thread in threads)
-        for start in range(0, len(threads), BATCH_THREADS):
-            batch = threads[start : start + BATCH_THREADS]
-            _write_threads(session, people, batch, skills_of, skill_id, written)
-            done += sum(1 + len(thread.replies) for thread in batch)
+        for start in range(0, len(plans), BATCH_THREADS):
+            batch = plans[start : start + BATCH_THREADS]
+            _write_threads(session, batch, skills_of, skill_id, written)
+            done += sum(1 + len(plan.thread.replies) for plan in batch)
             if progress is not None:
                 progress(done, total)
         # The titles after the threads: a second process recognises them after the questions.
@@ -294,70 +296,84 @@ class _Written:
     thanks: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What a thread writes that needs neither its skills nor its id: made for every thread
+    while the other process is still learning the phrases (see import_archive)."""
+
+    thread: HistoryThread
+    asker: int | None
+    solver: int | None  # who solved it, if it was solved by a reply
+    replies: list[tuple[int, str, datetime, bool]]  # (person, text, time, solves)
+    credited: list[tuple[int, float, datetime]]  # (person, weight, time): one claim per skill each
+    thanked_at: datetime | None  # when the asker's thanks to the solver is due, if it is
+
+
+def _plan(people: _People, thread: HistoryThread) -> _Plan:
+    asker = people.get(thread.root.author)
+    solution = {r.ts: r for r in thread.replies}.get(thread.solved_by) if thread.solved_by else None
+    solver = people.get(solution.author) if solution is not None else None
+    replies: list[tuple[int, str, datetime, bool]] = []
+    credited: list[tuple[int, float, datetime]] = []
+    seen: set[int] = set()
+    for reply in thread.replies:
+        person = people.get(reply.author)
+        if person is None or person == asker:
+            continue
+        is_solution = reply.ts == thread.solved_by
+        replies.append((person, reply.text[:MAX_REPLY_TEXT], reply.posted_at, is_solution))
+        if person in seen and not is_solution:
+            continue  # several replies in one thread are one piece of help
+        seen.add(person)
+        credited.append((person, SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT, reply.posted_at))
+    thanked = asker is not None and solver is not None and solver != asker
+    thanked_at = solution.posted_at if thanked and solution is not None else None
+    return _Plan(thread, asker, solver, replies, credited, thanked_at)
+
+
 def _write_threads(
     session: Session,
-    people: _People,
-    threads: Sequence[HistoryThread],
+    plans: Sequence[_Plan],
     skills_of: Recognise,
     skill_id: Callable[[str], int],
     written: _Written,
 ) -> None:
     """Write a batch of new threads with their replies, claims and thanks: four statements."""
     rows: list[dict[str, Any]] = []
-    askers: list[int | None] = []
-    solvers: list[int | None] = []
     skills: list[list[str]] = []
-    for thread in threads:
-        asker = people.get(thread.root.author)
-        askers.append(asker)
-        by_ts = {r.ts: r for r in thread.replies}
-        solver = None
-        if thread.solved_by and thread.solved_by in by_ts:
-            solver = people.get(by_ts[thread.solved_by].author)
+    for plan in plans:
+        thread = plan.thread
         found = skills_of(thread.root.text)
         rows.append(
             {
                 "source": thread.source,
                 "external_id": thread.thread_id,
                 "channel": thread.channel,
-                "asker_id": asker,
+                "asker_id": plan.asker,
                 "text": thread.root.text,
                 "created_at": thread.root.posted_at,
-                "solved_by_id": solver,
+                "solved_by_id": plan.solver,
                 "skills": found,
                 "public": thread.public,
             }
         )
-        solvers.append(solver)
         skills.append(found)
     ids = insert_returning_ids(session, HelpThread, rows)
     replies: list[tuple[Any, ...]] = []  # in REPLY_COLUMNS order
     claims: list[tuple[Any, ...]] = []  # in CLAIM_COLUMNS order
     thanks: list[dict[str, Any]] = []
-    for thread, asker, thread_id, solver, found in zip(threads, askers, ids, solvers, skills, strict=True):
+    for plan, thread_id, found in zip(plans, ids, skills, strict=True):
         written.threads += 1
-        written.solved += solver is not None
-        credited: set[int] = set()
-        # The skills' ids once per thread, not once per reply; only for a thread with claims:
-        # looking an id up creates a skill the database does not have yet.
-        found_ids: list[int] | None = None
-        for reply in thread.replies:
-            person = people.get(reply.author)
-            if person is None or person == asker:
-                continue
-            is_solution = reply.ts == thread.solved_by
-            replies.append((thread_id, person, reply.text[:MAX_REPLY_TEXT], reply.posted_at, is_solution))
-            if person in credited and not is_solution:
-                continue  # several replies in one thread are one piece of help
-            credited.add(person)
-            weight = SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT
-            if found_ids is None:
-                found_ids = [skill_id(skill) for skill in found]
+        written.solved += plan.solver is not None
+        replies.extend((thread_id, *reply) for reply in plan.replies)
+        if plan.credited:  # only then: looking an id up creates a skill the database lacks
+            found_ids = [skill_id(skill) for skill in found]  # once per thread, not per reply
             ref = f"thread:{thread_id}"
-            claims.extend((person, skill, IMPORTED, weight, ref, reply.posted_at) for skill in found_ids)
-        if asker is not None and solver is not None and solver != asker and thread.solved_by:
-            at = {r.ts: r for r in thread.replies}[thread.solved_by].posted_at
-            thanks.append(_thanks_row(thread_id, asker, solver, at, found, thread.public))
+            for person, weight, at in plan.credited:
+                claims.extend((person, skill, IMPORTED, weight, ref, at) for skill in found_ids)
+        if plan.thanked_at is not None and plan.asker is not None and plan.solver is not None:
+            row = _thanks_row(thread_id, plan.asker, plan.solver, plan.thanked_at, found, plan.thread.public)
+            thanks.append(row)
     written.replies += len(replies)
     written.claims += len(claims)
     times = Conversions()  # a claim's time is its reply's: converted once for both
