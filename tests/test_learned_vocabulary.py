@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import subprocess
 import sys
@@ -131,3 +132,26 @@ def test_general_frequencies_read_from_the_files_are_wordfreqs_own() -> None:
         ("mouture", "french", "fr"),
     ]:
         assert general.zipf(word, language) == max(wordfreq.zipf_frequency(word, code), 3.0)
+
+
+def test_the_phrases_learned_and_their_order_do_not_depend_on_string_hashing() -> None:
+    """The import's other process learns them under its own hash seed: the same phrases in the
+    same order as in this process, or skill ids (and ties at the limit) would change by run."""
+    script = (
+        "from bench.shared import DEV_DATA\n"
+        "from skills_db.importers.read import read_history\n"
+        "from skills_db.vocabulary.terms import recurring_phrases\n"
+        "exports = [read_history(DEV_DATA / f'{name}.zip') for name in ('se-beer', 'se-coffee')]\n"
+        "print(recurring_phrases([t.root.text for e in exports for t in e.threads], limit=40))\n"
+    )
+    found = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(found) == 1 and found.pop().count(",") >= 20

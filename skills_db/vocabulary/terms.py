@@ -122,7 +122,8 @@ def recurring_phrases(
     limit: int = 300,
     frequencies: GeneralFrequencies | None = None,
 ) -> list[str]:
-    """The key two-word phrases of ``texts``, the most frequent first.
+    """The key two-word phrases of ``texts``, the most frequent first (those as frequent in the
+    order they first come in).
 
     A phrase is key when it is found in several of ``texts`` but not in most (``min_documents``,
     ``max_share``), is much more frequent there than in general language (KEYNESS), is not made
@@ -137,13 +138,15 @@ def recurring_phrases(
     counts: Counter[str] = Counter()
     for text in texts:
         documents += 1
-        phrases: set[str] = set()
+        # In text order, not a set's: phrases as frequent keep the order they first came in,
+        # whatever the process's string hashing (the import's other process learns them too).
+        phrases: dict[str, None] = {}
         for sentence in _SENTENCE_END.split(text):
             folded = tokens(sentence)
             words_seen += len(folded)
             words = [w for w in content_tokens(folded) if _phrase_word(w)]
-            phrases.update(f"{a} {b}" for a, b in pairwise(words) if a != b)
-        counts.update(phrases)
+            phrases.update(dict.fromkeys(f"{a} {b}" for a, b in pairwise(words) if a != b))
+        counts.update(phrases.keys())  # its keys: a mapping given to update is read as counts
     ceiling = max(min_documents, int(documents * max_share))
     recurring = [(p, n) for p, n in counts.most_common() if min_documents <= n <= ceiling]
     if not recurring:
