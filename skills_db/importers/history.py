@@ -335,7 +335,7 @@ def _write_threads(
     session: Session,
     plans: Sequence[_Plan],
     skills_of: Recognise,
-    skill_id: Callable[[str], int],
+    skill_id: SkillIds,
     written: _Written,
 ) -> None:
     """Write a batch of new threads with their replies, claims and thanks: four statements."""
@@ -359,6 +359,9 @@ def _write_threads(
         )
         skills.append(found)
     ids = insert_returning_ids(session, HelpThread, rows)
+    skill_id.create(
+        skill for plan, found in zip(plans, skills, strict=True) if plan.credited for skill in found
+    )
     replies: list[tuple[Any, ...]] = []  # in REPLY_COLUMNS order
     claims: list[tuple[Any, ...]] = []  # in CLAIM_COLUMNS order
     thanks: list[dict[str, Any]] = []
