@@ -3,6 +3,8 @@ checkout, and reads outside a unit of work share one connection that refuses to 
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from sqlalchemy import create_engine
 
@@ -25,11 +27,16 @@ def _terminate_all(admin: sa.Engine, url: str) -> int:
     with admin.connect() as conn:
         for pid in pids:
             conn.execute(sa.text("select pg_terminate_backend(:pid)"), {"pid": pid})
-        # Until they are gone: a terminated backend sends its FATAL message, then exits.
-        while conn.execute(
-            sa.text("select count(*) from pg_stat_activity where pid = any(:pids)"), {"pids": pids}
-        ).scalar():
-            conn.execute(sa.text("select pg_sleep(0.01)"))
+        conn.commit()
+        # Until they are gone: a terminated backend sends its FATAL message, then exits. Each
+        # look is a transaction of its own: within one, pg_stat_activity is read once and kept,
+        # and a backend still there at the first look stayed there forever.
+        alive = sa.text("select count(*) from pg_stat_activity where pid = any(:pids)")
+        deadline = time.monotonic() + 30
+        while conn.execute(alive, {"pids": pids}).scalar():
+            conn.commit()
+            assert time.monotonic() < deadline, "terminated backends still there after 30 s"
+            time.sleep(0.01)
     return len(pids)
 
 
