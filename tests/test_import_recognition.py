@@ -15,7 +15,7 @@ from sqlmodel import col
 from bench.shared import DEV_DATA
 from skills_db.importers import history
 from skills_db.importers import recognition as recognition_module
-from skills_db.importers.history import import_history, questions_to_write, texts_to_recognise
+from skills_db.importers.history import import_history, import_texts, questions_to_write
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
 from skills_db.storage.curation import LEARNED_CATEGORY
@@ -178,7 +178,7 @@ def test_profile_titles_are_recognised_ahead_after_the_questions(tmp_path: Path)
         url = f"sqlite:///{tmp_path}/{parallel}.db"
         services = make_services(url)
         store = services.store
-        texts = texts_to_recognise(store, archive, "slack", erasure_salt="")
+        texts, _learn_from = import_texts(store, archive, "slack", erasure_salt="")
         questions = questions_to_write(store, archive, "slack", erasure_salt="")
         assert texts == [*questions, titles[0], titles[3]]
         import_history(store, archive, services.taxonomy, parallel=parallel)
@@ -201,4 +201,4 @@ def test_profile_titles_are_recognised_ahead_after_the_questions(tmp_path: Path)
     store = services.store
     import_history(store, archive, services.taxonomy, parallel=False)
     store.forget_person(store.person_for("slack", handles[3]).id or 0, store.erasure_salt())
-    assert titles[3] not in texts_to_recognise(store, archive, "slack", erasure_salt="")
+    assert titles[3] not in import_texts(store, archive, "slack", erasure_salt="")[0]

@@ -27,12 +27,7 @@ from bot.commands.import_report import left_out
 from bot.commands.registry import Arguments, Command, Label, UsageError
 from bot.jobs.scheduler import Scheduler
 from bot.logs import log_failure
-from skills_db.importers.history import (
-    ImportReport,
-    import_archive,
-    questions_to_learn_from,
-    texts_to_recognise,
-)
+from skills_db.importers.history import ImportReport, import_archive, import_texts
 from skills_db.importers.model import HistoryArchive, HistoryFileError
 from skills_db.importers.read import read_history
 from skills_db.importers.recognition import Recognition
@@ -118,11 +113,8 @@ async def run_import(actions: Actions, item: DelayedTask) -> None:
     # A large export's phrases are learned and its questions recognised in a second process (see
     # its module), started away from the event loop (the vocabulary's entries are pickled for it).
     salt = actions.services.config.privacy.erasure_salt
-    texts = await asyncio.to_thread(
-        texts_to_recognise, actions.services.store, archive, platform, erasure_salt=salt
-    )
-    learn_from = await asyncio.to_thread(
-        questions_to_learn_from, actions.services.store, archive, platform, erasure_salt=salt
+    texts, learn_from = await asyncio.to_thread(
+        import_texts, actions.services.store, archive, platform, erasure_salt=salt
     )
     recognise = await asyncio.to_thread(Recognition, vocabulary, texts, learn_from=learn_from)
     try:

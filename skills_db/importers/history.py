@@ -93,15 +93,6 @@ def answered_questions(archive: HistoryArchive, erased: Container[str] = frozens
     ]
 
 
-def questions_to_learn_from(
-    store: Store, archive: HistoryArchive, platform: str, *, erasure_salt: str
-) -> list[str]:
-    """:func:`answered_questions`, without those of people who asked to be forgotten: their words
-    shape no vocabulary, and never reach the recognition process."""
-    erased = store.erased_handles(erasure_salt, platform, {thread.root.author for thread in archive.threads})
-    return answered_questions(archive, erased)
-
-
 def import_history(
     store: Store,
     archive: HistoryArchive,
@@ -120,11 +111,9 @@ def import_history(
     phrases are learned and the questions' skills recognised in a second process (see
     skills_db.importers.recognition; None: when it pays).
     """
-    learn_from = (
-        questions_to_learn_from(store, archive, platform, erasure_salt=erasure_salt) if learn else None
-    )
-    texts = texts_to_recognise(store, archive, platform, erasure_salt=erasure_salt)
-    with Recognition(taxonomy, texts, learn_from=learn_from, parallel=parallel) as recognise:
+    texts, learn_from = import_texts(store, archive, platform, erasure_salt=erasure_salt)
+    learning = learn_from if learn else None
+    with Recognition(taxonomy, texts, learn_from=learning, parallel=parallel) as recognise:
         report = import_archive(
             store,
             archive,
@@ -143,9 +132,13 @@ def questions_to_write(
     """The questions of the threads an import of ``archive`` would write now, to recognise
     ahead: not those imported before (a re-import recognises nothing again), nor those of
     people who asked to be forgotten (their text never reaches the recognition process)."""
+    erased = store.erased_handles(erasure_salt, platform, {thread.root.author for thread in archive.threads})
+    return _questions_to_write(store, archive, erased)
+
+
+def _questions_to_write(store: Store, archive: HistoryArchive, erased: Container[str]) -> list[str]:
     with store.session() as session:
         known = _imported(session, archive)
-    erased = store.erased_handles(erasure_salt, platform, {thread.root.author for thread in archive.threads})
     return [
         thread.root.text
         for thread in archive.threads
@@ -153,17 +146,19 @@ def questions_to_write(
     ]
 
 
-def texts_to_recognise(
+def import_texts(
     store: Store, archive: HistoryArchive, platform: str, *, erasure_salt: str
-) -> list[str]:
+) -> tuple[list[str], list[str]]:
     """What an import of ``archive`` recognises skills in, in the order it writes them: the
     questions to write (:func:`questions_to_write`), then the profile titles it declares (after
-    the threads: see import_archive). An erased person's title is left out as their questions
-    are."""
+    the threads: see import_archive); and the answered questions it learns phrases from. None
+    holds the words of people who asked to be forgotten: their words shape no vocabulary, and
+    never reach the recognition process (who they are is looked up once, for all three)."""
     users = [user for user in archive.users.values() if _declares(user)]
-    erased = store.erased_handles(erasure_salt, platform, {user.handle for user in users})
+    handles = {thread.root.author for thread in archive.threads} | {user.handle for user in users}
+    erased = store.erased_handles(erasure_salt, platform, handles)
     titles = [user.title for user in users if user.handle not in erased]
-    return [*questions_to_write(store, archive, platform, erasure_salt=erasure_salt), *titles]
+    return [*_questions_to_write(store, archive, erased), *titles], answered_questions(archive, erased)
 
 
 def _declares(user: HistoryUser) -> bool:
@@ -306,7 +301,7 @@ class _Plan:
     solver: int | None  # who solved it, if it was solved by a reply
     replies: list[tuple[int, str, datetime, bool]]  # (person, text, time, solves)
     credited: list[tuple[int, float, datetime]]  # (person, weight, time): one claim per skill each
-    thanked_at: datetime | None  # when the asker's thanks to the solver is due, if it is
+    thanks: tuple[int, int, datetime] | None  # (asker, solver, time) when the asker thanks a solver
 
 
 def _plan(people: _People, thread: HistoryThread) -> _Plan:
@@ -326,9 +321,10 @@ def _plan(people: _People, thread: HistoryThread) -> _Plan:
             continue  # several replies in one thread are one piece of help
         seen.add(person)
         credited.append((person, SOLVING_REPLY_WEIGHT if is_solution else REPLY_WEIGHT, reply.posted_at))
-    thanked = asker is not None and solver is not None and solver != asker
-    thanked_at = solution.posted_at if thanked and solution is not None else None
-    return _Plan(thread, asker, solver, replies, credited, thanked_at)
+    thanks = None
+    if asker is not None and solver is not None and solver != asker and solution is not None:
+        thanks = (asker, solver, solution.posted_at)
+    return _Plan(thread, asker, solver, replies, credited, thanks)
 
 
 def _write_threads(
@@ -374,9 +370,8 @@ def _write_threads(
             ref = f"thread:{thread_id}"
             for person, weight, at in plan.credited:
                 claims.extend((person, skill, IMPORTED, weight, ref, at) for skill in found_ids)
-        if plan.thanked_at is not None and plan.asker is not None and plan.solver is not None:
-            row = _thanks_row(thread_id, plan.asker, plan.solver, plan.thanked_at, found, plan.thread.public)
-            thanks.append(row)
+        if plan.thanks is not None:
+            thanks.append(_thanks_row(thread_id, *plan.thanks, found, plan.thread.public))
     written.replies += len(replies)
     written.claims += len(claims)
     times = Conversions()  # a claim's time is its reply's: converted once for both
