@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlmodel import col, func, select
 
 from bot.chat.events import Event, EventKind, UserRef
@@ -186,3 +187,33 @@ async def test_a_direct_message_that_is_only_answered_records_nobody(database_ur
     assert services.store.is_erased("", "memory", "zoe") and count(services.store, Person) == 0
     await pipeline.handle(adapter, event("skills add Go", "zoe", kind=EventKind.MESSAGE, is_direct=True))
     assert not services.store.is_erased("", "memory", "zoe") and count(services.store, Person) == 1
+
+
+async def test_a_reply_is_in_the_indexes_once_handled_before_any_need_asks(database_url: str) -> None:
+    pipeline, adapter, store = await posted_need(database_url)
+    matcher = pipeline.services.matcher
+    await pipeline.handle(
+        adapter, said("run terraform force-unlock with the lock id", "carol", "m2", thread="m1")
+    )
+    carol = store.find_person("memory", "carol")
+    assert carol is not None and carol.id is not None
+    # Nothing ranked since: the reply's own handling took it in (not the next need's).
+    assert carol.id in matcher.answers.people("force-unlock the lock id", NOW, set())
+
+
+async def test_a_reply_stays_recorded_when_taking_it_in_fails(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    pipeline, adapter, store = await posted_need(database_url)
+    sent = len(adapter.sent)
+
+    def broken() -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(pipeline.services.matcher, "refresh", broken)
+    await pipeline.handle(
+        adapter, said("run terraform force-unlock with the lock id", "carol", "m2", thread="m1")
+    )
+    assert len(adapter.sent) == sent  # no "something went wrong": the reply was kept
+    assert count(store, HelpReply) == 1
+    assert "index refresh failed" in caplog.text

@@ -263,3 +263,11 @@ def test_a_needs_candidates_are_read_by_id_whatever_their_count(store: Store) ->
     handles = store.identities_for([*ids[:3], 10**9])
     assert [[i.handle for i in handles[pid]] for pid in ids[:3]] == [["U0"], ["U1"], ["U2"]]
     assert handles[10**9] == []
+    store.link_identity(ids[1], "matrix", "@p1:example.org")
+    columns = store.handles_for([*ids[:3], 10**9])  # the same, by platform, from the columns alone
+    assert [columns[pid] for pid in ids[:3]] == [
+        {"slack": "U0"},
+        {"slack": "U1", "matrix": "@p1:example.org"},
+        {"slack": "U2"},
+    ]
+    assert columns[10**9] == {} and store.handles_for([]) == {}

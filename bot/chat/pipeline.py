@@ -89,6 +89,18 @@ class Pipeline:
                 await self.actions.run(partial(self._failed, event), key)
             except Exception as again:
                 log_failure(log, "error reply failed", again, ids)
+        else:
+            if is_thread_reply(event):
+                await self._take_in(ids)
+
+    async def _take_in(self, ids: dict[str, str]) -> None:
+        """A reply's evidence into the indexes as it arrives, once committed: in the reply's time
+        rather than the next need's (its thread read again, the reference questions scored).
+        The reply is kept whatever happens here: the next refresh takes it in."""
+        try:
+            await self.actions.in_thread(self.services.matcher.refresh)
+        except Exception as error:
+            log_failure(log, "index refresh failed", error, ids)
 
     def _unit(self, event: Event, capabilities: Capabilities) -> list[Outgoing] | None:
         """The event's unit of work, in a worker thread."""

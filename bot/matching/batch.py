@@ -150,9 +150,13 @@ class BatchMatcher:
             public=True,
             skills=seen.skills,
         )
-        return self.services.store.record_reply(
+        recorded = self.services.store.record_reply(
             thread, person, reply.text, reply.created, solved=reply.solved
         )
+        # Into the indexes as it arrives, as the live bot takes a reply (Pipeline._handle): in
+        # the reply's time, not at the next need's.
+        self.services.matcher.refresh()
+        return recorded
 
     def _author(self, handle: str, at: datetime) -> int | None:
         """The person behind ``handle``, created as import-history does; None, as live, for
@@ -194,11 +198,11 @@ class BatchMatcher:
                 route = matcher.route(result, query.created)
                 waiting = []
             shown = list(result.candidates[: self.limit])
-            handles = store.identities_for([c.person_id for c in shown + route + waiting])
+            handles = store.handles_for([c.person_id for c in shown + route + waiting])
         elapsed = (time.perf_counter() - started) * 1000
 
         def handle_map(person_id: int) -> dict[str, str]:
-            return {i.platform: i.handle for i in handles.get(person_id, [])}
+            return handles.get(person_id, {})
 
         def first_handle(person_id: int) -> str:
             mapping = handle_map(person_id)
