@@ -122,7 +122,7 @@ class Outcome:
     community: str
     rankings: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # method -> id -> ranking
     routes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # method -> id -> asked
-    samples: list[tuple[list[list[float]], list[bool]]] = field(default_factory=list)  # for fitting
+    samples: list[tuple[list[tuple[float, ...]], list[bool]]] = field(default_factory=list)  # for fitting
     elapsed: list[float] = field(default_factory=list)
     most_asks: dict[str, int] = field(default_factory=dict)
     services: Services | None = None
@@ -183,8 +183,10 @@ def _replay(community: Community, services: Services) -> Outcome:
         ranking = [next(iter(c["handles"].values()), "") for c in line["candidates"]]
         outcome.rankings["entraide"][query.id] = ranking[:DEPTH]
         outcome.routes["entraide"][query.id] = line["route"]
+        # Kept as tuples of floats, which the cycle collector stops tracking: lists kept for
+        # the whole run made its passes longer at every later question (10-17 ms stalls).
         outcome.samples.append(
-            ([c["features"] for c in line["candidates"]], [who in truth for who in ranking])
+            ([tuple(c["features"]) for c in line["candidates"]], [who in truth for who in ranking])
         )
     outcome.most_asks["entraide"] = _most_weekly(outcome.routes["entraide"], queries)
     outcome.most_asks["lately"] = baselines.lately_route.most
@@ -211,6 +213,7 @@ def _late(services: Services, reply: LateReply) -> None:
         skills=[],
     )
     store.record_reply(key, author.id, reply.text, reply.created, solved=reply.solved)
+    services.matcher.refresh()  # taken in as it arrives, as BatchMatcher.record does
 
 
 def _most_weekly(routes: dict[str, list[str]], queries: dict[str, Query]) -> int:
