@@ -20,7 +20,8 @@ and pooled:
 - max/wk: the most asks any one person got in a 7-day window (the weekly cap is 3);
 - off-topic: the share of questions taken from the other exports for which someone would be
   asked here (lower is better);
-- p99: the matcher's own time per question (elapsed_ms of `entraide match --batch`).
+- p99: the matcher's own time per question (elapsed_ms of `entraide match --batch`); reply:
+  the p99 time a reply takes to be recorded and taken into the indexes (as it arrives).
 
 Everything is shown with the bundled vocabulary, and with its domain skills removed.
 Run: `python -m bench.quality [EXPORT.zip …]`; `--fit` also prints the weights fitted on every
@@ -143,6 +144,7 @@ class Row:
         self.asked: list[float] = []  # own questions for which Entraide asks someone
         self.off: list[float] = []
         self.elapsed: list[float] = []
+        self.taken_in: list[float] = []
 
     def add(self, outcome: Outcome, community: Community, off: list[float]) -> None:
         for method, rankings in outcome.rankings.items():
@@ -158,6 +160,7 @@ class Row:
         self.most = max(self.most, outcome.most_asks["entraide"])
         self.off += off
         self.elapsed += outcome.elapsed
+        self.taken_in += outcome.taken_in
 
     def merge(self, other: Row) -> None:
         for table in ("mrr", "hit5", "route"):
@@ -167,6 +170,7 @@ class Row:
         self.asked += other.asked
         self.off += other.off
         self.elapsed += other.elapsed
+        self.taken_in += other.taken_in
 
     def ratio(self) -> float:
         best = max(_mean(self.mrr[m]) for m in ("active", "lately", "bm25"))
@@ -181,14 +185,15 @@ class Row:
             f" | {m['active']:>5.3f} {m['lately']:>5.3f} {m['bm25']:>5.3f} | {self.ratio():>5.2f}x"
             f" | {r['entraide']:>5.3f} {_mean(self.asked):>5.3f} {r['lately']:>5.3f} {r['oracle']:>5.3f}"
             f" | {self.most:>3}"
-            f" | {_mean(self.off):>5.3f} | {p99(self.elapsed):>6.1f}"
+            f" | {_mean(self.off):>5.3f} | {p99(self.elapsed):>6.1f} {p99(self.taken_in):>6.1f}"
         )
 
 
 HEADER = (
     f"{'export':<25} {'n':>4} | {'MRR':>5} {'hit@5':>5} | {'activ':>5} {'lately':>5} {'BM25':>5}"
     f" | {'ratio':>6}"
-    f" | {'route':>5} {'asked':>5} {'lat3':>5} {'oracl':>5} | {'max':>3} | {'off':>5} | {'p99 ms':>6}"
+    f" | {'route':>5} {'asked':>5} {'lat3':>5} {'oracl':>5} | {'max':>3} | {'off':>5}"
+    f" | {'p99 ms':>6} {'reply':>6}"
 )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import shutil
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -124,6 +125,7 @@ class Outcome:
     routes: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # method -> id -> asked
     samples: list[tuple[list[tuple[float, ...]], list[bool]]] = field(default_factory=list)  # for fitting
     elapsed: list[float] = field(default_factory=list)
+    taken_in: list[float] = field(default_factory=list)  # ms per reply: recorded and indexed
     most_asks: dict[str, int] = field(default_factory=dict)
     services: Services | None = None
 
@@ -161,11 +163,15 @@ def _replay(community: Community, services: Services) -> Outcome:
     for item in community.items:
         if isinstance(item, LateReply):
             baselines.reply(item.thread.thread_id, item.author, item.text, item.created)
+            started = time.perf_counter()
             _late(services, item)
+            outcome.taken_in.append((time.perf_counter() - started) * 1000)
             continue
         if isinstance(item, Reply):
             baselines.reply(item.need, item.author, item.text, item.created)
+            started = time.perf_counter()
             matcher.record(item)
+            outcome.taken_in.append((time.perf_counter() - started) * 1000)
             continue
         query, truth = item, community.truths.get(item.id)
         if truth is not None:
