@@ -271,3 +271,5 @@ def test_a_needs_candidates_are_read_by_id_whatever_their_count(store: Store) ->
         {"slack": "U2"},
     ]
     assert columns[10**9] == {} and store.handles_for([]) == {}
+    assert store.person_id_by_handle("@p1:example.org") == ids[1] == store.person_id_by_handle("U1")
+    assert store.person_id_by_handle("nobody") is None

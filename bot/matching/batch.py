@@ -177,13 +177,11 @@ class BatchMatcher:
         # One transaction for the need's reads: on PostgreSQL, a session each cost the pool's
         # ping, BEGIN and COMMIT besides its query (see Database.reading).
         with store.reading():
-            asker = store.find_person_by_handle(query.asker) if query.asker else None
+            asker_id = store.person_id_by_handle(query.asker) if query.asker else None
             skills = matcher.recognise(query.text)
-            result = matcher.rank(
-                query.text, skills, asker.id if asker else None, query.created, channel=query.channel
-            )
+            result = matcher.rank(query.text, skills, asker_id, query.created, channel=query.channel)
             if live:
-                self._needs[query.id] = _Seen(query, asker.id if asker else None, list(result.skills))
+                self._needs[query.id] = _Seen(query, asker_id, list(result.skills))
             route: list[Candidate] = []
             if live:
                 while self._asks and self._asks[0][0] <= query.created - WEEK:
