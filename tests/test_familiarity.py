@@ -98,6 +98,36 @@ def test_a_thread_read_again_keeps_its_place_and_a_removed_one_takes_only_its_ow
     assert [familiarity.of(text) for text in texts] == [without.of(text) for text in texts]
 
 
+def test_the_reference_is_kept_scored_by_the_refresh_not_by_the_next_need(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = TextIndex(half_life_days=90)
+    familiarity = Familiarity(index)
+    scored: list[bool] = []
+    figure = Familiarity._figure
+
+    def counted(self: Familiarity, *args: object, own: bool) -> float:
+        scored.append(own)
+        return figure(self, *args, own=own)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Familiarity, "_figure", counted)
+    for number, question in enumerate(COFFEE_QUESTIONS[:10], 1):
+        index.add(number, question, START + timedelta(days=number), [(1, 1.0)])
+        familiarity.add(number, question)
+    familiarity.keep_scored()
+    assert not scored  # never scored (nothing ranked): a first build scores nothing
+    familiarity.of(COFFEE)
+    assert scored.count(True) == 10
+    for number, question in enumerate(COFFEE_QUESTIONS[10:30], 11):  # 20 new threads: stale
+        index.add(number, question, START + timedelta(days=number), [(1, 1.0)])
+        familiarity.add(number, question)
+    familiarity.keep_scored()
+    assert scored.count(True) == 10 + 30  # scored again with the threads that called for it
+    scored.clear()
+    familiarity.of(COFFEE)
+    assert scored == [False]  # the next need scores only itself
+
+
 @pytest.fixture
 def services(database_url: str) -> Services:
     return make_services(database_url, clock=lambda: NOW)

@@ -156,8 +156,9 @@ class Matcher:
         if read_threads or changed:
             # The reference questions scored again now if the threads taken in call for it,
             # with them (a reply's refresh, the periodic one) rather than at the next need:
-            # 10-15 ms of long questions.
-            self.familiarity.warm_up()
+            # 10-15 ms of long questions. Not for a first build no need will follow (a snapshot
+            # saved by an import): the reference is scored by the first need or the warm-up.
+            self.familiarity.keep_scored()
         self._refreshed_in = unit
 
     def _read_threads(self, now: float) -> None:

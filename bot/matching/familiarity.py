@@ -92,6 +92,12 @@ class Familiarity:
         """Score the reference now, as the next need would."""
         self._scored()
 
+    def keep_scored(self) -> None:
+        """Score the reference again now if it has been scored and the threads added since
+        call for it; a process that never scored it (no need ranked, no warm-up) does nothing."""
+        if self._scored_at >= 0:
+            self._scored()
+
     def _scored(self) -> list[float]:
         size = len(self._index)
         grown = size - self._scored_at
