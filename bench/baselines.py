@@ -28,11 +28,15 @@ class Ledger:
         self._asks: defaultdict[str, deque[datetime]] = defaultdict(deque)
         self.most = 0  # the most asks anyone had within one week
 
-    def has_room(self, who: str, at: datetime) -> bool:
+    def asks(self, who: str, at: datetime) -> int:
+        """How many times ``who`` was asked in the 7 days up to ``at``."""
         window = self._asks[who]
         while window and window[0] <= at - WEEK:
             window.popleft()
-        return len(window) < self.cap
+        return len(window)
+
+    def has_room(self, who: str, at: datetime) -> bool:
+        return self.asks(who, at) < self.cap
 
     def ask(self, people: Iterable[str], at: datetime) -> None:
         for who in people:

@@ -17,16 +17,17 @@ import math
 import pickle
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
+from bench.baselines import Ledger
 from bench.quality import known, summary
 from bench.replay import Outcome, load
 from bench.shared import DEV_DATA
+from bot.config import RoutingConfig
 from bot.matching.model import DEFAULT
 
-WEEK = timedelta(days=7)
-CAP = 3
+CAP = RoutingConfig().weekly_ask_cap  # the default weekly cap, as the replay ran
 Gate = Callable[[Sequence[Sequence[float]]], bool]
 Weigh = Callable[[float, int], float]  # (score relative to the best, asks this week) -> priority
 
@@ -46,7 +47,7 @@ def route_hit(
     cap: int = CAP,
 ) -> list[float]:
     """1.0 per question whose asks include one who answered, asking as ``weigh`` orders."""
-    asks: list[tuple[datetime, str]] = []
+    ledger = Ledger(cap)
     hits = []
     rankings = outcome.rankings["entraide"]
     for qid, (features, _labels) in sorted(
@@ -58,18 +59,14 @@ def route_hit(
             continue
         scores = [DEFAULT.score(f) for f in features]
         top = max(scores)
-        recent: dict[str, int] = {}
-        for when, who in asks:
-            if at - WEEK < when <= at:
-                recent[who] = recent.get(who, 0) + 1
         ranked = [
-            (weigh(math.exp(scores[i] - top), recent.get(who, 0)), who)
+            (weigh(math.exp(scores[i] - top), ledger.asks(who, at)), who)
             for i, who in enumerate(rankings[qid])
-            if recent.get(who, 0) < cap
+            if ledger.has_room(who, at)
         ]
         ranked.sort(key=lambda pair: -pair[0])
         chosen = [who for _priority, who in ranked[:count]]
-        asks += [(at, who) for who in chosen]
+        ledger.ask(chosen, at)
         hits.append(1.0 if truths[qid].intersection(chosen) else 0.0)
     return hits
 
