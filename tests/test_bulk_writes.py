@@ -7,9 +7,14 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from skills_db.importers.bulk import insert_returning_ids, insert_rows, sqlite_utc_text
+from skills_db.importers.bulk import (
+    insert_ignoring_duplicates_many,
+    insert_returning_ids,
+    insert_rows,
+    sqlite_utc_text,
+)
 from skills_db.storage.database import table_of
-from skills_db.storage.models import Person, UTCDateTime
+from skills_db.storage.models import Person, Thanks, ThanksKind, UTCDateTime
 from skills_db.storage.store import Store
 
 PARIS_SUMMER = timezone(timedelta(hours=2))
@@ -50,6 +55,41 @@ def test_bulk_rows_read_back_as_an_insert_wrote_them(database_url: str) -> None:
         # The same text in the database (what another reader sees) and the same aware UTC times.
         assert [row[1:] for row in by_bulk] == [row[1:] for row in by_core]
         assert {row[2] for row in by_bulk} == {moment.astimezone(UTC) for moment in MOMENTS}
+    finally:
+        store.close()
+
+
+def _thanks(giver: int, helper: int, ref: str, skills: list[str]) -> dict[str, object]:
+    return {
+        "from_person_id": giver,
+        "to_person_id": helper,
+        "need_id": None,
+        "text": "",
+        "created_at": MOMENTS[2],
+        "kind": ThanksKind.IMPORTED.value,
+        "skills": skills,
+        "public": True,
+        "ref": ref,
+    }
+
+
+def test_rows_already_recorded_are_skipped_and_the_others_kept(database_url: str) -> None:
+    store = Store.open(database_url)
+    try:
+        with store.session() as session:
+            ana, bob = insert_returning_ids(session, Person, _people(MOMENTS[:2]))
+            first = [_thanks(ana, bob, "import:1", ["terraform"])]
+            assert insert_ignoring_duplicates_many(session, Thanks, first) == 1
+            # Twice in one transaction, as an import writes batch after batch.
+            again = [_thanks(bob, ana, "import:1", ["kubernetes"]), _thanks(ana, bob, "import:2", ["café"])]
+            assert insert_ignoring_duplicates_many(session, Thanks, again) == 1
+            session.commit()
+        table = table_of(Thanks)
+        query = sa.select(table.c.ref, table.c.to_person_id, table.c.skills, table.c.created_at)
+        with store.engine.connect() as conn:
+            rows = sorted(tuple(row) for row in conn.execute(query))
+        # The first "import:1" stays as it was; the new one is stored whole (JSON, aware time).
+        assert rows == [("import:1", bob, ["terraform"], MOMENTS[2]), ("import:2", bob, ["café"], MOMENTS[2])]
     finally:
         store.close()
 

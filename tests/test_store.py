@@ -6,6 +6,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlmodel import SQLModel
 
 from skills_db.storage import migrate
 from skills_db.storage.database import make_engine
@@ -28,6 +32,22 @@ def test_migrations_reach_head_and_reapply_cleanly(store: Store) -> None:
     assert migrate.current_revision(store.engine) == migrate.head_revision()
 
 
+def test_the_migrated_schema_is_the_models_schema(store: Store) -> None:
+    # Tables, columns, indexes, constraints: what the migrations build is what the models say
+    # (a model changed without its migration, or the reverse, shows here on either database).
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_claims_have_one_index_led_by_their_skill(store: Store) -> None:
+    # ix_skillclaim_skill_time serves every lookup by skill: a second index on skill_id alone
+    # only slowed the writes of a large import (revision 0010).
+    indexes = sa.inspect(store.engine).get_indexes("skillclaim")
+    led_by_skill = [i["name"] for i in indexes if i["column_names"][0] == "skill_id"]
+    assert led_by_skill == ["ix_skillclaim_skill_time"]
+
+
 def test_the_latest_revision_by_file_name_is_alembics_head() -> None:
     # Store.open skips Alembic when the database is at latest_revision(): were they to differ,
     # a database would be left unmigrated, or migrated at every start.
@@ -37,7 +57,7 @@ def test_the_latest_revision_by_file_name_is_alembics_head() -> None:
 def test_a_database_behind_is_still_migrated_when_opened(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'old.db'}"
     engine = make_engine(url)
-    migrate.upgrade(engine, "0008")  # as a database left by the previous release would be
+    migrate.upgrade(engine, "0009")  # as a database left by the previous release would be
     assert not migrate.at_latest(engine)
     engine.dispose()
     opened = Store.open(url)

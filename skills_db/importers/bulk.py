@@ -249,6 +249,8 @@ def insert_ignoring_duplicates_many(
     names, rows_values = _values(rows)
     _check_complete(table, names)
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _copy_ignoring_duplicates(connection, table, names, rows_values)
     statement = _insert_sql(connection, table, names, " ON CONFLICT DO NOTHING")
     for start in range(0, len(rows), CHUNK):
         chunk = rows_values[start : start + CHUNK]
@@ -256,6 +258,30 @@ def insert_ignoring_duplicates_many(
         connection.exec_driver_sql(statement, values)
     # Counted rather than taken from rowcount, which drivers do not all report for executemany.
     return int(session.execute(count).scalar_one()) - int(before)
+
+
+def _copy_ignoring_duplicates(
+    connection: sa.Connection, table: sa.Table, names: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> int:
+    """PostgreSQL: the rows copied into a temporary table of the same columns, then inserted
+    from it in one statement that skips the conflicting ones; how many were inserted. An
+    executemany runs one INSERT per row on the server (60,000 thanks took 1.7 s). The
+    temporary table is this transaction's: a failure rolls it back with the rest."""
+    quote = connection.dialect.identifier_preparer.quote
+    staging = sa.table(f"entraide_staging_{table.name}")
+    columns = ", ".join(quote(name) for name in names)
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {quote(staging.name)} ON COMMIT DROP"
+        f" AS SELECT {columns} FROM {quote(table.name)} WITH NO DATA"
+    )
+    for start in range(0, len(rows), CHUNK):
+        _copy(connection, staging, names, _driver_rows(connection, table, names, rows[start : start + CHUNK]))
+    inserted = connection.exec_driver_sql(
+        f"INSERT INTO {quote(table.name)} ({columns})"
+        f" SELECT {columns} FROM {quote(staging.name)} ON CONFLICT DO NOTHING"
+    )
+    connection.exec_driver_sql(f"DROP TABLE {quote(staging.name)}")  # the next batch makes its own
+    return int(inserted.rowcount)
 
 
 class SkillIds:
@@ -271,10 +297,10 @@ class SkillIds:
             self.by_folded.setdefault(folded, int(skill_id))
         self.by_name: dict[str, int] = {}  # the names asked for, as asked: each folded once
 
-    def create(self, names: Iterable[str]) -> None:
+    def create(self, names: Iterable[str], category: str = "tech") -> None:
         """Create at once the skills of ``names`` the database does not have yet, in that order
-        (the ids one at a time would have had): one statement, not a lookup and an insert each
-        (an import into a new database creates thousands)."""
+        (the ids one at a time would have had), in ``category``: one statement, not a lookup
+        and an insert each (an import into a new database creates thousands)."""
         missing: dict[str, str] = {}  # folded -> the first name asked for it
         for name in names:
             if name not in self.by_name:
@@ -283,7 +309,7 @@ class SkillIds:
                     missing.setdefault(folded, name)
         if not missing:
             return
-        rows = [{"name": name, "folded": folded, "category": "tech"} for folded, name in missing.items()]
+        rows = [{"name": name, "folded": folded, "category": category} for folded, name in missing.items()]
         ids = insert_returning_ids(self.session, Skill, rows)
         self.by_folded.update(zip(missing, ids, strict=True))
 

@@ -30,7 +30,6 @@ from skills_db.importers.collector import collector_paused
 from skills_db.importers.model import HistoryArchive, HistoryThread, HistoryUser
 from skills_db.importers.recognition import Recognition, new_phrases
 from skills_db.storage.curation import LEARNED_CATEGORY
-from skills_db.storage.evidence import ensure_skill_in
 from skills_db.storage.feed import ChangeKind, record_change
 from skills_db.storage.models import (
     ClaimSource,
@@ -230,11 +229,12 @@ def import_archive(
         # What needs no skill, planned while the other process learns the phrases.
         plans = [_plan(people, thread) for thread in threads]
         phrases = learned() if callable(learned) else learned
-        for phrase in phrases:  # before SkillIds: it would create them in its default category
-            ensure_skill_in(session, phrase, LEARNED_CATEGORY)
+        skill_id = SkillIds(session)
+        # In their own category, before any thread's skills would create one in the default
+        # category; all in one statement (one by one, 300 phrases cost 0.8 s on PostgreSQL).
+        skill_id.create(phrases, LEARNED_CATEGORY)
         if phrases:  # every running instance reloads its vocabulary once this commits
             record_change(session, ChangeKind.VOCABULARY_CHANGED)
-        skill_id = SkillIds(session)
         written = _Written()
         done = total - sum(1 + len(thread.replies) for thread in threads)
         for start in range(0, len(plans), BATCH_THREADS):

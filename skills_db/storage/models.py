@@ -124,7 +124,7 @@ class SkillClaim(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
-    skill_id: int = Field(foreign_key="skill.id", index=True)
+    skill_id: int = Field(foreign_key="skill.id")  # looked up by ix_skillclaim_skill_time
     source: str  # ClaimSource
     weight: float = 1.0
     ref: str | None = None  # what it stems from: "need:12", "endorsement:3", "import:…"
