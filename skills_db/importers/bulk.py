@@ -149,7 +149,7 @@ def _insert_sql(connection: sa.Connection, table: sa.Table, names: Sequence[str]
 
 
 def _copy(
-    connection: sa.Connection, table: sa.Table, names: Sequence[str], values: list[tuple[Any, ...]]
+    connection: sa.Connection, table: sa.TableClause, names: Sequence[str], values: list[tuple[Any, ...]]
 ) -> None:
     """PostgreSQL COPY FROM STDIN (psycopg 3), on the session's connection and transaction."""
     quote = connection.dialect.identifier_preparer.quote
