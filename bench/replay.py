@@ -137,6 +137,7 @@ def replay(community: Community, workdir: Path, model: Model, domain: bool, tag:
     services = build_services(config, Store.open(config.database.url))
     services.matcher.model = model
     services.matcher.refresh()  # the indexes built at start, as `entraide match` does before its first need
+    services.matcher.warm_up()  # and, as `match --batch` does, what the first need would wait for
     # And, as it does, their long-lived objects kept out of the collector's full passes (each
     # stalled a question by 50-200 ms); let go at the end, for the next replay's.
     gc.freeze()

@@ -271,13 +271,22 @@ def test_times_come_back_aware_utc(store: Store) -> None:
 
 
 def test_a_needs_candidates_are_read_by_id_whatever_their_count(store: Store) -> None:
-    # On PostgreSQL the ids go as one array parameter (Database.among): the same people as IN.
+    # The ids go as one parameter (Database.among_ids: an array on PostgreSQL, a JSON list on
+    # SQLite), to statements built once: the same people as IN, their fields as stored.
     people = [store.person_for("slack", f"U{i}", f"Person {i}") for i in range(250)]
     ids = [p.id for p in people if p.id is not None]
+    store.update_person(ids[0], away_until=T0, timezone="Europe/Paris", weekly_ask_cap=2)
     wanted = [*ids[::2], 10**9]  # 125 people and an id nobody has
     briefs = store.people_brief(wanted)
     assert sorted(briefs) == sorted(ids[::2])
-    assert briefs[ids[0]].name == "Person 0"
+    first = briefs[ids[0]]
+    assert (first.name, first.away_until, first.timezone, first.weekly_ask_cap) == (
+        "Person 0",
+        T0,
+        "Europe/Paris",
+        2,
+    )
+    assert (first.deleted, first.matching_opt_out) == (False, False)
     assert store.people_brief([ids[3]])[ids[3]].name == "Person 3"
     assert store.people_brief([]) == {}
     handles = store.identities_for([*ids[:3], 10**9])

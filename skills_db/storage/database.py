@@ -7,6 +7,7 @@ Each aggregate's queries (people, help, outbox, jobs, feed…) are a class deriv
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +24,8 @@ from sqlmodel import Session, SQLModel, create_engine
 
 from skills_db.storage import migrate
 from skills_db.storage.liveness import check_on_checkout
+
+IDS = "entraide_ids"  # the parameter of Database.among_ids
 
 
 def make_engine(url: str) -> Engine:
@@ -183,6 +186,24 @@ class Database:
         """The autocommit connection of the running :meth:`reading`, if any: it sees only what
         is committed, so what must read outside any transaction may use it."""
         return self._reader.get()
+
+    def among_ids(self, column: Mapped[int] | Mapped[int | None]) -> sa.ColumnElement[bool]:
+        """``column`` among the ids bound at execution as :meth:`ids_parameter` gives them: one
+        parameter whatever their count (an array on PostgreSQL, a JSON list read by json_each
+        on SQLite), so that a statement built once serves every call. Building a need's reads
+        anew each time, with one parameter per candidate, cost more than running them."""
+        if self.engine.dialect.name == "postgresql":
+            found: sa.ColumnElement[bool] = column == sa.any_(sa.bindparam(IDS, type_=ARRAY(sa.Integer)))
+            return found
+        values = sa.func.json_each(sa.bindparam(IDS, type_=sa.String)).table_valued("value")
+        within: sa.ColumnElement[bool] = column.in_(sa.select(values.c.value))
+        return within
+
+    def ids_parameter(self, ids: Sequence[int]) -> dict[str, Any]:
+        """The parameter of a statement built with :meth:`among_ids`."""
+        if self.engine.dialect.name == "postgresql":
+            return {IDS: list(ids)}
+        return {IDS: json.dumps(list(ids))}
 
     def among(self, column: Mapped[int] | Mapped[int | None], ids: Sequence[int]) -> sa.ColumnElement[bool]:
         """``column IN ids``; on PostgreSQL ``column = ANY(:ids)``, one array parameter: the

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -135,12 +136,26 @@ class NeedQueries(Database):
         """What ranking a need reads besides its candidates, in one statement (on PostgreSQL a
         round trip each): (person, skills) of the offers active at ``at``, and (person, skill)
         of the first ``limit`` learning goals on one of ``skills``, oldest first."""
+        offered: list[tuple[int, list[str]]] = []
+        wanted: list[tuple[int, int, str]] = []
+        with self.session() as session:
+            rows = session.execute(self._offers_and_goals_query, {"at": at, "skills": skills, "limit": limit})
+            for goal, person, offer_skills, name in rows:
+                if goal:
+                    wanted.append((goal, person, name))
+                else:
+                    offered.append((person, list(offer_skills)))
+        return offered, [(person, name) for _goal, person, name in sorted(wanted)]
+
+    @cached_property
+    def _offers_and_goals_query(self) -> sa.CompoundSelect[Any]:
+        """Built once (at every need, building it cost more than running it)."""
         goals = (
             sa.select(col(LearningGoal.id), col(LearningGoal.person_id), col(Skill.name))
             .join(Skill, col(Skill.id) == col(LearningGoal.skill_id))
-            .where(col(Skill.name).in_(skills))
+            .where(col(Skill.name).in_(sa.bindparam("skills", expanding=True)))
             .order_by(col(LearningGoal.id))
-            .limit(limit)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
             .subquery()
         )
         offers = sa.select(
@@ -148,19 +163,11 @@ class NeedQueries(Database):
             col(Offer.person_id),
             col(Offer.skills),
             sa.cast(sa.null(), sa.String).label("name"),
-        ).where(col(Offer.expires_at) > at)
+        ).where(col(Offer.expires_at) > sa.bindparam("at"))
         learning = sa.select(
             goals.c.id, goals.c.person_id, sa.cast(sa.null(), table_of(Offer).c.skills.type), goals.c.name
         )
-        offered: list[tuple[int, list[str]]] = []
-        wanted: list[tuple[int, int, str]] = []
-        with self.session() as session:
-            for goal, person, offer_skills, name in session.execute(sa.union_all(offers, learning)):
-                if goal:
-                    wanted.append((goal, person, name))
-                else:
-                    offered.append((person, list(offer_skills)))
-        return offered, [(person, name) for _goal, person, name in sorted(wanted)]
+        return sa.union_all(offers, learning)
 
     def create_asks(
         self,
