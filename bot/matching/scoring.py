@@ -157,10 +157,10 @@ def score_candidates(
         max(f[0][3] for f in figures.values()),
         max(f[0][2] for f in figures.values()),
     )
+    paced = matcher.history.paced_of(entries, at)
     scored = []
     for pid, entry in entries.items():
-        paced = matcher.history.paced(pid, at)
-        features = features_of(matcher, pid, entry, figures[pid], best, asker, near, paced, familiar)
+        features = features_of(matcher, pid, entry, figures[pid], best, asker, near, paced[pid], familiar)
         scored.append((model.score(features), pid, entry, features))
     top = max(score for score, *_rest in scored)
     # Whether this community knows the need at all (see _knows): a past thread or answer holds
