@@ -244,13 +244,13 @@ def insert_ignoring_duplicates_many(
     if not rows:
         return 0
     table = table_of(model)
-    count = sa.select(sa.func.count()).select_from(table)
-    before = session.execute(count).scalar_one()
     names, rows_values = _values(rows)
     _check_complete(table, names)
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         return _copy_ignoring_duplicates(connection, table, names, rows_values)
+    count = sa.select(sa.func.count()).select_from(table)
+    before = session.execute(count).scalar_one()
     statement = _insert_sql(connection, table, names, " ON CONFLICT DO NOTHING")
     for start in range(0, len(rows), CHUNK):
         chunk = rows_values[start : start + CHUNK]
