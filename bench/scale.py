@@ -379,6 +379,8 @@ def run(args: argparse.Namespace, workdir: Path, url: str) -> Report:
         rate >= TARGET_IMPORT,
     )
     report.add("  per CPU second (recognition process included)", f"{cpu_rate:,.0f} messages/s")
+    if imported.get("server_cpu", -1.0) >= 0:
+        report.add("  PostgreSQL server CPU during import_history", f"{imported['server_cpu']:.1f} s")
     report.add("  raw limit: json.loads of every line", f"{limits.json_per_second:,.0f} lines/s")
     report.add("  raw limit: executemany of every message", f"{limits.insert_per_second:,.0f} rows/s")
     report.add("then building and saving the index snapshot", f"{imported['snapshot']:.1f} s")

@@ -198,6 +198,30 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def server_cpu(url: str) -> float | None:
+    """CPU seconds used so far by the PostgreSQL backends serving ``url``'s database, read
+    from /proc (a server on this machine); None for SQLite or when it cannot be read. An
+    import on PostgreSQL waits for its backend: how busy that one was says what bounds it."""
+    if not url.startswith("postgresql"):
+        return None
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    tick = os.sysconf("SC_CLK_TCK")
+    total, found = 0.0, False
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                command = handle.read().decode(errors="replace")
+            if not command.startswith("postgres:") or f" {name} " not in command:
+                continue
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        found = True
+    return total if found else None
+
+
 def child_import(url: str, export: str) -> dict[str, float]:
     """In a child process: read and import ``export`` as `entraide import-history` does, then
     leave the index snapshot; the time of each step and the process's peak memory."""
@@ -217,8 +241,10 @@ def child_import(url: str, export: str) -> dict[str, float]:
         started, cpu = time.perf_counter(), _cpu()
         archive = read_history(export)
         read, read_cpu = time.perf_counter(), _cpu()
+        server = server_cpu(url)
         report, _learned = import_history(store, archive, services.taxonomy)
         imported, imported_cpu = time.perf_counter(), _cpu()
+        server_after = server_cpu(url)
         path = snapshot.path_for(services.matcher, url)
         snapshot.restore(services.matcher, store, path)
         snapshot.keep(services.matcher, store, path)
@@ -230,6 +256,8 @@ def child_import(url: str, export: str) -> dict[str, float]:
         "import": imported - read,
         "read_cpu": read_cpu - cpu,
         "import_cpu": imported_cpu - read_cpu,
+        # -1: not measured (SQLite, or no server process to read)
+        "server_cpu": server_after - server if server is not None and server_after is not None else -1.0,
         "snapshot": time.perf_counter() - imported,
         "peak_rss_mb": peak_rss_mb(),
     }
