@@ -265,8 +265,9 @@ def _copy_ignoring_duplicates(
 ) -> int:
     """PostgreSQL: the rows copied into a temporary table of the same columns, then inserted
     from it in one statement that skips the conflicting ones; how many were inserted. An
-    executemany runs one INSERT per row on the server (60,000 thanks took 1.7 s). The
-    temporary table is this transaction's: a failure rolls it back with the rest."""
+    executemany runs one INSERT per row on the server (the thanks of a 30,000-person import:
+    1.75 s, 1.27 s this way). The temporary table is this transaction's: a failure rolls it
+    back with the rest."""
     quote = connection.dialect.identifier_preparer.quote
     staging = sa.table(f"entraide_staging_{table.name}")
     columns = ", ".join(quote(name) for name in names)
