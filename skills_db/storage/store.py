@@ -171,10 +171,13 @@ class Store(
         if not person_ids:
             return result
         with self.session() as session:
-            query = select(Identity).where(self.among(col(Identity.person_id), person_ids))
-            for identity in session.exec(query):
+            for identity in session.scalars(self._identities_query, self.ids_parameter(person_ids)):
                 result[identity.person_id].append(identity)
         return result
+
+    @cached_property
+    def _identities_query(self) -> sa.Select[Identity]:
+        return sa.select(Identity).where(self.among_ids(col(Identity.person_id)))
 
     def handles_for(self, person_ids: list[int]) -> dict[int, dict[str, str]]:
         """Each person's handle by platform: the columns alone (``identities_for`` builds rows,
